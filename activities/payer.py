@@ -1,0 +1,62 @@
+"""Submission activities: hand a claim or an appeal to the payer gateway.
+
+The gateway is injected (an HTTP client to the payer simulator today; X12 over a
+clearinghouse later), so the workflow never knows how a payer is reached.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from claims.model import Claim
+
+
+class SubmissionReceipt(BaseModel):
+    payer_claim_control_number: str
+    submission_id: str
+
+
+class AppealPacket(BaseModel):
+    claim_id: str
+    payer_claim_control_number: str
+    level: int
+    reason: str
+    note: str | None = None
+    attachments: tuple[str, ...] = ()
+
+
+class PayerRefused(Exception):
+    """The payer answered that it will not take this submission (retrying cannot help)."""
+
+
+class PayerGateway(Protocol):
+    async def submit_claim(self, claim: Claim) -> SubmissionReceipt: ...
+
+    async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt: ...
+
+
+class SubmitInput(BaseModel):
+    claim: Claim
+
+
+class PayerActivities:
+    def __init__(self, gateway: PayerGateway) -> None:
+        self._gateway = gateway
+
+    @activity.defn
+    async def submit_claim(self, inp: SubmitInput) -> SubmissionReceipt:
+        try:
+            return await self._gateway.submit_claim(inp.claim)
+        except PayerRefused as exc:
+            raise ApplicationError(str(exc), type="PayerRefused", non_retryable=True) from exc
+
+    @activity.defn
+    async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
+        try:
+            return await self._gateway.submit_appeal(packet)
+        except PayerRefused as exc:
+            raise ApplicationError(str(exc), type="PayerRefused", non_retryable=True) from exc

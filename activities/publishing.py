@@ -1,0 +1,33 @@
+"""The publish activity: one claim event onto Kafka, awaited.
+
+Temporal's history is the outbox: the workflow records the event it wants published as
+this activity's input, and retries the activity until the broker has it. The activity is
+synchronous because kafka-python is; the worker runs it on a thread pool.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from temporalio import activity
+
+from events.contract import ClaimEvent
+from events.producer import EventProducer
+
+
+class PublishInput(BaseModel):
+    event: ClaimEvent
+
+
+class PublishResult(BaseModel):
+    partition: int
+    offset: int
+
+
+class PublishActivities:
+    def __init__(self, producer: EventProducer) -> None:
+        self._producer = producer
+
+    @activity.defn
+    def publish_event(self, inp: PublishInput) -> PublishResult:
+        published = self._producer.publish(inp.event)
+        return PublishResult(partition=published.partition, offset=published.offset)

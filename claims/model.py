@@ -1,0 +1,169 @@
+"""The claim as claimflow receives it: an 837P-aligned professional claim.
+
+Field names follow the 837P loops they map to (noted per field) so that a biller who knows
+the X12 guide can read a claim JSON without a glossary. Money is ``Decimal`` end to end:
+a float cannot hold 0.10 exactly, and a claim whose lines do not sum to its total is a
+rejected claim.
+
+Input is validated structurally here (types, lengths, required fields, formats that are
+true of every code set). Whether a code is *billable* or a claim *scrubs clean* is the
+coding and scrubbing stages' job (``claims.coding``, ``claims.scrub``): those produce
+findings a biller can fix, not refusals at the door.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+ULID_PATTERN = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+
+ClaimId = Annotated[str, StringConstraints(pattern=ULID_PATTERN)]
+Npi = Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+class _Model(BaseModel):
+    # Unknown fields are refused so that a misspelt field is an error, not silently dropped data.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(_Model):
+    """N3/N4."""
+
+    line1: Text
+    line2: Text | None = None
+    city: Text
+    state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    postal_code: Annotated[str, StringConstraints(pattern=r"^\d{5}(\d{4})?$")]
+
+
+class Provider(_Model):
+    """Loop 2010AA (billing) / 2310B (rendering)."""
+
+    npi: Npi
+    name: Text
+    taxonomy: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{9}X$")] | None = None
+    tax_id: Annotated[str, StringConstraints(pattern=r"^\d{9}$")] | None = None
+    address: Address | None = None
+
+
+class Person(_Model):
+    """Loop 2010BA (subscriber) / 2010CA (patient). PHI: never put any of it in events or ids."""
+
+    member_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    first_name: Text
+    last_name: Text
+    date_of_birth: dt.date
+    sex: Literal["F", "M", "U"]
+    address: Address | None = None
+
+
+class Patient(Person):
+    # SBR02/PAT01 individual relationship code: 01 spouse, 19 child, 20 employee, G8 other.
+    relationship: Literal["01", "19", "20", "G8"] = "G8"
+
+
+class Payer(_Model):
+    """Loop 2010BB. The limits are the payer's contract terms, in days."""
+
+    payer_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,80}$")]
+    name: Text
+    filing_limit_days: int = Field(default=365, ge=1, le=3650)
+    appeal_window_days: int = Field(default=120, ge=1, le=3650)
+
+
+class ServiceLine(_Model):
+    """Loop 2400: SV1 and DTP*472."""
+
+    procedure_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{5}$")]
+    modifiers: list[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2}$")]] = Field(
+        default_factory=list, max_length=4
+    )
+    units: Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=3)] = Decimal(1)
+    charge: Money
+    # SV107: 1-based pointers into Claim.diagnoses.
+    diagnosis_pointers: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1, max_length=4)
+    service_date_from: dt.date
+    service_date_to: dt.date | None = None
+    place_of_service: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = None
+    rendering_npi: Npi | None = None
+
+    @property
+    def last_service_date(self) -> dt.date:
+        return self.service_date_to or self.service_date_from
+
+
+class Claim(_Model):
+    """Loop 2300 (CLM) with its parties and lines.
+
+    ``claim_id`` is claimflow's own opaque id (a ULID), sent as CLM01 so that each 835 CLP01
+    matches back. A submitter may send one to make resubmission idempotent; otherwise
+    intake assigns it. ``account_number`` is the submitter's own patient account or encounter
+    number: kept as data, never used as an id, because it identifies a patient.
+    """
+
+    claim_id: ClaimId | None = None
+    account_number: Annotated[str, StringConstraints(min_length=1, max_length=38)]
+    billing_provider: Provider
+    rendering_provider: Provider | None = None
+    subscriber: Person
+    # Absent when the patient is the subscriber (SBR02 = 18).
+    patient: Patient | None = None
+    payer: Payer
+    # CLM05-3: 1 original, 7 replacement, 8 void.
+    frequency_code: Literal["1", "7", "8"] = "1"
+    # REF*F8, the payer's claim control number; needed for frequency 7 and 8.
+    payer_claim_control_number: Annotated[str, StringConstraints(max_length=50)] | None = None
+    # CLM05-1.
+    place_of_service: Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
+    # REF*G1.
+    prior_authorization: Annotated[str, StringConstraints(max_length=50)] | None = None
+    # HI: ABK principal first, then ABF. Codes without the dot, e.g. E119.
+    diagnoses: list[Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9A-Z]{2,6}$")]] = Field(
+        min_length=1, max_length=12
+    )
+    lines: list[ServiceLine] = Field(min_length=1, max_length=50)
+    # CLM02.
+    total_charge: Money
+
+    @field_validator("lines")
+    @classmethod
+    def _pointers_in_range(
+        cls, lines: list[ServiceLine], info: ValidationInfo
+    ) -> list[ServiceLine]:
+        # A pointer past the diagnosis list cannot be rendered as SV107 at all, so this is
+        # structural, not a scrub finding. (``diagnoses`` is declared first, so it is here.)
+        diagnoses = info.data.get("diagnoses")
+        if diagnoses is None:
+            return lines
+        for i, line in enumerate(lines):
+            for p in line.diagnosis_pointers:
+                if p > len(diagnoses):
+                    raise ValueError(
+                        f"lines[{i}].diagnosis_pointers: pointer {p} points past the "
+                        f"{len(diagnoses)} diagnoses on the claim"
+                    )
+        return lines
+
+    @property
+    def first_service_date(self) -> dt.date:
+        return min(line.service_date_from for line in self.lines)
+
+    @property
+    def line_total(self) -> Decimal:
+        return sum((line.charge for line in self.lines), Decimal(0))
+
+    def with_id(self, claim_id: str) -> Claim:
+        return self.model_copy(update={"claim_id": claim_id})

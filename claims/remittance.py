@@ -1,0 +1,59 @@
+"""What a payer decided about a claim: the per-claim part of an 835 (CLP, CAS, SVC).
+
+Group codes say who owes an adjustment (CO provider, PR patient, OA other, PI payer);
+CARCs say why money was not paid and RARCs add detail. Billers read denials by these codes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Amount = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
+
+
+class GroupCode(StrEnum):
+    CO = "CO"
+    PR = "PR"
+    OA = "OA"
+    PI = "PI"
+
+
+class Adjustment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    group: GroupCode
+    carc: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,5}$")]
+    amount: Amount
+    rarcs: tuple[str, ...] = ()
+
+
+class Decision(StrEnum):
+    PAID = "paid"
+    DENIED = "denied"
+
+
+class Remittance(BaseModel):
+    """One claim payment (or denial) as the payer reports it.
+
+    ``remittance_id`` is unique per payer message so that a message delivered twice is
+    applied once.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    remittance_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    claim_id: str
+    payer_claim_control_number: str
+    decision: Decision
+    total_charge: Amount
+    paid_amount: Amount
+    patient_responsibility: Amount = Decimal(0)
+    adjustments: tuple[Adjustment, ...] = ()
+
+    @property
+    def denial_reasons(self) -> tuple[str, ...]:
+        return tuple(f"{a.group}-{a.carc}" for a in self.adjustments if a.group != GroupCode.PR)

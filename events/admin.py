@@ -1,0 +1,54 @@
+"""Creating the contract's topics with explicit settings.
+
+The broker runs with ``auto.create.topics.enable=false``: a topic created by accident gets
+the broker's default partition count, and a partition count cannot shrink later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from events.topics import TopicSpec
+
+
+def ensure_topics(
+    bootstrap: str,
+    specs: Iterable[tuple[str, TopicSpec]],
+    *,
+    partitions: int,
+    replication_factor: int,
+    min_insync_replicas: int,
+) -> list[str]:
+    """Create each (full name, spec) topic that is missing; return the names created."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="claimflow-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = []
+        for name, spec in specs:
+            if name in existing:
+                continue
+            configs = {"min.insync.replicas": str(min_insync_replicas)}
+            if spec.compacted:
+                configs["cleanup.policy"] = "compact"
+            wanted.append(
+                NewTopic(
+                    name=name,
+                    num_partitions=partitions,
+                    replication_factor=replication_factor,
+                    topic_configs=configs,
+                )
+            )
+        created = []
+        for topic in wanted:
+            try:
+                admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                pass  # another process created it between our list and create
+        return created
+    finally:
+        admin.close()

@@ -1,0 +1,112 @@
+"""The claim event contract, v1: a CloudEvents 1.0 structured-mode JSON envelope.
+
+Consumers rely on:
+- ``id`` = ``<claim id>:<seq>``; seq counts 1, 2, 3 ... per claim with no gaps. Delivery is
+  at-least-once, so de-duplicate on (subject, seq).
+- ``type`` = ``claimflow.claim.<status entered, lower case>.v1``.
+- ``subject`` = the claim id, which is also the Kafka key: one claim's events share a
+  partition and arrive in order.
+- ``data`` carries ids, status, money as decimal strings, payer, codes and CARC/RARC, never
+  patient demographics.
+Within v1 changes are additive only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from claims.status import ClaimStatus, event_name
+
+SOURCE = "/claimflow/claim-workflow"
+SPEC_VERSION: Literal["1.0"] = "1.0"
+TYPE_PREFIX = "claimflow.claim."
+TYPE_SUFFIX = ".v1"
+
+# Money travels as a decimal string: JSON numbers are floats to most consumers.
+DecimalString = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str)]
+
+
+def event_type(status: ClaimStatus) -> str:
+    return f"{TYPE_PREFIX}{event_name(status)}{TYPE_SUFFIX}"
+
+
+def event_id(claim_id: str, seq: int) -> str:
+    return f"{claim_id}:{seq}"
+
+
+class AdjustmentData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    group: str
+    carc: str
+    amount: DecimalString
+    rarcs: tuple[str, ...] = ()
+
+
+class FindingData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    severity: str
+    field: str
+    message: str
+
+
+class ClaimEventData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    claim_id: str
+    seq: int = Field(ge=1)
+    status: ClaimStatus
+    previous_status: ClaimStatus | None = None
+    payer_id: str
+    total_charge: DecimalString
+    paid_amount: DecimalString | None = None
+    patient_responsibility: DecimalString | None = None
+    diagnosis_codes: tuple[str, ...] = ()
+    procedure_codes: tuple[str, ...] = ()
+    payer_claim_control_number: str | None = None
+    adjustments: tuple[AdjustmentData, ...] = ()
+    findings: tuple[FindingData, ...] = ()
+    appeal_level: int = 0
+    reason: str | None = None
+
+
+class ClaimEvent(BaseModel):
+    """One claim state transition."""
+
+    model_config = ConfigDict(frozen=True)
+
+    specversion: Literal["1.0"] = SPEC_VERSION
+    id: str
+    source: str = SOURCE
+    type: str
+    subject: str
+    time: dt.datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: ClaimEventData
+
+    @property
+    def seq(self) -> int:
+        return self.data.seq
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_json_bytes(cls, raw: bytes) -> ClaimEvent:
+        return cls.model_validate_json(raw)
+
+
+def make_event(*, time: dt.datetime, data: ClaimEventData) -> ClaimEvent:
+    return ClaimEvent(
+        id=event_id(data.claim_id, data.seq),
+        type=event_type(data.status),
+        subject=data.claim_id,
+        time=time,
+        data=data,
+    )

@@ -1,0 +1,18 @@
+"""Projecting claim events into a read model, idempotently.
+
+Delivery is at-least-once (a retried publish activity, a consumer restart before its
+commit), so the store must treat (claim id, seq) as the identity of an event: the first
+copy is applied, later copies are no-ops.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from events.contract import ClaimEvent
+
+
+class ReadModelStore(Protocol):
+    def apply(self, event: ClaimEvent) -> bool:
+        """Record the event; return False if (claim id, seq) was already recorded."""
+        ...

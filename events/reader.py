@@ -1,0 +1,50 @@
+"""Reading one claim's events back from the lifecycle topic, in order, de-duplicated.
+
+A claim's events all sit in the partition its key hashes to (the Java client's murmur2,
+which kafka-python shares), so only that partition is read, from the start to its current
+end. Duplicates from at-least-once delivery are dropped on seq.
+"""
+
+from __future__ import annotations
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.partitioner.default import murmur2
+
+from events.contract import ClaimEvent
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    result: int = (murmur2(key) & 0x7FFFFFFF) % partitions
+    return result
+
+
+def read_claim_events(
+    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0
+) -> list[ClaimEvent]:
+    key = claim_id.encode()
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        client_id="claimflow-reader",
+        consumer_timeout_ms=int(timeout_s * 1000),
+    )
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise LookupError(f"topic {topic} does not exist on {bootstrap}")
+        tp = TopicPartition(topic, partition_for(key, len(partitions)))
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        end = consumer.end_offsets([tp])[tp]
+        events: dict[int, ClaimEvent] = {}
+        while consumer.position(tp) < end:
+            batch = consumer.poll(timeout_ms=int(timeout_s * 1000))
+            if not batch:
+                break
+            for record in batch.get(tp, []):
+                if record.key == key:
+                    event = ClaimEvent.from_json_bytes(record.value)
+                    events.setdefault(event.seq, event)
+        return [events[seq] for seq in sorted(events)]
+    finally:
+        consumer.close()

@@ -1,0 +1,183 @@
+"""The HTTP API: intake, status, listing and appeals.
+
+Reads of one claim ask its workflow (always current) and fall back to the read model once
+the workflow is gone; lists come from the read model, which the projector keeps a moment
+behind the workflows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+from ulid import ULID
+
+from claims.model import ULID_PATTERN, Claim
+from claims.status import ClaimStatus, TransitionError, check_transition
+from services import readmodel
+from services.db import init_db, make_engine
+from services.settings import Settings
+from services.temporal import connect
+from workflows.claim import ClaimWorkflow
+from workflows.messages import (
+    AppealAccepted,
+    AppealRequest,
+    ClaimView,
+    ClaimWorkflowInput,
+    StageEntry,
+    workflow_id,
+)
+
+ClaimIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="claimflow claim id (ULID)")]
+
+
+class Accepted(BaseModel):
+    claim_id: str
+    workflow_id: str
+    status_url: str
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """FastAPI's errors, minus the echoed input (it may hold PHI), plus a dotted field path."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "path", "query")]
+        out.append({"field": ".".join(loc) or "body", "rule": err.get("type"), "msg": err["msg"]})
+    return out
+
+
+def view_from_read_model(engine: Engine, claim_id: str) -> ClaimView | None:
+    row = readmodel.get_claim(engine, claim_id)
+    if row is None:
+        return None
+    history = [
+        StageEntry(seq=e.seq, status=ClaimStatus(e.status), at=e.time)
+        for e in readmodel.claim_events(engine, claim_id)
+    ]
+    return ClaimView(
+        claim_id=row.claim_id,
+        status=ClaimStatus(row.status),
+        seq=row.last_seq,
+        payer_id=row.payer_id,
+        total_charge=row.total_charge,
+        paid_amount=row.paid_amount,
+        patient_responsibility=row.patient_responsibility,
+        outstanding_amount=row.total_charge - (row.paid_amount or 0),
+        payer_claim_control_number=row.payer_claim_control_number,
+        appeal_level=row.appeal_level,
+        denial_reasons=tuple(r for r in row.denial_reasons.split(",") if r),
+        history=history,
+    )
+
+
+def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state["client"] = client or await connect(settings)
+        engine = make_engine(settings.resolved_database_url)
+        init_db(engine)
+        state["engine"] = engine
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="claimflow", version="0.1.0", lifespan=lifespan)
+
+    def temporal() -> Client:
+        result: Client = state["client"]
+        return result
+
+    def engine() -> Engine:
+        result: Engine = state["engine"]
+        return result
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": field_errors(exc)})
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/claims", status_code=202)
+    async def submit(claim: Claim) -> Accepted:
+        """Start the claim's workflow; the same claim_id twice gives the same workflow."""
+        claim_id = claim.claim_id or str(ULID())
+        wf_id = workflow_id(claim_id)
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await temporal().start_workflow(
+                ClaimWorkflow.run,
+                ClaimWorkflowInput(claim=claim.with_id(claim_id)),
+                id=wf_id,
+                task_queue=settings.task_queue,
+                # A running duplicate joins the existing run; a finished one is not redone.
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        return Accepted(claim_id=claim_id, workflow_id=wf_id, status_url=f"/claims/{claim_id}")
+
+    @app.get("/claims/{claim_id}")
+    async def get_claim(claim_id: ClaimIdPath) -> ClaimView:
+        try:
+            handle = temporal().get_workflow_handle(workflow_id(claim_id))
+            view: ClaimView = await handle.query(ClaimWorkflow.state)
+            return view
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+        found = view_from_read_model(engine(), claim_id)
+        if found is None:
+            raise HTTPException(404, f"no claim {claim_id}")
+        return found
+
+    @app.get("/claims")
+    async def list_claims(
+        status: ClaimStatus | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[readmodel.ClaimRecord]:
+        return readmodel.list_claims(engine(), status=status, limit=limit, offset=offset)
+
+    @app.get("/claims/{claim_id}/events")
+    async def claim_events(claim_id: ClaimIdPath) -> list[dict[str, Any]]:
+        return [json.loads(e.payload) for e in readmodel.claim_events(engine(), claim_id)]
+
+    @app.post("/claims/{claim_id}/appeal")
+    async def appeal(claim_id: ClaimIdPath, request: AppealRequest) -> AppealAccepted:
+        handle = temporal().get_workflow_handle(workflow_id(claim_id))
+        try:
+            result: AppealAccepted = await handle.execute_update(ClaimWorkflow.appeal, request)
+            return result
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            raise HTTPException(409, message) from exc
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # Updates reach running workflows only. A finished claim still answers queries,
+            # so say why the table refuses the move rather than "not found".
+            try:
+                view: ClaimView = await handle.query(ClaimWorkflow.state)
+            except RPCError:
+                raise HTTPException(404, f"no claim {claim_id}") from exc
+            try:
+                check_transition(view.status, ClaimStatus.APPEALED)
+            except TransitionError as refusal:
+                raise HTTPException(409, f"appeal refused: {refusal}") from exc
+            raise HTTPException(409, f"claim {claim_id} is closed") from exc
+
+    return app

@@ -1,0 +1,265 @@
+"""``claimflow``: the command line for billers, operators and the processes themselves.
+
+Commands that act on claims go through the HTTP API (one place validates and, later,
+authorises); ``events`` reads Kafka directly, because that is what a downstream consumer
+sees. Every failure prints one line saying what is wrong and exits non-zero; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+import typer
+
+from services.settings import get_settings
+from services.stack.cli import stack_app
+
+app = typer.Typer(
+    help="claimflow: the medical claim lifecycle engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack_app, name="stack")
+
+API_OPTION = typer.Option(None, "--api", help="API base URL (default: from settings).")
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    raise CliError(message, code)
+
+
+def _api(url: str | None) -> str:
+    return url or get_settings().api_url
+
+
+def _request(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    try:
+        return httpx.request(method, url, timeout=30.0, **kwargs)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach the claimflow API at {url}: {exc}. Is it running (make run)?")
+
+
+def _explain(response: httpx.Response) -> NoReturn:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = response.text
+    if isinstance(detail, list):
+        lines = [f"  {d.get('field')}: {d.get('msg')} ({d.get('rule')})" for d in detail]
+        fail(f"rejected ({response.status_code}):\n" + "\n".join(lines))
+    fail(f"rejected ({response.status_code}): {detail}")
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        fail(f"{path}: no such file", 2)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"{path}: not valid JSON: {exc}", 2)
+
+
+@app.command()
+def submit(file: Path, api: str | None = API_OPTION) -> None:
+    """Submit a claim JSON file; prints the claim id."""
+    body = _load_json(file)
+    response = _request("POST", f"{_api(api)}/claims", json=body)
+    if response.status_code != 202:
+        _explain(response)
+    typer.echo(response.json()["claim_id"])
+
+
+@app.command()
+def status(
+    claim_id: str,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object."),
+    api: str | None = API_OPTION,
+) -> None:
+    """Show a claim's status, amounts and stage history."""
+    response = _request("GET", f"{_api(api)}/claims/{claim_id}")
+    if response.status_code != 200:
+        _explain(response)
+    view = response.json()
+    if as_json:
+        typer.echo(json.dumps(view))
+        return
+    typer.echo(f"claim {view['claim_id']}  {view['status']}  payer {view['payer_id']}")
+    typer.echo(
+        f"  charge {view['total_charge']}  paid {view['paid_amount']}  "
+        f"patient {view['patient_responsibility']}  outstanding {view['outstanding_amount']}"
+    )
+    if view.get("denial_reasons"):
+        typer.echo(f"  denial reasons: {', '.join(view['denial_reasons'])}")
+    for report in (view.get("reports") or {}).values():
+        for finding in report["findings"]:
+            typer.echo(
+                f"  {finding['severity']}: {finding['code']} {finding['field']}: "
+                f"{finding['message']}"
+            )
+    for entry in view["history"]:
+        reason = f"  ({entry['reason']})" if entry.get("reason") else ""
+        typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}")
+
+
+@app.command()
+def appeal(
+    claim_id: str,
+    reason: str = typer.Option(..., "--reason", help="Why the denial is wrong."),
+    note: str | None = typer.Option(None, "--note"),
+    attachment: list[str] = typer.Option([], "--attachment", help="Attachment reference."),
+    api: str | None = API_OPTION,
+) -> None:
+    """Appeal a DENIED claim."""
+    body = {"reason": reason, "note": note, "attachments": attachment}
+    response = _request("POST", f"{_api(api)}/claims/{claim_id}/appeal", json=body)
+    if response.status_code != 200:
+        _explain(response)
+    result = response.json()
+    typer.echo(f"claim {result['claim_id']} {result['status']} (level {result['level']})")
+
+
+@app.command()
+def events(
+    claim_id: str, as_json: bool = typer.Option(False, "--json", help="One CloudEvent per line.")
+) -> None:
+    """Read a claim's events back from Kafka, in order."""
+    from events import topics
+    from events.reader import read_claim_events
+
+    settings = get_settings()
+    try:
+        found = read_claim_events(
+            settings.kafka_bootstrap, settings.topic(topics.LIFECYCLE), claim_id
+        )
+    except LookupError as exc:
+        fail(str(exc))
+    except Exception as exc:  # kafka-python raises many kinds for "no broker"
+        fail(f"cannot read events from Kafka at {settings.kafka_bootstrap}: {exc}")
+    if not found:
+        fail(f"no events for claim {claim_id}")
+    for event in found:
+        if as_json:
+            typer.echo(event.model_dump_json())
+        else:
+            typer.echo(f"{event.seq:>3}  {event.time.isoformat()}  {event.type}")
+
+
+schema_app = typer.Typer(help="Print the JSON Schemas of the claim format and the events.")
+app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("claim")
+def schema_claim() -> None:
+    """The claim JSON format accepted by POST /claims and `claimflow submit`."""
+    from claims.model import Claim
+
+    typer.echo(json.dumps(Claim.model_json_schema(mode="validation"), indent=2))
+
+
+@schema_app.command("event")
+def schema_event() -> None:
+    """The v1 claim event envelope published on claims.lifecycle.v1."""
+    from events.contract import ClaimEvent
+
+    typer.echo(json.dumps(ClaimEvent.model_json_schema(mode="serialization"), indent=2))
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker (ClaimWorkflow and its activities)."""
+    from services import worker as worker_process
+
+    worker_process.main(get_settings())
+
+
+@app.command()
+def consumer() -> None:
+    """Run the event consumer (projects Kafka events into the read model)."""
+    from services import consumer as consumer_process
+
+    sys.argv = [sys.argv[0], "worker"]  # faust's Worker reads argv
+    consumer_process.main(get_settings())
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    from services.api import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+    )
+
+
+@app.command("payer-sim")
+def payer_sim() -> None:
+    """Run the payer simulator."""
+    import uvicorn
+
+    from services.payersim.app import SendRemittance, create_app, temporal_sender
+    from services.temporal import connect
+
+    settings = get_settings()
+
+    async def make_sender() -> SendRemittance:
+        return temporal_sender(await connect(settings))
+
+    uvicorn.run(
+        create_app(make_sender, delay=settings.payer_delay_seconds),
+        host=settings.payer_host,
+        port=settings.payer_port,
+        log_level="warning",
+    )
+
+
+@app.command()
+def run(
+    examples: Path = typer.Option(Path("examples"), help="Folder of sample claims to feed."),
+) -> None:
+    """Start the stack and every claimflow process, feed the samples, run until Ctrl-C."""
+    from services.runner import run_all
+
+    run_all(get_settings(), examples)
+
+
+@app.command()
+def down() -> None:
+    """Stop claimflow's processes and the local stack; keep their state."""
+    from services import apps, stack
+
+    settings = get_settings()
+    apps.stop_all(settings)
+    stack.down(settings)
+    typer.echo("stopped")
+
+
+@app.command()
+def reset() -> None:
+    """Stop everything and delete the local state (workflows, topics, read model, logs)."""
+    from services import apps, stack
+
+    settings = get_settings()
+    apps.stop_all(settings)
+    stack.reset(settings)
+    typer.echo(f"deleted {settings.state_dir}")
+
+
+def main() -> None:
+    try:
+        app()
+    except CliError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(exc.code)

@@ -1,0 +1,35 @@
+"""The HTTP payer gateway: how submission activities reach a payer over HTTP.
+
+A 4xx answer is the payer refusing this submission (retrying will not change its mind);
+anything else that fails is an outage, raised as-is so that Temporal retries it.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from activities.payer import AppealPacket, PayerRefused, SubmissionReceipt
+from claims.model import Claim
+
+
+class HttpPayerGateway:
+    def __init__(self, base_url: str, *, timeout_s: float = 10.0) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+
+    async def _post(self, path: str, body: str) -> SubmissionReceipt:
+        response = await self._client.post(
+            path, content=body, headers={"content-type": "application/json"}
+        )
+        if 400 <= response.status_code < 500:
+            raise PayerRefused(f"payer refused {path}: {response.status_code} {response.text}")
+        response.raise_for_status()
+        return SubmissionReceipt.model_validate_json(response.content)
+
+    async def submit_claim(self, claim: Claim) -> SubmissionReceipt:
+        return await self._post("/v1/claims", claim.model_dump_json())
+
+    async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
+        return await self._post("/v1/appeals", packet.model_dump_json())
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,92 @@
+"""How the simulated payer decides: a fee schedule and a few denial rules, deterministic.
+
+The same claim always gets the same answer, so tests can choose an outcome by choosing the
+claim's content:
+- a procedure on NON_COVERED is denied CO-96 (non-covered), and stays denied on appeal;
+- a procedure on NEEDS_AUTH without ``prior_authorization`` is denied CO-197 (authorization
+  absent); the first appeal overturns it (a retro-authorization);
+- anything else is paid at the fee schedule (or 80% of charge when unlisted), less 20%
+  coinsurance (PR-2); the difference to the charge is the contractual write-down (CO-45).
+Every decision balances the way an 835 must: charge - sum(adjustments) = paid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import ROUND_HALF_UP, Decimal
+
+from claims.model import Claim
+from claims.remittance import Adjustment, Decision, GroupCode, Remittance
+
+CENT = Decimal("0.01")
+COINSURANCE = Decimal("0.20")
+UNLISTED_ALLOWED_RATIO = Decimal("0.80")
+
+# Allowed amount per unit, by procedure code.
+FEE_SCHEDULE: dict[str, Decimal] = {
+    "99213": Decimal("92.00"),
+    "99214": Decimal("131.00"),
+    "99203": Decimal("110.00"),
+    "85025": Decimal("10.50"),
+    "80053": Decimal("14.00"),
+    "93000": Decimal("17.00"),
+    "70553": Decimal("420.00"),
+    "72148": Decimal("230.00"),
+}
+NON_COVERED: frozenset[str] = frozenset({"97810", "97811", "S9090"})
+NEEDS_AUTH: frozenset[str] = frozenset({"70553", "72148"})
+
+
+def control_number(claim_id: str) -> str:
+    """The payer's claim control number: stable per claim, so a resubmission is recognised."""
+    return "PCN" + hashlib.sha256(claim_id.encode()).hexdigest()[:12].upper()
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _denial(claim: Claim, ccn: str, level: int, carc: str, rarc: str) -> Remittance:
+    assert claim.claim_id is not None
+    return Remittance(
+        remittance_id=f"{ccn}-L{level}",
+        claim_id=claim.claim_id,
+        payer_claim_control_number=ccn,
+        decision=Decision.DENIED,
+        total_charge=claim.total_charge,
+        paid_amount=Decimal("0.00"),
+        adjustments=(
+            Adjustment(group=GroupCode.CO, carc=carc, amount=claim.total_charge, rarcs=(rarc,)),
+        ),
+    )
+
+
+def adjudicate(claim: Claim, *, level: int = 0) -> Remittance:
+    """Decide the claim; ``level`` is 0 for the original submission, n for appeal n."""
+    assert claim.claim_id is not None
+    ccn = control_number(claim.claim_id)
+    codes = {line.procedure_code for line in claim.lines}
+    if codes & NON_COVERED:
+        return _denial(claim, ccn, level, "96", "N130")
+    if codes & NEEDS_AUTH and not claim.prior_authorization and level == 0:
+        return _denial(claim, ccn, level, "197", "N54")
+    allowed = Decimal(0)
+    for line in claim.lines:
+        fee = FEE_SCHEDULE.get(line.procedure_code)
+        line_allowed = fee * line.units if fee is not None else line.charge * UNLISTED_ALLOWED_RATIO
+        allowed += min(_money(line_allowed), line.charge)
+    patient = _money(allowed * COINSURANCE)
+    contractual = claim.total_charge - allowed
+    adjustments = [Adjustment(group=GroupCode.PR, carc="2", amount=patient)]
+    if contractual:
+        adjustments.insert(0, Adjustment(group=GroupCode.CO, carc="45", amount=contractual))
+    return Remittance(
+        remittance_id=f"{ccn}-L{level}",
+        claim_id=claim.claim_id,
+        payer_claim_control_number=ccn,
+        decision=Decision.PAID,
+        total_charge=claim.total_charge,
+        paid_amount=allowed - patient,
+        patient_responsibility=patient,
+        adjustments=tuple(adjustments),
+    )

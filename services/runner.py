@@ -1,0 +1,142 @@
+"""``make run``: the whole engine on one machine, fed with the sample claims.
+
+Starts the stack and claimflow's processes (each idempotently, so a second run reuses the
+state of the first), submits every sample through the public API as a client would,
+appeals the denial that an appeal can overturn, prints where each claim ended and its
+events as read back from Kafka, then waits for Ctrl-C and stops what it started.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from claims.status import ClaimStatus
+from events import topics
+from events.reader import read_claim_events
+from services import apps, stack
+from services.consumer import prepare_topics
+from services.settings import Settings
+
+# Where a sample claim waits for a person (or is done): the runner stops polling there.
+RESTING = {
+    ClaimStatus.PAID,
+    ClaimStatus.DENIED,
+    ClaimStatus.WRITTEN_OFF,
+    ClaimStatus.CODING_REVIEW,
+    ClaimStatus.SCRUB_FAILED,
+}
+
+
+def _wait_for(
+    api: str, claim_id: str, statuses: set[ClaimStatus], timeout: float
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    view: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{api}/claims/{claim_id}", timeout=10)
+        if response.status_code == 200:
+            view = response.json()
+            if ClaimStatus(view["status"]) in statuses:
+                return view
+        time.sleep(0.3)
+    return view
+
+
+def feed(settings: Settings, examples: Path) -> list[str]:
+    """Submit the samples; return the accepted claim ids. Invalid samples show their 422."""
+    api = settings.api_url
+    accepted: list[str] = []
+    for path in sorted(examples.rglob("*.json")):
+        response = httpx.post(
+            f"{api}/claims",
+            content=path.read_bytes(),
+            headers={"content-type": "application/json"},
+            timeout=30,
+        )
+        if response.status_code == 202:
+            claim_id = response.json()["claim_id"]
+            accepted.append(claim_id)
+            print(f"  submitted {path.relative_to(examples)} -> claim {claim_id}")
+        else:
+            errors = "; ".join(
+                f"{d['field']}: {d['msg']}" for d in response.json().get("detail", [])
+            )
+            print(f"  refused   {path.relative_to(examples)} ({response.status_code}): {errors}")
+    return accepted
+
+
+def settle(settings: Settings, claim_ids: list[str]) -> None:
+    """Wait for each claim to come to rest; appeal authorization denials (CO-197)."""
+    api = settings.api_url
+    for claim_id in claim_ids:
+        view = _wait_for(api, claim_id, RESTING, timeout=60)
+        if view.get("status") == ClaimStatus.DENIED and "CO-197" in view.get("denial_reasons", []):
+            response = httpx.post(
+                f"{api}/claims/{claim_id}/appeal",
+                json={
+                    "reason": "authorization obtained retroactively",
+                    "attachments": ["auth-letter.pdf"],
+                },
+                timeout=60,
+            )
+            print(f"  appealed  claim {claim_id}: {response.status_code} {response.json()}")
+            _wait_for(api, claim_id, {ClaimStatus.PAID, ClaimStatus.DENIED}, timeout=60)
+
+
+def report(settings: Settings, claim_ids: list[str]) -> None:
+    api = settings.api_url
+    print("\nClaims (GET /claims/{id}):")
+    for claim_id in claim_ids:
+        view = httpx.get(f"{api}/claims/{claim_id}", timeout=10).json()
+        stages = " -> ".join(entry["status"] for entry in view["history"])
+        print(
+            f"  {claim_id}  {view['status']:<12} paid {view['paid_amount']}  "
+            f"denials {','.join(view['denial_reasons']) or '-'}\n      {stages}"
+        )
+    print("\nEvents read back from Kafka (claimflow events ID):")
+    for claim_id in claim_ids:
+        events = read_claim_events(
+            settings.kafka_bootstrap, settings.topic(topics.LIFECYCLE), claim_id
+        )
+        print(f"  {claim_id}: " + ", ".join(e.id.split(":")[1] + " " + e.type for e in events))
+
+
+def run_all(settings: Settings, examples: Path) -> None:
+    print(f"starting the stack (state in {settings.state_dir}) ...")
+    stack.up(settings)
+    prepare_topics(settings)
+    print("starting payer simulator, worker, consumer and API ...")
+    apps.start_all(settings)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        print("feeding sample claims:")
+        claim_ids = feed(settings, examples)
+        settle(settings, claim_ids)
+        report(settings, claim_ids)
+        print(
+            f"\nAPI        {settings.api_url}  (docs {settings.api_url}/docs)\n"
+            f"Temporal   {settings.temporal_address}  "
+            f"(UI http://{settings.temporal_host}:{settings.temporal_ui_port})\n"
+            f"Kafka      {settings.kafka_bootstrap}  topics {topics.LIFECYCLE}, {topics.STATE}\n"
+            f"Logs       {settings.state_dir / 'logs'}\n"
+            "Try: .venv/bin/claimflow status <claim id>   |   Ctrl-C stops everything."
+        )
+        while not stopping:
+            time.sleep(0.5)
+    finally:
+        print("\nstopping claimflow processes and the stack ...")
+        apps.stop_all(settings)
+        stack.down(settings)
+        print("stopped; state kept (make reset deletes it).")
