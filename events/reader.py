@@ -19,8 +19,9 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 def read_claim_events(
-    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0
+    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0, dedupe: bool = True
 ) -> list[ClaimEvent]:
+    """The claim's events in partition order; ``dedupe=False`` keeps redelivered copies."""
     key = claim_id.encode()
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -36,15 +37,19 @@ def read_claim_events(
         consumer.assign([tp])
         consumer.seek_to_beginning(tp)
         end = consumer.end_offsets([tp])[tp]
-        events: dict[int, ClaimEvent] = {}
+        records: list[ClaimEvent] = []
         while consumer.position(tp) < end:
             batch = consumer.poll(timeout_ms=int(timeout_s * 1000))
             if not batch:
                 break
             for record in batch.get(tp, []):
                 if record.key == key:
-                    event = ClaimEvent.from_json_bytes(record.value)
-                    events.setdefault(event.seq, event)
-        return [events[seq] for seq in sorted(events)]
+                    records.append(ClaimEvent.from_json_bytes(record.value))
+        if not dedupe:
+            return records
+        first: dict[int, ClaimEvent] = {}
+        for event in records:
+            first.setdefault(event.seq, event)
+        return list(first.values())
     finally:
         consumer.close()

@@ -43,19 +43,34 @@ def log_file(state_dir: Path, name: str) -> Path:
     return state_dir / "logs" / f"{name}.log"
 
 
-def _start_time(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot), None if it is gone.
-
-    A zombie counts as gone: it has exited and only waits to be reaped.
-    """
+def _stat(path: Path) -> tuple[str, str] | None:
+    """(state, start time) from a /proc stat file, None if it is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = path.read_text()
     except OSError:
         return None
     # The command name (field 2) is in parentheses and may contain spaces; split after it.
     fields = stat[stat.rindex(")") + 2 :].split()
-    state, start = fields[0], fields[19]
-    return None if state in ("Z", "X") else start
+    return fields[0], fields[19]
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), None if it is gone.
+
+    A zombie counts as gone (it has exited and only waits to be reaped), but only once all
+    its threads are: the main thread of a killed multi-threaded server (Go, the JVM) turns
+    zombie before the others have exited and released its sockets.
+    """
+    leader = _stat(Path(f"/proc/{pid}/stat"))
+    if leader is None:
+        return None
+    if leader[0] not in ("Z", "X"):
+        return leader[1]
+    for task in Path(f"/proc/{pid}/task").glob("*/stat"):
+        thread = _stat(task)
+        if thread is not None and thread[0] not in ("Z", "X"):
+            return leader[1]
+    return None
 
 
 def start(
@@ -107,11 +122,13 @@ def read_pid(state_dir: Path, name: str) -> int | None:
     pid = int(lines[0]) if lines and lines[0].isdigit() else None
     recorded = lines[1] if len(lines) > 1 else None
     if pid is not None:
-        child = _children.get(pid)
-        if child is not None and child.poll() is not None:
-            del _children[pid]
-        elif (now := _start_time(pid)) is not None and (recorded is None or now == recorded):
+        started = _start_time(pid)
+        if started is not None and (recorded is None or started == recorded):
             return pid
+        child = _children.pop(pid, None)
+        if child is not None:  # our own child: reap the zombie
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=1.0)
     path.unlink(missing_ok=True)
     return None
 
@@ -220,11 +237,11 @@ def ensure_port_free(host: str, port: int, name: str, setting: str) -> None:
     """Refuse to start a server whose port is held by something this state dir did not start.
 
     Otherwise the new server would die with "address in use" and the health check would
-    happily report the stranger as healthy. The port must stay taken for a moment: right
-    after a SIGKILL, a connect can still succeed once while the kernel tears down the dead
-    server's listening socket, even though the process has already been reaped.
+    happily report the stranger as healthy. The port must stay taken for a moment, so a
+    server still on its way out (e.g. killed by another process just before) is not
+    mistaken for a stranger.
     """
-    deadline = time.monotonic() + 2.0
+    deadline = time.monotonic() + 1.0
     while port_open(host, port):
         if time.monotonic() > deadline:
             raise StackError(

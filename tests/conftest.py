@@ -1,0 +1,59 @@
+"""Session fixtures: the real test stack (Temporal dev server + Kafka broker) and a client.
+
+The stack runs on its own ports (17xxx, 19xxx) and state dir (.state/test), so the suite can
+run beside a developer's ``make run``. It is started once per session (idempotently: a
+stack left running by an interrupted run is reused) and stopped at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+
+from services import stack
+from services.settings import REPO_ROOT, Settings
+from services.temporal import connect
+from tests.support import Harness, harness, unique_settings
+
+
+@pytest.fixture(scope="session")
+def stack_settings() -> Settings:
+    return Settings(
+        state_dir=REPO_ROOT / ".state" / "test",
+        temporal_port=17233,
+        temporal_ui_port=18233,
+        temporal_http_port=17243,
+        temporal_metrics_port=17244,
+        temporal_ui=False,
+        kafka_port=19092,
+        kafka_controller_port=19093,
+        kafka_heap="512m",
+    )
+
+
+@pytest.fixture(scope="session")
+def test_stack(stack_settings: Settings) -> Iterator[Settings]:
+    stack.up(stack_settings)
+    yield stack_settings
+    stack.down(stack_settings)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def client(test_stack: Settings) -> AsyncIterator[Client]:
+    yield await connect(test_stack)
+
+
+@pytest.fixture
+def settings(test_stack: Settings, tmp_path: Path) -> Settings:
+    """Settings unique to one test: task queue, topics, database, ports."""
+    return unique_settings(test_stack, tmp_path)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def claimflow(settings: Settings, client: Client) -> AsyncIterator[Harness]:
+    async with harness(settings, client) as h:
+        yield h

@@ -1,0 +1,263 @@
+"""Test helpers shared by the suites: claim factories, in-process servers, a full harness.
+
+The harness runs claimflow for one test against the real test stack (Temporal dev server,
+Kafka broker) with everything unique to the test: task queue, topic prefix, consumer group,
+SQLite file and HTTP ports. Tests therefore never see each other's claims or events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from claims.status import ClaimStatus
+from events import topics
+from events.contract import ClaimEvent
+from events.reader import read_claim_events
+from services import apps, readmodel
+from services.api import create_app as create_api
+from services.consumer import prepare_topics
+from services.db import init_db, make_engine
+from services.gateway import HttpPayerGateway
+from services.payersim.app import SendRemittance, temporal_sender
+from services.payersim.app import create_app as create_payer
+from services.settings import Settings
+from services.stack import process
+from services.worker import build_worker, make_producer
+
+VALID_NPI = "1234567893"
+VALID_NPI_2 = "1987654328"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def claim_payload(
+    *,
+    procedures: tuple[tuple[str, str], ...] = (("99213", "150.00"), ("85025", "35.00")),
+    diagnoses: tuple[str, ...] = ("E119", "I10"),
+    days_ago: int = 10,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A claim that codes and scrubs clean, dated ``days_ago`` before today."""
+    service_date = (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
+    lines = [
+        {
+            "procedure_code": code,
+            "units": "1",
+            "charge": charge,
+            "diagnosis_pointers": [1],
+            "service_date_from": service_date,
+        }
+        for code, charge in procedures
+    ]
+    total = sum((float(charge) for _, charge in procedures), 0.0)
+    claim: dict[str, Any] = {
+        "account_number": f"ACCT-{uuid.uuid4().hex[:8]}",
+        "billing_provider": {
+            "npi": VALID_NPI,
+            "name": "Riverside Family Medicine",
+            "tax_id": "123456789",
+            "taxonomy": "207Q00000X",
+            "address": {
+                "line1": "100 Main St",
+                "city": "Springfield",
+                "state": "IL",
+                "postal_code": "627011234",
+            },
+        },
+        "rendering_provider": {"npi": VALID_NPI_2, "name": "Dana Whitfield MD"},
+        "subscriber": {
+            "member_id": "XJH123456789",
+            "first_name": "Alex",
+            "last_name": "Rivera",
+            "date_of_birth": "1980-04-12",
+            "sex": "F",
+            "address": {
+                "line1": "22 Oak Ave",
+                "city": "Springfield",
+                "state": "IL",
+                "postal_code": "62704",
+            },
+        },
+        "payer": {"payer_id": "SIMPAYER1", "name": "Simulated Health Plan"},
+        "place_of_service": "11",
+        "diagnoses": list(diagnoses),
+        "lines": lines,
+        "total_charge": f"{total:.2f}",
+    }
+    claim.update(overrides)
+    return claim
+
+
+def denied_for_auth_payload() -> dict[str, Any]:
+    """An MRI without prior authorization: the simulator denies CO-197, an appeal pays."""
+    return claim_payload(procedures=(("70553", "1450.00"),), diagnoses=("G43909",))
+
+
+@asynccontextmanager
+async def serve(app: FastAPI, port: int) -> AsyncIterator[str]:
+    """Run an ASGI app on a real port inside this event loop."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def unique_settings(base: Settings, state_dir: Path, **extra: Any) -> Settings:
+    tag = uuid.uuid4().hex[:10]
+    return base.model_copy(
+        update={
+            "state_dir": state_dir,
+            "task_queue": f"claims-{tag}",
+            "topic_prefix": f"t{tag}.",
+            "database_url": f"sqlite:///{state_dir / 'readmodel.db'}",
+            "api_port": free_port(),
+            "payer_port": free_port(),
+            "payer_delay_seconds": 0.3,
+            **extra,
+        }
+    )
+
+
+class Harness:
+    """claimflow running for one test; helpers to drive it and to look at the outcome."""
+
+    def __init__(self, settings: Settings, client: Client, engine: Engine) -> None:
+        self.settings = settings
+        self.client = client
+        self.engine = engine
+        self.api = settings.api_url
+        self.http = httpx.AsyncClient(base_url=self.api, timeout=60)
+
+    async def submit(self, payload: dict[str, Any]) -> str:
+        response = await self.http.post("/claims", json=payload)
+        assert response.status_code == 202, response.text
+        claim_id: str = response.json()["claim_id"]
+        return claim_id
+
+    async def view(self, claim_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"/claims/{claim_id}")
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def wait_status(
+        self, claim_id: str, status: ClaimStatus, timeout: float = 60
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        view: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            view = await self.view(claim_id)
+            if view["status"] == status:
+                return view
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"claim {claim_id} did not reach {status}; last view: {view}")
+
+    def events(self, claim_id: str) -> list[ClaimEvent]:
+        """Every record on the lifecycle topic for the claim, duplicates included."""
+        return read_claim_events(
+            self.settings.kafka_bootstrap,
+            self.settings.topic(topics.LIFECYCLE),
+            claim_id,
+            dedupe=False,
+        )
+
+    async def wait_read_model(
+        self, claim_id: str, status: ClaimStatus, seq: int, timeout: float = 60
+    ) -> readmodel.ClaimRecord:
+        deadline = time.monotonic() + timeout
+        row = None
+        while time.monotonic() < deadline:
+            row = readmodel.get_claim(self.engine, claim_id)
+            if row is not None and row.last_seq >= seq:
+                assert row.status == status, row
+                return row
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"read model never reached seq {seq} for {claim_id}: {row}")
+
+
+@asynccontextmanager
+async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator[Worker]:
+    producer = make_producer(settings)
+    gateway = HttpPayerGateway(settings.payer_url)
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        worker = build_worker(
+            client,
+            task_queue=settings.task_queue,
+            producer=producer,
+            gateway=gateway,
+            executor=executor,
+        )
+        try:
+            async with worker:
+                yield worker
+        finally:
+            await gateway.aclose()
+            producer.close()
+
+
+@asynccontextmanager
+async def harness(
+    settings: Settings,
+    client: Client,
+    *,
+    worker: bool = True,
+    consumer: bool = True,
+    sender: Callable[[], SendRemittance] | None = None,
+) -> AsyncIterator[Harness]:
+    """Start claimflow for one test. ``worker=False`` leaves the worker to the test."""
+    prepare_topics(settings)
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+
+    async def make_sender() -> SendRemittance:
+        return sender() if sender else temporal_sender(client)
+
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(
+            serve(
+                create_payer(make_sender, delay=settings.payer_delay_seconds),
+                settings.payer_port,
+            )
+        )
+        await stack.enter_async_context(
+            serve(create_api(settings, client=client), settings.api_port)
+        )
+        if worker:
+            await stack.enter_async_context(in_process_worker(settings, client))
+        if consumer:
+            apps.start(settings, "consumer")
+            stack.callback(process.stop, settings.state_dir, "consumer")
+        h = Harness(settings, client, engine)
+        stack.push_async_callback(h.http.aclose)
+        yield h
+    engine.dispose()
