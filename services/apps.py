@@ -19,7 +19,7 @@ from services.stack import process
 APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api")
 
 
-def _env(settings: Settings) -> dict[str, str]:
+def child_env(settings: Settings) -> dict[str, str]:
     """The child's environment: this process's settings, made explicit."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
@@ -51,7 +51,7 @@ def start(settings: Settings, name: str, *, timeout: float = 60.0) -> int:
             settings.state_dir,
             name,
             [sys.executable, "-m", "services", name],
-            env=_env(settings),
+            env=child_env(settings),
             cwd=REPO_ROOT,
         )
     url = _health_url(settings, name)

@@ -161,17 +161,26 @@ app.add_typer(schema_app, name="schema")
 @schema_app.command("claim")
 def schema_claim() -> None:
     """The claim JSON format accepted by POST /claims and `claimflow submit`."""
-    from claims.model import Claim
+    from events import schemas
 
-    typer.echo(json.dumps(Claim.model_json_schema(mode="validation"), indent=2))
+    typer.echo(schemas.render(schemas.generated()["claim.v1.json"]), nl=False)
 
 
 @schema_app.command("event")
 def schema_event() -> None:
     """The v1 claim event envelope published on claims.lifecycle.v1."""
-    from events.contract import ClaimEvent
+    from events import schemas
 
-    typer.echo(json.dumps(ClaimEvent.model_json_schema(mode="serialization"), indent=2))
+    typer.echo(schemas.render(schemas.generated()["claim-event.v1.json"]), nl=False)
+
+
+@schema_app.command("write")
+def schema_write() -> None:
+    """Regenerate the checked-in schema files under events/schemas/."""
+    from events import schemas
+
+    for path in schemas.write():
+        typer.echo(f"wrote {path}")
 
 
 @app.command()

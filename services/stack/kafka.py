@@ -89,8 +89,13 @@ def ensure_libs() -> Path:
         shutil.rmtree(target, ignore_errors=True)
         result = subprocess.run(
             [
-                mvn, "-q", "-B", "-f", str(POM),
-                "dependency:copy-dependencies", f"-DoutputDirectory={scratch}",
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={scratch}",
             ],  # fmt: skip
             capture_output=True,
             text=True,
@@ -244,8 +249,7 @@ def up(settings: Settings) -> None:
     process.wait_ready(
         state,
         NAME,
-        lambda: process.port_open(settings.kafka_host, settings.kafka_port)
-        and healthy(settings),
+        lambda: process.port_open(settings.kafka_host, settings.kafka_port) and healthy(settings),
         START_TIMEOUT,
         f"metadata from {settings.kafka_bootstrap}",
     )

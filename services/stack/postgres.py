@@ -92,9 +92,21 @@ def _marker(settings: Settings) -> Path:
 def _psql(info: dict[str, Any], sql: str) -> str:
     return _run(
         [
-            "runuser", "-u", "postgres", "--",
-            "psql", "-h", str(info["socketdir"]), "-p", str(info["port"]),
-            "-v", "ON_ERROR_STOP=1", "-X", "-tA", "-c", sql,
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-h",
+            str(info["socketdir"]),
+            "-p",
+            str(info["port"]),
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-X",
+            "-tA",
+            "-c",
+            sql,
         ],  # fmt: skip
         "psql as postgres",
     ).strip()
@@ -153,20 +165,21 @@ def down(settings: Settings) -> bool:
 
 
 def status(settings: Settings) -> str:
-    """"running", "stopped" or "not installed" (cheap: never installs anything)."""
+    """ "running", "stopped" or "not installed" (cheap: never installs anything)."""
     versions = installed_versions()
     if not versions:
         return "not installed"
-    info = cluster_info(versions[0])
+    try:
+        info = cluster_info(versions[0])
+    except process.StackError:  # e.g. postgresql-common (pg_lsclusters) missing
+        return "unknown"
     return "running" if info is not None and info["running"] else "stopped"
 
 
 def url(settings: Settings, db: str | None = None) -> str:
     """SQLAlchemy URL of database ``db`` (default ``settings.postgres_db``) as the app role."""
     name = db or settings.postgres_db
-    return (
-        f"postgresql+psycopg2://{ROLE}:{PASSWORD}@127.0.0.1:{settings.postgres_port}/{name}"
-    )
+    return f"postgresql+psycopg2://{ROLE}:{PASSWORD}@127.0.0.1:{settings.postgres_port}/{name}"
 
 
 def _admin_execute(settings: Settings, sql: str) -> None:

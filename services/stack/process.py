@@ -13,12 +13,13 @@ someone else) is stale and is removed when read.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +42,21 @@ def pid_file(state_dir: Path, name: str) -> Path:
 
 def log_file(state_dir: Path, name: str) -> Path:
     return state_dir / "logs" / f"{name}.log"
+
+
+@contextlib.contextmanager
+def locked(state_dir: Path, name: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``name`` in this state dir (blocking) for check-then-start.
+
+    Two ``up`` calls at once on one state dir (parallel test sessions sharing a stack) would
+    otherwise both see "not running" and start two servers on one port; with the lock the
+    second waits and then finds the first one's server running.
+    """
+    path = state_dir / "pids" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _stat(path: Path) -> tuple[str, str] | None:

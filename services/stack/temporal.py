@@ -71,18 +71,30 @@ def healthy(settings: Settings) -> bool:
     Done with the CLI rather than the Python SDK so ``up`` stays synchronous and can be called
     from inside a running event loop (async tests) without nesting ``asyncio.run``.
     """
-    result = subprocess.run(
-        [
-            str(binary()), "operator", "namespace", "describe",
-            "--address", settings.temporal_address,
-            "--namespace", settings.temporal_namespace,
-            "--disable-config-file", "--disable-config-env",
-            "--command-timeout", "2s", "--output", "none",
-        ],  # fmt: skip
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=10,
-    )
+    try:
+        result = subprocess.run(
+            [
+                str(binary()),
+                "operator",
+                "namespace",
+                "describe",
+                "--address",
+                settings.temporal_address,
+                "--namespace",
+                settings.temporal_namespace,
+                "--disable-config-file",
+                "--disable-config-env",
+                "--command-timeout",
+                "2s",
+                "--output",
+                "none",
+            ],  # fmt: skip
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=10,
+        )
+    except subprocess.TimeoutExpired:
+        return False
     return result.returncode == 0
 
 
@@ -94,15 +106,17 @@ def up(settings: Settings) -> None:
     """Start the dev server unless it is already running, and wait until it serves gRPC."""
     state = settings.state_dir
     if not process.is_running(state, NAME):
-        process.ensure_port_free(settings.temporal_host, settings.temporal_port, NAME,
-                                 "temporal_port")
+        process.ensure_port_free(
+            settings.temporal_host, settings.temporal_port, NAME, "temporal_port"
+        )
         db_file(settings).parent.mkdir(parents=True, exist_ok=True)
         process.start(state, NAME, command(settings))
     process.wait_ready(
         state,
         NAME,
-        lambda: process.port_open(settings.temporal_host, settings.temporal_port)
-        and healthy(settings),
+        lambda: (
+            process.port_open(settings.temporal_host, settings.temporal_port) and healthy(settings)
+        ),
         START_TIMEOUT,
         f"gRPC on {settings.temporal_address}",
     )

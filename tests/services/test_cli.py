@@ -1,0 +1,101 @@
+"""The `claimflow` command as a biller runs it: real process, real API, real Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from claims.status import ClaimStatus as S
+from services.apps import child_env
+from services.settings import REPO_ROOT
+from tests.support import Harness, claim_payload, free_port
+
+
+def cli(h: Harness, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services", *args],
+        capture_output=True,
+        text=True,
+        env=child_env(h.settings),
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+async def test_submit_status_events(claimflow: Harness, tmp_path: Path) -> None:
+    path = tmp_path / "claim.json"
+    path.write_text(json.dumps(claim_payload()))
+    submitted = await asyncio.to_thread(cli, claimflow, "submit", str(path))
+    assert submitted.returncode == 0, submitted.stderr
+    claim_id = submitted.stdout.strip()
+    await claimflow.wait_status(claim_id, S.PAID)
+
+    status = await asyncio.to_thread(cli, claimflow, "status", claim_id, "--json")
+    view = json.loads(status.stdout)
+    assert (view["claim_id"], view["status"]) == (claim_id, "PAID")
+    human = await asyncio.to_thread(cli, claimflow, "status", claim_id)
+    assert "PAID" in human.stdout and "SCRUBBED" in human.stdout
+
+    events = await asyncio.to_thread(cli, claimflow, "events", claim_id, "--json")
+    lines = [json.loads(line) for line in events.stdout.splitlines()]
+    assert [e["id"] for e in lines] == [f"{claim_id}:{n}" for n in range(1, 7)]
+    assert lines[-1]["type"] == "claimflow.claim.paid.v1"
+
+    refused = await asyncio.to_thread(cli, claimflow, "appeal", claim_id, "--reason", "why not")
+    assert refused.returncode == 1
+    assert "cannot go from PAID to APPEALED" in refused.stderr
+    no_traceback(refused)
+
+
+async def test_bad_input_gets_a_clear_error(claimflow: Harness, tmp_path: Path) -> None:
+    bad = claim_payload()
+    bad["billing_provider"]["npi"] = "12"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    result = await asyncio.to_thread(cli, claimflow, "submit", str(path))
+    assert result.returncode == 1
+    assert "billing_provider.npi" in result.stderr
+    no_traceback(result)
+
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{nope")
+    result = await asyncio.to_thread(cli, claimflow, "submit", str(garbage))
+    assert result.returncode == 2 and "not valid JSON" in result.stderr
+    result = await asyncio.to_thread(cli, claimflow, "submit", str(tmp_path / "missing.json"))
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+    result = await asyncio.to_thread(cli, claimflow, "status", "not-a-claim-id")
+    assert result.returncode == 1 and "claim_id" in result.stderr
+    result = await asyncio.to_thread(cli, claimflow, "events", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert result.returncode == 1 and "no events" in result.stderr
+    no_traceback(result)
+
+
+async def test_api_down_is_a_clear_error(claimflow: Harness) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    result = await asyncio.to_thread(
+        cli, claimflow, "status", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--api", nowhere
+    )
+    assert result.returncode == 1
+    assert "cannot reach the claimflow API" in result.stderr
+    no_traceback(result)
+
+
+def test_schema_claim_is_json_schema() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "services", "schema", "claim"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Claim"
+    assert "billing_provider" in schema["required"]

@@ -1,0 +1,67 @@
+"""The payer simulator's decisions: deterministic, and balanced the way an 835 must be."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from ulid import ULID
+
+from claims.model import Claim
+from claims.remittance import Decision, Remittance
+from services.payersim.rules import adjudicate, control_number
+from tests.support import claim_payload
+
+
+def claim(*procedures: tuple[str, str], **overrides: object) -> Claim:
+    return Claim.model_validate(
+        claim_payload(claim_id=str(ULID()), procedures=procedures, **overrides)
+    )
+
+
+def balanced(rem: Remittance) -> bool:
+    return rem.total_charge - sum(a.amount for a in rem.adjustments) == rem.paid_amount
+
+
+def test_paid_at_fee_schedule_less_coinsurance() -> None:
+    rem = adjudicate(claim(("99213", "150.00"), ("85025", "35.00")))
+    assert rem.decision is Decision.PAID
+    # allowed 92.00 + 10.50 = 102.50; 20% coinsurance 20.50; contractual 82.50.
+    assert rem.paid_amount == Decimal("82.00")
+    assert rem.patient_responsibility == Decimal("20.50")
+    assert [(a.group, a.carc, a.amount) for a in rem.adjustments] == [
+        ("CO", "45", Decimal("82.50")),
+        ("PR", "2", Decimal("20.50")),
+    ]
+    assert balanced(rem)
+
+
+def test_unlisted_code_allowed_at_80_percent() -> None:
+    rem = adjudicate(claim(("99499", "100.00")))
+    assert rem.paid_amount == Decimal("64.00") and balanced(rem)
+
+
+@pytest.mark.parametrize(
+    ("code", "carc", "overturned_on_appeal"), [("70553", "197", True), ("97810", "96", False)]
+)
+def test_denials_and_appeals(code: str, carc: str, overturned_on_appeal: bool) -> None:
+    c = claim((code, "500.00"))
+    rem = adjudicate(c)
+    assert rem.decision is Decision.DENIED
+    assert rem.denial_reasons == (f"CO-{carc}",)
+    assert rem.paid_amount == 0 and balanced(rem)
+    appealed = adjudicate(c, level=1)
+    assert (appealed.decision is Decision.PAID) is overturned_on_appeal
+    assert appealed.remittance_id != rem.remittance_id
+    assert balanced(appealed)
+
+
+def test_prior_authorization_avoids_the_denial() -> None:
+    rem = adjudicate(claim(("70553", "500.00"), prior_authorization="AUTH123"))
+    assert rem.decision is Decision.PAID
+
+
+def test_deterministic() -> None:
+    c = claim(("99213", "150.00"))
+    assert adjudicate(c) == adjudicate(c)
+    assert control_number(c.claim_id or "") == adjudicate(c).payer_claim_control_number
