@@ -24,9 +24,6 @@ from claims.modifiers import KNOWN_MODIFIERS
 
 # ICD-10-CM: letter, digit, letter-or-digit, then up to four more characters (no dot).
 ICD10CM = re.compile(r"^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
-# Kept under their old names for callers that imported them from here.
-CPT = CPT_FORMAT
-HCPCS = HCPCS_FORMAT
 MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 
 

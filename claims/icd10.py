@@ -89,3 +89,9 @@ def lookup(code: str) -> Icd10Lookup:
         return Icd10Lookup(Icd10Status.BILLABLE)
     children = tuple(c.replace(".", "") for c in lib.get_children(code))
     return Icd10Lookup(Icd10Status.NOT_BILLABLE, children)
+
+
+def preload() -> None:
+    """Load the tabular now (about two seconds). A worker calls this at startup so that the
+    first coding activity does not stall its event loop doing it."""
+    _library()
