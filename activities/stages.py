@@ -8,11 +8,13 @@ replay after a table update still sees the answer the claim was given at the tim
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from pydantic import BaseModel
 from temporalio import activity
 
 from claims.coding import check_coding as _check_coding
+from claims.duplicates import DuplicateKey, duplicate_key
 from claims.findings import Report
 from claims.model import Claim
 from claims.scrub import scrub as _scrub
@@ -28,11 +30,33 @@ class ScrubInput(BaseModel):
     as_of: dt.date
 
 
-@activity.defn
-async def check_coding(inp: CodingInput) -> Report:
-    return _check_coding(inp.claim)
+class DuplicateIndex(Protocol):
+    """Claims already on their way to a payer, by duplicate key."""
+
+    def find(self, key: DuplicateKey) -> str | None: ...
+
+    def register(self, claim_id: str, key: DuplicateKey) -> None: ...
 
 
-@activity.defn
-async def scrub_claim(inp: ScrubInput) -> Report:
-    return _scrub(inp.claim, today=inp.as_of)
+class StageActivities:
+    def __init__(self, duplicates: DuplicateIndex | None = None) -> None:
+        self._duplicates = duplicates
+
+    @activity.defn(name="check_coding")
+    async def check_coding(self, inp: CodingInput) -> Report:
+        return _check_coding(inp.claim)
+
+    @activity.defn(name="scrub_claim")
+    def scrub_claim(self, inp: ScrubInput) -> Report:
+        """Scrub; a clean claim is then registered, so a later copy of it is a duplicate.
+
+        Synchronous because the duplicate index is a database: it runs on the worker's
+        thread pool. Registering is an upsert, so a retried activity registers once.
+        """
+        index = self._duplicates
+        report = _scrub(
+            inp.claim, today=inp.as_of, duplicate_of=index.find if index is not None else None
+        )
+        if report.ok and index is not None and inp.claim.claim_id is not None:
+            index.register(inp.claim.claim_id, duplicate_key(inp.claim))
+        return report

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,7 +31,13 @@ ULID_PATTERN = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 
 ClaimId = Annotated[str, StringConstraints(pattern=ULID_PATTERN)]
 Npi = Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+CENT = Decimal("0.01")
+# Amounts are kept to the cent, so 135.5 and 135.50 are the same value and print the same.
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=2),
+    AfterValidator(lambda d: d.quantize(CENT)),
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
 

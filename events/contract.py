@@ -54,6 +54,8 @@ class FindingData(BaseModel):
     severity: str
     field: str
     message: str
+    # Codes to choose from, e.g. the billable children of a category code.
+    candidates: tuple[str, ...] = ()
 
 
 class ClaimEventData(BaseModel):

@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
+from claims.fhir import FhirMappingError, claim_from_fhir
 from claims.model import ULID_PATTERN, Claim
 from claims.status import ClaimStatus, TransitionError, check_transition
 from services import readmodel
@@ -36,6 +37,8 @@ from workflows.messages import (
     AppealRequest,
     ClaimView,
     ClaimWorkflowInput,
+    CorrectionAccepted,
+    CorrectionRequest,
     StageEntry,
     workflow_id,
 )
@@ -155,12 +158,18 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
     async def claim_events(claim_id: ClaimIdPath) -> list[dict[str, Any]]:
         return [json.loads(e.payload) for e in readmodel.claim_events(engine(), claim_id)]
 
-    @app.post("/claims/{claim_id}/appeal")
-    async def appeal(claim_id: ClaimIdPath, request: AppealRequest) -> AppealAccepted:
+    async def run_update(
+        claim_id: str, update: Any, request: BaseModel, target: ClaimStatus, verb: str
+    ) -> Any:
+        """Send a human action to the claim's workflow; turn refusals into 409s.
+
+        The workflow's validator is the authority (it refuses before anything is recorded);
+        this only translates its answer. Updates reach running workflows only: a finished
+        claim still answers queries, so the transition table says why it was refused.
+        """
         handle = temporal().get_workflow_handle(workflow_id(claim_id))
         try:
-            result: AppealAccepted = await handle.execute_update(ClaimWorkflow.appeal, request)
-            return result
+            return await handle.execute_update(update, request)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             message = cause.message if isinstance(cause, ApplicationError) else str(cause)
@@ -168,16 +177,49 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:
                 raise
-            # Updates reach running workflows only. A finished claim still answers queries,
-            # so say why the table refuses the move rather than "not found".
             try:
                 view: ClaimView = await handle.query(ClaimWorkflow.state)
             except RPCError:
                 raise HTTPException(404, f"no claim {claim_id}") from exc
             try:
-                check_transition(view.status, ClaimStatus.APPEALED)
+                check_transition(view.status, target)
             except TransitionError as refusal:
-                raise HTTPException(409, f"appeal refused: {refusal}") from exc
+                raise HTTPException(409, f"{verb} refused: {refusal}") from exc
             raise HTTPException(409, f"claim {claim_id} is closed") from exc
+
+    @app.post("/claims/{claim_id}/appeal")
+    async def appeal(claim_id: ClaimIdPath, request: AppealRequest) -> AppealAccepted:
+        """Appeal a DENIED claim (billers)."""
+        result: AppealAccepted = await run_update(
+            claim_id, ClaimWorkflow.appeal, request, ClaimStatus.APPEALED, "appeal"
+        )
+        return result
+
+    @app.post("/claims/{claim_id}/recode")
+    async def recode(claim_id: ClaimIdPath, request: CorrectionRequest) -> CorrectionAccepted:
+        """Send a claim in CODING_REVIEW back through coding with corrected codes (coders)."""
+        result: CorrectionAccepted = await run_update(
+            claim_id, ClaimWorkflow.recode, request, ClaimStatus.CODED, "recode"
+        )
+        return result
+
+    @app.post("/claims/{claim_id}/correct")
+    async def correct(claim_id: ClaimIdPath, request: CorrectionRequest) -> CorrectionAccepted:
+        """Send a claim in SCRUB_FAILED back through coding and scrubbing (billers)."""
+        result: CorrectionAccepted = await run_update(
+            claim_id, ClaimWorkflow.correct, request, ClaimStatus.CODED, "correct"
+        )
+        return result
+
+    @app.post("/fhir/Claim", status_code=202)
+    async def submit_fhir(resource: dict[str, Any]) -> Accepted:
+        """Submit a FHIR R4 Claim resource (with its Patient, Coverage and parties contained)."""
+        try:
+            claim = claim_from_fhir(resource)
+        except FhirMappingError as exc:
+            raise HTTPException(
+                422, [{"field": exc.path, "rule": "fhir_mapping", "msg": exc.reason}]
+            ) from exc
+        return await submit(claim)
 
     return app

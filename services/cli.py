@@ -69,14 +69,94 @@ def _load_json(path: Path) -> Any:
         fail(f"{path}: not valid JSON: {exc}", 2)
 
 
+def _is_fhir(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("resourceType") == "Claim"
+
+
 @app.command()
 def submit(file: Path, api: str | None = API_OPTION) -> None:
-    """Submit a claim JSON file; prints the claim id."""
+    """Submit a claim JSON file (claimflow format or a FHIR R4 Claim); prints the claim id."""
     body = _load_json(file)
-    response = _request("POST", f"{_api(api)}/claims", json=body)
+    path = "/fhir/Claim" if _is_fhir(body) else "/claims"
+    response = _request("POST", f"{_api(api)}{path}", json=body)
     if response.status_code != 202:
         _explain(response)
     typer.echo(response.json()["claim_id"])
+
+
+@app.command()
+def scrub(
+    file: Path, as_json: bool = typer.Option(False, "--json", help="The reports as JSON.")
+) -> None:
+    """Code and scrub a claim file locally, without submitting it.
+
+    Exit 0: clean (warnings allowed); 1: findings that block submission; 2: unreadable input.
+    The duplicate-claim edit needs the read model and is not run here.
+    """
+    import datetime as dt
+
+    from pydantic import ValidationError
+
+    from claims.coding import check_coding
+    from claims.fhir import FhirMappingError, claim_from_fhir
+    from claims.model import Claim
+    from claims.scrub import scrub as scrub_claim
+
+    body = _load_json(file)
+    try:
+        claim = claim_from_fhir(body) if _is_fhir(body) else Claim.model_validate(body)
+    except FhirMappingError as exc:
+        fail(f"{file}: cannot map the FHIR Claim: {exc}", 2)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {'.'.join(str(p) for p in e['loc']) or 'claim'}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"{file}: not a valid claim:\n{problems}", 2)
+    reports = [check_coding(claim), scrub_claim(claim, today=dt.date.today())]
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
+    else:
+        for report in reports:
+            typer.echo(f"{report.stage}: {'clean' if not report.findings else ''}".rstrip())
+            for f in report.findings:
+                typer.echo(f"  {f.severity:<7} {f.code:<32} {f.field}")
+                typer.echo(f"          {f.message}")
+                if f.candidates:
+                    typer.echo(f"          candidates: {', '.join(f.candidates)}")
+    if not all(r.ok for r in reports):
+        raise typer.Exit(1)
+
+
+def _send_correction(
+    verb: str, claim_id: str, file: Path, note: str | None, api: str | None
+) -> None:
+    body = {"claim": _load_json(file), "note": note}
+    response = _request("POST", f"{_api(api)}/claims/{claim_id}/{verb}", json=body)
+    if response.status_code != 200:
+        _explain(response)
+    typer.echo(f"claim {claim_id}: {verb} accepted; it goes through coding and scrubbing again")
+
+
+@app.command()
+def recode(
+    claim_id: str,
+    file: Path,
+    note: str | None = typer.Option(None, "--note"),
+    api: str | None = API_OPTION,
+) -> None:
+    """Send corrected codes for a claim in CODING_REVIEW (the whole corrected claim file)."""
+    _send_correction("recode", claim_id, file, note, api)
+
+
+@app.command()
+def correct(
+    claim_id: str,
+    file: Path,
+    note: str | None = typer.Option(None, "--note"),
+    api: str | None = API_OPTION,
+) -> None:
+    """Send a corrected claim for a claim in SCRUB_FAILED (the whole corrected claim file)."""
+    _send_correction("correct", claim_id, file, note, api)
 
 
 @app.command()

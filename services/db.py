@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
 
-from services import readmodel  # noqa: F401  (registers the tables on SQLModel.metadata)
+from services import fingerprints, readmodel  # noqa: F401  (register their tables)
 
 
 def make_engine(url: str) -> Engine:

@@ -8,6 +8,7 @@ events as read back from Kafka, then waits for Ctrl-C and stops what it started.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -47,27 +48,44 @@ def _wait_for(
     return view
 
 
+def _fed_file(settings: Settings) -> Path:
+    return settings.state_dir / "fed-samples.json"
+
+
 def feed(settings: Settings, examples: Path) -> list[str]:
-    """Submit the samples; return the accepted claim ids. Invalid samples show their 422."""
+    """Submit samples not fed before; return every sample claim id, old and new.
+
+    What was fed is remembered in the state dir, so a second ``make run`` shows the claims
+    of the first instead of filing the same claims again (which the duplicate edit would
+    rightly refuse). Invalid samples are sent every time to show their 422.
+    """
     api = settings.api_url
-    accepted: list[str] = []
+    fed: dict[str, str] = {}
+    if _fed_file(settings).exists():
+        fed = json.loads(_fed_file(settings).read_text())
     for path in sorted(examples.rglob("*.json")):
+        name = str(path.relative_to(examples))
+        if name in fed:
+            print(f"  already   {name} -> claim {fed[name]}")
+            continue
+        body = path.read_bytes()
+        route = "/fhir/Claim" if json.loads(body).get("resourceType") == "Claim" else "/claims"
         response = httpx.post(
-            f"{api}/claims",
-            content=path.read_bytes(),
+            f"{api}{route}",
+            content=body,
             headers={"content-type": "application/json"},
             timeout=30,
         )
         if response.status_code == 202:
-            claim_id = response.json()["claim_id"]
-            accepted.append(claim_id)
-            print(f"  submitted {path.relative_to(examples)} -> claim {claim_id}")
+            fed[name] = response.json()["claim_id"]
+            print(f"  submitted {name} -> claim {fed[name]}")
         else:
             errors = "; ".join(
                 f"{d['field']}: {d['msg']}" for d in response.json().get("detail", [])
             )
-            print(f"  refused   {path.relative_to(examples)} ({response.status_code}): {errors}")
-    return accepted
+            print(f"  refused   {name} ({response.status_code}): {errors}")
+    _fed_file(settings).write_text(json.dumps(fed, indent=2))
+    return list(fed.values())
 
 
 def settle(settings: Settings, claim_ids: list[str]) -> None:
@@ -108,7 +126,7 @@ def report(settings: Settings, claim_ids: list[str]) -> None:
 
 def run_all(settings: Settings, examples: Path) -> None:
     print(f"starting the stack (state in {settings.state_dir}) ...")
-    stack.up(settings)
+    stack.up(settings, postgres=settings.resolved_database_url.startswith("postgresql"))
     prepare_topics(settings)
     print("starting payer simulator, worker, consumer and API ...")
     apps.start_all(settings)

@@ -11,9 +11,12 @@ from temporalio.worker import Worker
 
 from activities.payer import PayerActivities, PayerGateway
 from activities.publishing import PublishActivities
-from activities.stages import check_coding, scrub_claim
+from activities.stages import DuplicateIndex, StageActivities
+from claims import icd10, ncci
 from events import topics
 from events.producer import EventProducer
+from services.db import init_db, make_engine
+from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
 from services.settings import Settings
 from services.temporal import connect
@@ -27,16 +30,18 @@ def build_worker(
     producer: EventProducer,
     gateway: PayerGateway,
     executor: ThreadPoolExecutor,
+    duplicates: DuplicateIndex | None = None,
 ) -> Worker:
     publishing = PublishActivities(producer)
     payer = PayerActivities(gateway)
+    stages = StageActivities(duplicates)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[ClaimWorkflow],
         activities=[
-            check_coding,
-            scrub_claim,
+            stages.check_coding,
+            stages.scrub_claim,
             publishing.publish_event,
             payer.submit_claim,
             payer.submit_appeal,
@@ -54,7 +59,20 @@ def make_producer(settings: Settings) -> EventProducer:
     )
 
 
+def warm_up() -> None:
+    """Load the code sets and edit tables now, not inside the first claim's activity.
+
+    The ICD-10-CM tabular takes seconds to parse; inside an async activity that would stall
+    the worker's event loop and every other activity on it.
+    """
+    icd10.preload()
+    ncci.default_tables()
+
+
 async def run(settings: Settings) -> None:
+    warm_up()
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
     client = await connect(settings)
     producer = make_producer(settings)
     gateway = HttpPayerGateway(settings.payer_url)
@@ -65,6 +83,7 @@ async def run(settings: Settings) -> None:
             producer=producer,
             gateway=gateway,
             executor=executor,
+            duplicates=SqlDuplicateIndex(engine),
         )
         logging.getLogger(__name__).info("worker polling task queue %s", settings.task_queue)
         try:

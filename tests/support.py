@@ -33,12 +33,13 @@ from services import apps, readmodel
 from services.api import create_app as create_api
 from services.consumer import prepare_topics
 from services.db import init_db, make_engine
+from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
 from services.payersim.app import SendRemittance, temporal_sender
 from services.payersim.app import create_app as create_payer
 from services.settings import Settings
 from services.stack import process
-from services.worker import build_worker, make_producer
+from services.worker import build_worker, make_producer, warm_up
 
 VALID_NPI = "1234567893"
 VALID_NPI_2 = "1987654328"
@@ -182,6 +183,17 @@ class Harness:
             await asyncio.sleep(0.1)
         raise AssertionError(f"claim {claim_id} did not reach {status}; last view: {view}")
 
+    async def wait_seq(self, claim_id: str, seq: int, timeout: float = 60) -> dict[str, Any]:
+        """Wait until the claim has made at least ``seq`` transitions."""
+        deadline = time.monotonic() + timeout
+        view: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            view = await self.view(claim_id)
+            if view["seq"] >= seq:
+                return view
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"claim {claim_id} never reached seq {seq}; last view: {view}")
+
     def events(self, claim_id: str) -> list[ClaimEvent]:
         """Every record on the lifecycle topic for the claim, duplicates included."""
         return read_claim_events(
@@ -207,6 +219,9 @@ class Harness:
 
 @asynccontextmanager
 async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator[Worker]:
+    warm_up()
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
     producer = make_producer(settings)
     gateway = HttpPayerGateway(settings.payer_url)
     with ThreadPoolExecutor(max_workers=8) as executor:
@@ -216,6 +231,7 @@ async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator
             producer=producer,
             gateway=gateway,
             executor=executor,
+            duplicates=SqlDuplicateIndex(engine),
         )
         try:
             async with worker:
@@ -223,6 +239,7 @@ async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator
         finally:
             await gateway.aclose()
             producer.close()
+            engine.dispose()
 
 
 @asynccontextmanager

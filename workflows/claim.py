@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.payer import AppealPacket, PayerActivities, SubmissionReceipt, SubmitInput
     from activities.publishing import PublishActivities, PublishInput
-    from activities.stages import CodingInput, ScrubInput, check_coding, scrub_claim
+    from activities.stages import CodingInput, ScrubInput, StageActivities
     from claims.findings import Finding, Report
     from claims.model import Claim
     from claims.remittance import Decision, Remittance
@@ -124,8 +124,8 @@ class ClaimWorkflow:
     async def _code_and_scrub(self) -> None:
         """Loop until the claim codes and scrubs clean; each failure waits for a human fix."""
         while True:
-            coding: Report = await workflow.execute_activity(
-                check_coding, CodingInput(claim=self._claim), **CHECK_OPTIONS
+            coding: Report = await workflow.execute_activity_method(
+                StageActivities.check_coding, CodingInput(claim=self._claim), **CHECK_OPTIONS
             )
             self._reports["coding"] = coding
             if not coding.ok:
@@ -133,8 +133,8 @@ class ClaimWorkflow:
                 await self._await_correction()
                 continue
             await self._enter(S.CODED)
-            scrub: Report = await workflow.execute_activity(
-                scrub_claim,
+            scrub: Report = await workflow.execute_activity_method(
+                StageActivities.scrub_claim,
                 ScrubInput(claim=self._claim, as_of=workflow.now().date()),
                 **CHECK_OPTIONS,
             )
@@ -229,7 +229,13 @@ class ClaimWorkflow:
                 for a in (rem.adjustments if rem else ())
             ),
             findings=tuple(
-                FindingData(code=f.code, severity=f.severity, field=f.field, message=f.message)
+                FindingData(
+                    code=f.code,
+                    severity=f.severity,
+                    field=f.field,
+                    message=f.message,
+                    candidates=f.candidates,
+                )
                 for f in findings
             ),
             appeal_level=self._appeal_level,

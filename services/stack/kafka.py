@@ -235,24 +235,25 @@ def is_running(settings: Settings) -> bool:
 def up(settings: Settings) -> None:
     """Resolve jars, format storage and start the broker as needed; wait until it answers."""
     state = settings.state_dir
-    if not process.is_running(state, NAME):
-        for port, setting in (
-            (settings.kafka_port, "kafka_port"),
-            (settings.kafka_controller_port, "kafka_controller_port"),
-        ):
-            process.ensure_port_free(settings.kafka_host, port, NAME, setting)
-        java_bin = java()
-        libs = ensure_libs()
-        props = write_properties(settings)
-        ensure_formatted(settings, java_bin, libs, props)
-        process.start(state, NAME, command(settings, java_bin, libs, props))
-    process.wait_ready(
-        state,
-        NAME,
-        lambda: process.port_open(settings.kafka_host, settings.kafka_port) and healthy(settings),
-        START_TIMEOUT,
-        f"metadata from {settings.kafka_bootstrap}",
-    )
+
+    def ready() -> bool:
+        return process.port_open(settings.kafka_host, settings.kafka_port) and healthy(settings)
+
+    with process.locked(state, NAME):
+        if not process.is_running(state, NAME):
+            for port, setting in (
+                (settings.kafka_port, "kafka_port"),
+                (settings.kafka_controller_port, "kafka_controller_port"),
+            ):
+                process.ensure_port_free(settings.kafka_host, port, NAME, setting)
+            java_bin = java()
+            libs = ensure_libs()
+            props = write_properties(settings)
+            ensure_formatted(settings, java_bin, libs, props)
+            process.start(state, NAME, command(settings, java_bin, libs, props))
+        process.wait_ready(
+            state, NAME, ready, START_TIMEOUT, f"metadata from {settings.kafka_bootstrap}"
+        )
 
 
 def down(settings: Settings) -> bool:

@@ -105,21 +105,22 @@ def is_running(settings: Settings) -> bool:
 def up(settings: Settings) -> None:
     """Start the dev server unless it is already running, and wait until it serves gRPC."""
     state = settings.state_dir
-    if not process.is_running(state, NAME):
-        process.ensure_port_free(
-            settings.temporal_host, settings.temporal_port, NAME, "temporal_port"
+
+    def ready() -> bool:
+        return process.port_open(settings.temporal_host, settings.temporal_port) and healthy(
+            settings
         )
-        db_file(settings).parent.mkdir(parents=True, exist_ok=True)
-        process.start(state, NAME, command(settings))
-    process.wait_ready(
-        state,
-        NAME,
-        lambda: (
-            process.port_open(settings.temporal_host, settings.temporal_port) and healthy(settings)
-        ),
-        START_TIMEOUT,
-        f"gRPC on {settings.temporal_address}",
-    )
+
+    with process.locked(state, NAME):
+        if not process.is_running(state, NAME):
+            process.ensure_port_free(
+                settings.temporal_host, settings.temporal_port, NAME, "temporal_port"
+            )
+            db_file(settings).parent.mkdir(parents=True, exist_ok=True)
+            process.start(state, NAME, command(settings))
+        process.wait_ready(
+            state, NAME, ready, START_TIMEOUT, f"gRPC on {settings.temporal_address}"
+        )
 
 
 def down(settings: Settings) -> bool:
