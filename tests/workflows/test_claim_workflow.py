@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -46,6 +47,8 @@ from workflows.messages import (
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
 
 TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
+# Set CLAIMFLOW_RECORD_HISTORIES=1 to (re)record the replay suite's histories.
+HISTORIES = Path(__file__).parent / "histories"
 
 
 class RecordingPayer:
@@ -81,15 +84,18 @@ class Run:
         self.env = env
         self.settings = settings
         self.payer = payer
+        self.handles: list[WorkflowHandle[ClaimWorkflow, ClaimOutcome]] = []
 
     async def start(self, claim: Claim) -> WorkflowHandle[ClaimWorkflow, ClaimOutcome]:
         assert claim.claim_id
-        return await self.env.client.start_workflow(
+        handle = await self.env.client.start_workflow(
             ClaimWorkflow.run,
             ClaimWorkflowInput(claim=claim, search_attributes=False),
             id=workflow_id(claim.claim_id),
             task_queue=self.settings.task_queue,
         )
+        self.handles.append(handle)
+        return handle
 
     def statuses(self, claim_id: str) -> list[S]:
         events = read_claim_events(
@@ -103,7 +109,9 @@ class Run:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def run(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Run]:
+async def run(
+    env: WorkflowEnvironment, settings: Settings, request: pytest.FixtureRequest
+) -> AsyncIterator[Run]:
     prepare_topics(settings)
     payer = RecordingPayer()
     producer = make_producer(settings)
@@ -116,8 +124,21 @@ async def run(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Run
             executor=executor,
         )
         async with worker:
-            yield Run(env, settings, payer)
+            result = Run(env, settings, payer)
+            yield result
+            if os.environ.get("CLAIMFLOW_RECORD_HISTORIES"):
+                await record_histories(request.node.name, result.handles)
     producer.close()
+
+
+async def record_histories(
+    test_name: str, handles: list[WorkflowHandle[ClaimWorkflow, ClaimOutcome]]
+) -> None:
+    """Check in what this test's workflows did, for the replay suite (test_replay.py)."""
+    HISTORIES.mkdir(exist_ok=True)
+    for n, handle in enumerate(handles):
+        history = await handle.fetch_history()
+        (HISTORIES / f"{test_name.removeprefix('test_')}-{n}.json").write_text(history.to_json())
 
 
 def new_claim(**overrides: object) -> Claim:
