@@ -33,10 +33,19 @@ class PayerRefused(Exception):
     """The payer answered that it will not take this submission (retrying cannot help)."""
 
 
+class StatusInquiry(BaseModel):
+    """A claim status inquiry (the 276 a clearinghouse would send): "what happened to it?"."""
+
+    claim_id: str
+    payer_claim_control_number: str | None = None
+
+
 class PayerGateway(Protocol):
     async def submit_claim(self, claim: Claim) -> SubmissionReceipt: ...
 
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt: ...
+
+    async def inquire(self, inquiry: StatusInquiry) -> None: ...
 
 
 class SubmitInput(BaseModel):
@@ -60,3 +69,11 @@ class PayerActivities:
             return await self._gateway.submit_appeal(packet)
         except PayerRefused as exc:
             raise ApplicationError(str(exc), type="PayerRefused", non_retryable=True) from exc
+
+    @activity.defn
+    async def inquire_status(self, inquiry: StatusInquiry) -> None:
+        try:
+            await self._gateway.inquire(inquiry)
+        except PayerRefused as exc:
+            raise ApplicationError(str(exc), type="PayerRefused", non_retryable=True) from exc
+

@@ -10,12 +10,16 @@ from __future__ import annotations
 from pydantic import BaseModel
 from temporalio import activity
 
-from events.contract import ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent
 from events.producer import EventProducer
 
 
 class PublishInput(BaseModel):
     event: ClaimEvent
+
+
+class AlertInput(BaseModel):
+    alert: ClaimAlert
 
 
 class PublishResult(BaseModel):
@@ -31,3 +35,9 @@ class PublishActivities:
     def publish_event(self, inp: PublishInput) -> PublishResult:
         published = self._producer.publish(inp.event)
         return PublishResult(partition=published.partition, offset=published.offset)
+
+    @activity.defn
+    def publish_alert(self, inp: AlertInput) -> PublishResult:
+        published = self._producer.publish_alert(inp.alert)
+        return PublishResult(partition=published.partition, offset=published.offset)
+

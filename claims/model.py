@@ -83,12 +83,33 @@ class Patient(Person):
 
 
 class Payer(_Model):
-    """Loop 2010BB. The limits are the payer's contract terms, in days."""
+    """Loop 2010BB, plus the payer's contract terms that set the claim's deadlines (days)."""
 
     payer_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,80}$")]
     name: Text
+    # Timely filing: the first submission must reach the payer within this many days of service.
     filing_limit_days: int = Field(default=365, ge=1, le=3650)
+    # The first appeal level's window, from the first decision.
     appeal_window_days: int = Field(default=120, ge=1, le=3650)
+    # Windows of the further appeal levels (level 2, 3, ...), each from the previous decision;
+    # the number of appeal levels is 1 + len(this).
+    further_appeal_windows_days: list[Annotated[int, Field(ge=1, le=3650)]] = Field(
+        default_factory=lambda: [180], max_length=4
+    )
+    # No acknowledgment, status or remittance within this many days: alert and inquire.
+    follow_up_days: int = Field(default=30, ge=1, le=365)
+    # After payment, how long a reversal is still expected before the claim is CLOSED.
+    settle_days: int = Field(default=90, ge=0, le=3650)
+
+    @property
+    def max_appeal_level(self) -> int:
+        return 1 + len(self.further_appeal_windows_days)
+
+    def appeal_window(self, level: int) -> int:
+        """Days allowed for appeal ``level`` (1-based)."""
+        if level == 1:
+            return self.appeal_window_days
+        return self.further_appeal_windows_days[level - 2]
 
 
 class ServiceLine(_Model):

@@ -33,7 +33,11 @@ class Adjustment(BaseModel):
 
 class Decision(StrEnum):
     PAID = "paid"
+    # Paid in part: some lines or amounts denied (e.g. CO-97 bundled), the rest paid.
+    PARTIALLY_PAID = "partially_paid"
     DENIED = "denied"
+    # The payer takes back an earlier payment (835 CLP02 = 22); a correction usually follows.
+    REVERSAL = "reversal"
 
 
 class Remittance(BaseModel):
@@ -53,6 +57,13 @@ class Remittance(BaseModel):
     paid_amount: Amount
     patient_responsibility: Amount = Decimal(0)
     adjustments: tuple[Adjustment, ...] = ()
+    # From an 835 (claims.x12.remit_835.to_remittance); absent on older payloads.
+    # CLP02: 1 primary, 2 secondary, 4 denied, 22 reversal, ...
+    status_code: str | None = None
+    # TRN02, the check or EFT trace number the payment arrived with (for reconciliation).
+    trace_number: str | None = None
+    # Claim-level RARCs (MOA/MIA), which belong to no single adjustment.
+    remark_codes: tuple[str, ...] = ()
 
     @property
     def denial_reasons(self) -> tuple[str, ...]:

@@ -12,31 +12,55 @@ from enum import StrEnum
 
 class ClaimStatus(StrEnum):
     RECEIVED = "RECEIVED"
-    CODING_REVIEW = "CODING_REVIEW"
+    CODING_REVIEW = "CODING_REVIEW"  # coding errors: waits for a coder's `recode`
     CODED = "CODED"
-    SCRUB_FAILED = "SCRUB_FAILED"
-    SCRUBBED = "SCRUBBED"
+    SCRUB_FAILED = "SCRUB_FAILED"  # scrub errors: waits for a biller's `correct`
+    SCRUBBED = "SCRUBBED"  # ready to go out (also: a replacement that coded and scrubbed clean)
     SUBMITTED = "SUBMITTED"
-    ADJUDICATED = "ADJUDICATED"
+    REJECTED = "REJECTED"  # 999 R or 277CA A3: never entered adjudication; `correct`
+    ACCEPTED = "ACCEPTED"  # 277CA A2: in adjudication
+    ADJUDICATED = "ADJUDICATED"  # a remittance arrived (or a reversal: waits for the correction)
     PAID = "PAID"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
     DENIED = "DENIED"
     APPEALED = "APPEALED"
-    WRITTEN_OFF = "WRITTEN_OFF"
+    WRITTEN_OFF = "WRITTEN_OFF"  # a business decision with a reason, or the appeal window closed
+    VOIDED = "VOIDED"  # a void (frequency 8) went to the payer
+    CLOSED = "CLOSED"  # paid, and the window for reversals has passed
 
 
 S = ClaimStatus
 
+# The states in which the payer has the claim: void and replace are allowed from these.
+POST_SUBMISSION: frozenset[ClaimStatus] = frozenset(
+    {
+        S.SUBMITTED,
+        S.ACCEPTED,
+        S.ADJUDICATED,
+        S.PAID,
+        S.PARTIALLY_PAID,
+        S.DENIED,
+        S.APPEALED,
+    }
+)
+# A replacement re-enters at SCRUBBED (it is coded and scrubbed before it is accepted).
+_VOID_OR_REPLACE = frozenset({S.VOIDED, S.SCRUBBED})
+
 # status -> statuses it may move to. A status absent from the keys is terminal.
 TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.RECEIVED: frozenset({S.CODED, S.CODING_REVIEW}),
-    S.CODING_REVIEW: frozenset({S.CODED, S.CODING_REVIEW}),
+    S.CODING_REVIEW: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
     S.CODED: frozenset({S.SCRUBBED, S.SCRUB_FAILED}),
-    S.SCRUB_FAILED: frozenset({S.CODED, S.CODING_REVIEW}),
+    S.SCRUB_FAILED: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
     S.SCRUBBED: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.ADJUDICATED}),
-    S.ADJUDICATED: frozenset({S.PAID, S.DENIED}),
-    S.DENIED: frozenset({S.APPEALED, S.WRITTEN_OFF}),
-    S.APPEALED: frozenset({S.ADJUDICATED}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.ADJUDICATED}) | _VOID_OR_REPLACE,
+    S.REJECTED: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
+    S.ACCEPTED: frozenset({S.ADJUDICATED, S.REJECTED}) | _VOID_OR_REPLACE,
+    S.ADJUDICATED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED}) | _VOID_OR_REPLACE,
+    S.PAID: frozenset({S.ADJUDICATED, S.CLOSED}) | _VOID_OR_REPLACE,
+    S.PARTIALLY_PAID: frozenset({S.APPEALED, S.ADJUDICATED, S.WRITTEN_OFF}) | _VOID_OR_REPLACE,
+    S.DENIED: frozenset({S.APPEALED, S.ADJUDICATED, S.WRITTEN_OFF}) | _VOID_OR_REPLACE,
+    S.APPEALED: frozenset({S.ADJUDICATED, S.WRITTEN_OFF}) | _VOID_OR_REPLACE,
 }
 
 INITIAL = S.RECEIVED
@@ -74,3 +98,13 @@ def check_transition(current: ClaimStatus | None, target: ClaimStatus) -> None:
 def event_name(target: ClaimStatus) -> str:
     """The transition's name in event types: the status it enters, in lower case."""
     return target.value.lower()
+
+
+def mermaid() -> str:
+    """The transition table as a Mermaid state diagram (the README embeds this output)."""
+    lines = ["stateDiagram-v2", f"    [*] --> {INITIAL}"]
+    for source in ClaimStatus:
+        for target in sorted(TRANSITIONS.get(source, ())):
+            lines.append(f"    {source} --> {target}")
+    lines.extend(f"    {s} --> [*]" for s in ClaimStatus if s in TERMINAL)
+    return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
@@ -108,6 +109,60 @@ def make_event(*, time: dt.datetime, data: ClaimEventData) -> ClaimEvent:
     return ClaimEvent(
         id=event_id(data.claim_id, data.seq),
         type=event_type(data.status),
+        subject=data.claim_id,
+        time=time,
+        data=data,
+    )
+
+
+ALERT_TYPE_PREFIX = "claimflow.alert."
+
+
+class AlertKind(StrEnum):
+    # No acknowledgment, status or remittance within the payer's follow-up interval.
+    FOLLOW_UP_DUE = "follow_up_due"
+    # An appeal deadline is near (the reminder schedule is in the workflow).
+    APPEAL_DEADLINE = "appeal_deadline"
+    # The payer sent something the claim's state cannot use; a person must look.
+    UNEXPECTED_PAYER_MESSAGE = "unexpected_payer_message"
+
+
+class ClaimAlertData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    claim_id: str
+    alert_seq: int = Field(ge=1)
+    kind: AlertKind
+    status: ClaimStatus
+    payer_id: str
+    due: dt.datetime | None = None
+    days_left: int | None = None
+    message: str
+
+
+class ClaimAlert(BaseModel):
+    """A deadline or SLA alert on ``claims.alerts.v1``: not a transition, so it has its own
+    per-claim counter and never takes a lifecycle seq."""
+
+    model_config = ConfigDict(frozen=True)
+
+    specversion: Literal["1.0"] = SPEC_VERSION
+    id: str
+    source: str = SOURCE
+    type: str
+    subject: str
+    time: dt.datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: ClaimAlertData
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+def make_alert(*, time: dt.datetime, data: ClaimAlertData) -> ClaimAlert:
+    return ClaimAlert(
+        id=f"{data.claim_id}:alert:{data.alert_seq}",
+        type=f"{ALERT_TYPE_PREFIX}{data.kind.value}{TYPE_SUFFIX}",
         subject=data.claim_id,
         time=time,
         data=data,

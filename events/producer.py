@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaProducer
 
-from events.contract import ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,12 @@ class EventProducer:
         *,
         lifecycle_topic: str,
         state_topic: str,
+        alerts_topic: str,
         timeout_s: float = 20.0,
     ) -> None:
         self._lifecycle = lifecycle_topic
         self._state = state_topic
+        self._alerts = alerts_topic
         self._timeout = timeout_s
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap,
@@ -61,6 +63,13 @@ class EventProducer:
         self._producer.send(self._state, key=key, value=value, headers=headers).get(
             timeout=self._timeout
         )
+        return Published(topic=meta.topic, partition=meta.partition, offset=meta.offset)
+
+    def publish_alert(self, alert: ClaimAlert) -> Published:
+        headers = [("ce_type", alert.type.encode()), ("ce_id", alert.id.encode())]
+        meta = self._producer.send(
+            self._alerts, key=alert.subject.encode(), value=alert.to_json_bytes(), headers=headers
+        ).get(timeout=self._timeout)
         return Published(topic=meta.topic, partition=meta.partition, offset=meta.offset)
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
-from events.contract import ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent
 
 
 def partition_for(key: bytes, partitions: int) -> int:
@@ -18,10 +18,10 @@ def partition_for(key: bytes, partitions: int) -> int:
     return result
 
 
-def read_claim_events(
-    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0, dedupe: bool = True
-) -> list[ClaimEvent]:
-    """The claim's events in partition order; ``dedupe=False`` keeps redelivered copies."""
+def read_records(
+    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0
+) -> list[bytes]:
+    """The values of every record keyed by ``claim_id``, in partition (= publish) order."""
     key = claim_id.encode()
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -37,19 +37,37 @@ def read_claim_events(
         consumer.assign([tp])
         consumer.seek_to_beginning(tp)
         end = consumer.end_offsets([tp])[tp]
-        records: list[ClaimEvent] = []
+        values: list[bytes] = []
         while consumer.position(tp) < end:
             batch = consumer.poll(timeout_ms=int(timeout_s * 1000))
             if not batch:
                 break
-            for record in batch.get(tp, []):
-                if record.key == key:
-                    records.append(ClaimEvent.from_json_bytes(record.value))
-        if not dedupe:
-            return records
-        first: dict[int, ClaimEvent] = {}
-        for event in records:
-            first.setdefault(event.seq, event)
-        return list(first.values())
+            values.extend(r.value for r in batch.get(tp, []) if r.key == key)
+        return values
     finally:
         consumer.close()
+
+
+def read_claim_events(
+    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0, dedupe: bool = True
+) -> list[ClaimEvent]:
+    """The claim's events in partition order; ``dedupe=False`` keeps redelivered copies."""
+    records = [
+        ClaimEvent.from_json_bytes(raw)
+        for raw in read_records(bootstrap, topic, claim_id, timeout_s=timeout_s)
+    ]
+    if not dedupe:
+        return records
+    first: dict[int, ClaimEvent] = {}
+    for event in records:
+        first.setdefault(event.seq, event)
+    return list(first.values())
+
+
+def read_claim_alerts(
+    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0
+) -> list[ClaimAlert]:
+    return [
+        ClaimAlert.model_validate_json(raw)
+        for raw in read_records(bootstrap, topic, claim_id, timeout_s=timeout_s)
+    ]

@@ -33,6 +33,7 @@ from services.settings import Settings
 from services.temporal import connect
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
+    ActionResult,
     AppealAccepted,
     AppealRequest,
     ClaimView,
@@ -40,6 +41,8 @@ from workflows.messages import (
     CorrectionAccepted,
     CorrectionRequest,
     StageEntry,
+    VoidRequest,
+    WriteOffRequest,
     workflow_id,
 )
 
@@ -208,6 +211,30 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         """Send a claim in SCRUB_FAILED back through coding and scrubbing (billers)."""
         result: CorrectionAccepted = await run_update(
             claim_id, ClaimWorkflow.correct, request, ClaimStatus.CODED, "correct"
+        )
+        return result
+
+    @app.post("/claims/{claim_id}/void")
+    async def void(claim_id: ClaimIdPath, request: VoidRequest) -> ActionResult:
+        """Void a claim the payer has (frequency 8 with REF*F8) (billers)."""
+        result: ActionResult = await run_update(
+            claim_id, ClaimWorkflow.void, request, ClaimStatus.VOIDED, "void"
+        )
+        return result
+
+    @app.post("/claims/{claim_id}/replace")
+    async def replace(claim_id: ClaimIdPath, request: CorrectionRequest) -> ActionResult:
+        """Replace a claim the payer has (frequency 7 with REF*F8); 409 lists its errors."""
+        result: ActionResult = await run_update(
+            claim_id, ClaimWorkflow.replace, request, ClaimStatus.SCRUBBED, "replace"
+        )
+        return result
+
+    @app.post("/claims/{claim_id}/write-off")
+    async def write_off(claim_id: ClaimIdPath, request: WriteOffRequest) -> ActionResult:
+        """Write off what the claim still owes, with a reason (billers)."""
+        result: ActionResult = await run_update(
+            claim_id, ClaimWorkflow.write_off, request, ClaimStatus.WRITTEN_OFF, "write_off"
         )
         return result
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 
-from activities.payer import AppealPacket, PayerRefused, SubmissionReceipt
+from activities.payer import AppealPacket, PayerRefused, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
 
 
@@ -16,20 +16,26 @@ class HttpPayerGateway:
     def __init__(self, base_url: str, *, timeout_s: float = 10.0) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
 
-    async def _post(self, path: str, body: str) -> SubmissionReceipt:
+    async def _send(self, path: str, body: str) -> bytes:
         response = await self._client.post(
             path, content=body, headers={"content-type": "application/json"}
         )
         if 400 <= response.status_code < 500:
             raise PayerRefused(f"payer refused {path}: {response.status_code} {response.text}")
         response.raise_for_status()
-        return SubmissionReceipt.model_validate_json(response.content)
+        return response.content
+
+    async def _post(self, path: str, body: str) -> SubmissionReceipt:
+        return SubmissionReceipt.model_validate_json(await self._send(path, body))
 
     async def submit_claim(self, claim: Claim) -> SubmissionReceipt:
         return await self._post("/v1/claims", claim.model_dump_json())
 
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
         return await self._post("/v1/appeals", packet.model_dump_json())
+
+    async def inquire(self, inquiry: StatusInquiry) -> None:
+        await self._send("/v1/inquiries", inquiry.model_dump_json())
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from claims.status import ClaimStatus
+from claims.status import TERMINAL, ClaimStatus
 from events import topics
 from events.reader import read_claim_events
 from services import apps, stack
@@ -26,11 +26,12 @@ from services.settings import Settings
 # Where a sample claim waits for a person (or is done): the runner stops polling there.
 RESTING = {
     ClaimStatus.PAID,
+    ClaimStatus.PARTIALLY_PAID,
     ClaimStatus.DENIED,
-    ClaimStatus.WRITTEN_OFF,
+    ClaimStatus.REJECTED,
     ClaimStatus.CODING_REVIEW,
     ClaimStatus.SCRUB_FAILED,
-}
+} | TERMINAL
 
 
 def _wait_for(
@@ -89,11 +90,12 @@ def feed(settings: Settings, examples: Path) -> list[str]:
 
 
 def settle(settings: Settings, claim_ids: list[str]) -> None:
-    """Wait for each claim to come to rest; appeal authorization denials (CO-197)."""
+    """Wait for each claim to come to rest; appeal the denials an appeal can overturn."""
     api = settings.api_url
     for claim_id in claim_ids:
         view = _wait_for(api, claim_id, RESTING, timeout=60)
-        if view.get("status") == ClaimStatus.DENIED and "CO-197" in view.get("denial_reasons", []):
+        overturnable = {"CO-197", "CO-97"} & set(view.get("denial_reasons", []))
+        if view.get("status") in (ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID) and overturnable:
             response = httpx.post(
                 f"{api}/claims/{claim_id}/appeal",
                 json={

@@ -43,8 +43,10 @@ def build_worker(
             stages.check_coding,
             stages.scrub_claim,
             publishing.publish_event,
+            publishing.publish_alert,
             payer.submit_claim,
             payer.submit_appeal,
+            payer.inquire_status,
         ],
         # kafka-python is synchronous: the publish activity runs on these threads.
         activity_executor=executor,
@@ -56,6 +58,7 @@ def make_producer(settings: Settings) -> EventProducer:
         settings.kafka_bootstrap,
         lifecycle_topic=settings.topic(topics.LIFECYCLE),
         state_topic=settings.topic(topics.STATE),
+        alerts_topic=settings.topic(topics.ALERTS),
     )
 
 

@@ -35,7 +35,7 @@ from services.consumer import prepare_topics
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
-from services.payersim.app import SendRemittance, temporal_sender
+from services.payersim.app import SendMessage, temporal_sender
 from services.payersim.app import create_app as create_payer
 from services.settings import Settings
 from services.stack import process
@@ -249,14 +249,14 @@ async def harness(
     *,
     worker: bool = True,
     consumer: bool = True,
-    sender: Callable[[], SendRemittance] | None = None,
+    sender: Callable[[], SendMessage] | None = None,
 ) -> AsyncIterator[Harness]:
     """Start claimflow for one test. ``worker=False`` leaves the worker to the test."""
     prepare_topics(settings)
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
 
-    async def make_sender() -> SendRemittance:
+    async def make_sender() -> SendMessage:
         return sender() if sender else temporal_sender(client)
 
     async with AsyncExitStack() as stack:

@@ -1,7 +1,7 @@
 """What goes in and out of ClaimWorkflow: its input, update requests, query answers.
 
-These are the workflow's public API (the API service and the CLI use them), so they carry
-no PHI beyond the claim itself, and the query answer carries none at all.
+These are the workflow's public API (the API service and the CLI use them). The query
+answer carries no PHI: ids, status, money, codes.
 """
 
 from __future__ import annotations
@@ -14,25 +14,66 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from claims.findings import Report
 from claims.model import Claim
+from claims.payer_messages import Acknowledgment, ClaimStatusReport
 from claims.remittance import Remittance
 from claims.status import ClaimStatus
+
+Note = Annotated[str, StringConstraints(max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 def workflow_id(claim_id: str) -> str:
     return f"claim-{claim_id}"
 
 
+class StageEntry(BaseModel):
+    seq: int
+    status: ClaimStatus
+    at: dt.datetime
+    reason: str | None = None
+
+
+PayerMessage = Remittance | ClaimStatusReport | Acknowledgment
+
+
+class ClaimState(BaseModel):
+    """Everything the workflow knows, in one value: what continue-as-new carries over."""
+
+    claim: Claim
+    status: ClaimStatus | None = None
+    seq: int = 0
+    alert_seq: int = 0
+    history: list[StageEntry] = Field(default_factory=list)
+    reports: dict[str, Report] = Field(default_factory=dict)
+    # Payer messages received and not yet applied, in arrival order.
+    pending: list[PayerMessage] = Field(default_factory=list)
+    # Ids of every payer message ever received: a redelivered one is dropped.
+    seen_messages: list[str] = Field(default_factory=list)
+    adjudication: Remittance | None = None
+    decided_at: dt.datetime | None = None
+    payer_ccn: str | None = None
+    appeal_level: int = 0
+    appeal_deadline: dt.datetime | None = None
+    # When the payer should next be chased if it stays silent.
+    follow_up_due: dt.datetime | None = None
+    correction: CorrectionRequest | None = None
+
+
 class ClaimWorkflowInput(BaseModel):
     claim: Claim
     # Off only on the time-skipping test server, which has no custom search attributes.
     search_attributes: bool = True
+    # Set by continue-as-new: the state of the run that handed over.
+    state: ClaimState | None = None
+    # Continue as new once the history has this many events (Temporal also suggests it).
+    history_limit: int = Field(default=10_000, ge=50)
 
 
 class AppealRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    reason: Reason
+    note: Note | None = None
     attachments: tuple[Annotated[str, StringConstraints(max_length=300)], ...] = Field(
         default=(), max_length=20
     )
@@ -46,10 +87,12 @@ class AppealAccepted(BaseModel):
 
 
 class CorrectionRequest(BaseModel):
-    """A corrected claim from a coder (recode) or biller (correct)."""
+    """A corrected claim from a coder (recode) or biller (correct, replace)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     claim: Claim
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    note: Note | None = None
 
 
 class CorrectionAccepted(BaseModel):
@@ -58,11 +101,23 @@ class CorrectionAccepted(BaseModel):
     accepted_at_seq: int
 
 
-class StageEntry(BaseModel):
-    seq: int
+class VoidRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class WriteOffRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+    note: Note | None = None
+
+
+class ActionResult(BaseModel):
+    claim_id: str
     status: ClaimStatus
-    at: dt.datetime
-    reason: str | None = None
+    seq: int
 
 
 class ClaimView(BaseModel):
@@ -72,6 +127,7 @@ class ClaimView(BaseModel):
     status: ClaimStatus
     seq: int
     payer_id: str
+    frequency_code: str = "1"
     total_charge: Decimal
     paid_amount: Decimal | None = None
     patient_responsibility: Decimal | None = None
@@ -79,6 +135,7 @@ class ClaimView(BaseModel):
     payer_claim_control_number: str | None = None
     appeal_level: int = 0
     appeal_deadline: dt.datetime | None = None
+    follow_up_due: dt.datetime | None = None
     denial_reasons: tuple[str, ...] = ()
     reports: dict[str, Report] = Field(default_factory=dict)
     adjudication: Remittance | None = None
@@ -89,3 +146,6 @@ class ClaimOutcome(BaseModel):
     claim_id: str
     status: ClaimStatus
     seq: int
+
+
+ClaimState.model_rebuild()

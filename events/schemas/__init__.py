@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from claims.model import Claim
-from events.contract import ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent
 
 SCHEMA_DIR = Path(__file__).parent
 
@@ -20,6 +20,7 @@ def generated() -> dict[str, dict[str, Any]]:
     return {
         "claim.v1.json": Claim.model_json_schema(mode="validation"),
         "claim-event.v1.json": ClaimEvent.model_json_schema(mode="serialization"),
+        "claim-alert.v1.json": ClaimAlert.model_json_schema(mode="serialization"),
     }
 
 

@@ -1,62 +1,85 @@
 """The payer simulator: an HTTP payer that answers later, by signal, like a real one.
 
-It takes a claim or an appeal, answers 202 at once with its claim control number, and
-after ``delay`` seconds sends its decision (``rules.adjudicate``) to the claim's workflow
-as a ``remittance`` signal. Submissions are remembered in memory only: a simulator restart
-loses decisions it had not yet sent, which is exactly the kind of silence the follow-up
-timers exist to catch.
+It takes a claim, an appeal or a status inquiry and answers 202 at once. For a claim it
+later sends a 277CA (``claim_status``) and, unless that rejected it, a remittance; for an
+appeal, a new remittance; for an inquiry, its last message again (the workflow drops it if it
+already has it, by message id). Decisions come from ``rules``. A void (frequency 8) is
+acknowledged and ends there. A resubmission of identical content is a retry, not a new
+claim. State is in memory only: a restart loses messages not yet sent, which is exactly
+the silence the workflow's follow-up timers exist to catch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI, HTTPException
 from temporalio.client import Client
 
-from activities.payer import AppealPacket, SubmissionReceipt
+from activities.payer import AppealPacket, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
+from claims.payer_messages import ClaimStatusReport
 from claims.remittance import Remittance
-from services.payersim.rules import adjudicate, control_number
-from workflows.messages import workflow_id
+from services.payersim.rules import adjudicate, claim_status, control_number
+from workflows.messages import PayerMessage, workflow_id
 
 log = logging.getLogger(__name__)
 
-SendRemittance = Callable[[Remittance], Awaitable[None]]
+SendMessage = Callable[[PayerMessage], Awaitable[None]]
 
 
-def temporal_sender(client: Client) -> SendRemittance:
-    async def send(remittance: Remittance) -> None:
-        handle = client.get_workflow_handle(workflow_id(remittance.claim_id))
-        await handle.signal("remittance", remittance)
+def temporal_sender(client: Client) -> SendMessage:
+    async def send(message: PayerMessage) -> None:
+        handle = client.get_workflow_handle(workflow_id(message.claim_id))
+        if isinstance(message, Remittance):
+            await handle.signal("remittance", message)
+        elif isinstance(message, ClaimStatusReport):
+            await handle.signal("claim_status", message)
+        else:
+            await handle.signal("acknowledgment", message)
 
     return send
 
 
-def create_app(make_sender: Callable[[], Awaitable[SendRemittance]], *, delay: float) -> FastAPI:
+@dataclass
+class ClaimFile:
+    """What the payer knows of one claim."""
+
+    claim: Claim
+    submissions: int = 0
+    seen: set[str] = field(default_factory=set)
+    last: PayerMessage | None = None
+
+
+def _fingerprint(claim: Claim) -> str:
+    return hashlib.sha256(claim.model_dump_json().encode()).hexdigest()
+
+
+def create_app(make_sender: Callable[[], Awaitable[SendMessage]], *, delay: float) -> FastAPI:
     """``make_sender`` runs in the server's own event loop, where the sender will be used."""
-    claims: dict[str, Claim] = {}
+    files: dict[str, ClaimFile] = {}
     tasks: set[asyncio.Task[None]] = set()
-    senders: list[SendRemittance] = []
+    senders: list[SendMessage] = []
 
-    async def deliver_later(remittance: Remittance) -> None:
-        await asyncio.sleep(delay)
-        for attempt in range(1, 31):
-            try:
-                await senders[0](remittance)
-                return
-            except Exception:  # the claim system may be restarting: keep trying a while
-                log.warning(
-                    "remittance %s not delivered (try %d)", remittance.remittance_id, attempt
-                )
-                await asyncio.sleep(min(attempt, 10))
-        log.error("remittance %s dropped after 30 tries", remittance.remittance_id)
+    async def deliver_later(file: ClaimFile, messages: list[PayerMessage]) -> None:
+        for n, message in enumerate(messages, start=1):
+            await asyncio.sleep(delay * n / len(messages))
+            file.last = message
+            for attempt in range(1, 31):
+                try:
+                    await senders[0](message)
+                    break
+                except Exception:  # the claim system may be restarting: keep trying a while
+                    log.warning("message for %s not delivered (try %d)", message.claim_id, attempt)
+                    await asyncio.sleep(min(attempt, 10))
 
-    def schedule(remittance: Remittance) -> None:
-        task = asyncio.create_task(deliver_later(remittance))
+    def schedule(file: ClaimFile, messages: list[PayerMessage]) -> None:
+        task = asyncio.create_task(deliver_later(file, messages))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
@@ -78,24 +101,47 @@ def create_app(make_sender: Callable[[], Awaitable[SendRemittance]], *, delay: f
         if claim.claim_id is None:
             raise HTTPException(422, "claim_id (CLM01) is required")
         ccn = control_number(claim.claim_id)
-        if ccn not in claims:  # a resubmitted claim is acknowledged, not adjudicated twice
-            claims[ccn] = claim
-            schedule(adjudicate(claim))
-        return SubmissionReceipt(payer_claim_control_number=ccn, submission_id=f"{ccn}-S0")
+        file = files.setdefault(claim.claim_id, ClaimFile(claim=claim))
+        fingerprint = _fingerprint(claim)
+        if fingerprint not in file.seen:  # identical content again is a retry
+            file.seen.add(fingerprint)
+            file.claim = claim
+            file.submissions += 1
+            if claim.frequency_code != "8":  # a void needs no answer
+                status = claim_status(claim, submission=file.submissions)
+                messages: list[PayerMessage] = [status]
+                if not status.rejected:
+                    messages.append(adjudicate(claim, submission=file.submissions))
+                schedule(file, messages)
+        return SubmissionReceipt(
+            payer_claim_control_number=ccn, submission_id=f"{ccn}-S{file.submissions}"
+        )
 
     @app.post("/v1/appeals", status_code=202)
     async def submit_appeal(packet: AppealPacket) -> SubmissionReceipt:
-        claim = claims.get(packet.payer_claim_control_number)
-        if claim is None or claim.claim_id != packet.claim_id:
+        file = files.get(packet.claim_id)
+        if file is None or control_number(packet.claim_id) != packet.payer_claim_control_number:
             raise HTTPException(
                 404,
                 f"no claim {packet.claim_id} with control number "
                 f"{packet.payer_claim_control_number} on file",
             )
-        schedule(adjudicate(claim, level=packet.level))
+        remittance = adjudicate(file.claim, level=packet.level, submission=file.submissions)
+        if remittance.remittance_id not in file.seen:  # a retried appeal is not decided twice
+            file.seen.add(remittance.remittance_id)
+            schedule(file, [remittance])
         return SubmissionReceipt(
             payer_claim_control_number=packet.payer_claim_control_number,
             submission_id=f"{packet.payer_claim_control_number}-A{packet.level}",
         )
+
+    @app.post("/v1/inquiries", status_code=202)
+    async def inquire(inquiry: StatusInquiry) -> dict[str, str]:
+        file = files.get(inquiry.claim_id)
+        if file is None:
+            raise HTTPException(404, f"no claim {inquiry.claim_id} on file")
+        if file.last is not None:
+            schedule(file, [file.last])
+        return {"status": "answered" if file.last else "pending"}
 
     return app

@@ -5,8 +5,12 @@ claim's content:
 - a procedure on NON_COVERED is denied CO-96 (non-covered), and stays denied on appeal;
 - a procedure on NEEDS_AUTH without ``prior_authorization`` is denied CO-197 (authorization
   absent); the first appeal overturns it (a retro-authorization);
+- venipuncture (36415) billed with other services is bundled (CO-97): the claim is
+  partially paid; an appeal overturns it;
 - anything else is paid at the fee schedule (or 80% of charge when unlisted), less 20%
-  coinsurance (PR-2); the difference to the charge is the contractual write-down (CO-45).
+  coinsurance (PR-2); the difference to the charge is the contractual write-down (CO-45);
+- a subscriber whose member id starts with NOTFOUND is rejected by the 277CA (A3:33,
+  subscriber not found): the claim never enters adjudication.
 Every decision balances the way an 835 must: charge - sum(adjustments) = paid.
 """
 
@@ -16,6 +20,7 @@ import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 
 from claims.model import Claim
+from claims.payer_messages import ClaimStatusReport
 from claims.remittance import Adjustment, Decision, GroupCode, Remittance
 
 CENT = Decimal("0.01")
@@ -35,6 +40,8 @@ FEE_SCHEDULE: dict[str, Decimal] = {
 }
 NON_COVERED: frozenset[str] = frozenset({"97810", "97811", "S9090"})
 NEEDS_AUTH: frozenset[str] = frozenset({"70553", "72148"})
+BUNDLED: frozenset[str] = frozenset({"36415"})
+UNKNOWN_MEMBER_PREFIX = "NOTFOUND"
 
 
 def control_number(claim_id: str) -> str:
@@ -46,10 +53,24 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _denial(claim: Claim, ccn: str, level: int, carc: str, rarc: str) -> Remittance:
+def claim_status(claim: Claim, *, submission: int) -> ClaimStatusReport:
+    """The 277CA: A3 (rejected, never adjudicated) for an unknown member, else A2."""
+    assert claim.claim_id is not None
+    ccn = control_number(claim.claim_id)
+    unknown = claim.subscriber.member_id.upper().startswith(UNKNOWN_MEMBER_PREFIX)
+    return ClaimStatusReport(
+        message_id=f"{ccn}-S{submission}-277",
+        claim_id=claim.claim_id,
+        category="A3" if unknown else "A2",
+        status_codes=("A3:33",) if unknown else ("A2:20",),
+        payer_claim_control_number=ccn,
+    )
+
+
+def _denial(claim: Claim, ccn: str, tag: str, carc: str, rarc: str) -> Remittance:
     assert claim.claim_id is not None
     return Remittance(
-        remittance_id=f"{ccn}-L{level}",
+        remittance_id=f"{ccn}-{tag}",
         claim_id=claim.claim_id,
         payer_claim_control_number=ccn,
         decision=Decision.DENIED,
@@ -61,30 +82,38 @@ def _denial(claim: Claim, ccn: str, level: int, carc: str, rarc: str) -> Remitta
     )
 
 
-def adjudicate(claim: Claim, *, level: int = 0) -> Remittance:
-    """Decide the claim; ``level`` is 0 for the original submission, n for appeal n."""
+def adjudicate(claim: Claim, *, level: int = 0, submission: int = 1) -> Remittance:
+    """Decide the claim; ``level`` is 0 for a submission, n for appeal n of it."""
     assert claim.claim_id is not None
     ccn = control_number(claim.claim_id)
+    tag = f"S{submission}-L{level}"
     codes = {line.procedure_code for line in claim.lines}
     if codes & NON_COVERED:
-        return _denial(claim, ccn, level, "96", "N130")
+        return _denial(claim, ccn, tag, "96", "N130")
     if codes & NEEDS_AUTH and not claim.prior_authorization and level == 0:
-        return _denial(claim, ccn, level, "197", "N54")
+        return _denial(claim, ccn, tag, "197", "N54")
+    bundle = len(claim.lines) > 1 and level == 0
     allowed = Decimal(0)
+    bundled = Decimal(0)
     for line in claim.lines:
+        if bundle and line.procedure_code in BUNDLED:
+            bundled += line.charge
+            continue
         fee = FEE_SCHEDULE.get(line.procedure_code)
         line_allowed = fee * line.units if fee is not None else line.charge * UNLISTED_ALLOWED_RATIO
         allowed += min(_money(line_allowed), line.charge)
     patient = _money(allowed * COINSURANCE)
-    contractual = claim.total_charge - allowed
+    contractual = claim.total_charge - allowed - bundled
     adjustments = [Adjustment(group=GroupCode.PR, carc="2", amount=patient)]
+    if bundled:
+        adjustments.insert(0, Adjustment(group=GroupCode.CO, carc="97", amount=bundled))
     if contractual:
         adjustments.insert(0, Adjustment(group=GroupCode.CO, carc="45", amount=contractual))
     return Remittance(
-        remittance_id=f"{ccn}-L{level}",
+        remittance_id=f"{ccn}-{tag}",
         claim_id=claim.claim_id,
         payer_claim_control_number=ccn,
-        decision=Decision.PAID,
+        decision=Decision.PARTIALLY_PAID if bundled else Decision.PAID,
         total_charge=claim.total_charge,
         paid_amount=allowed - patient,
         patient_responsibility=patient,

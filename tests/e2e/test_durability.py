@@ -18,7 +18,7 @@ from tests.support import claim_payload, free_port, harness
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(240)]
 
-PATH = [S.RECEIVED, S.CODED, S.SCRUBBED, S.SUBMITTED, S.ADJUDICATED, S.PAID]
+PATH = [S.RECEIVED, S.CODED, S.SCRUBBED, S.SUBMITTED, S.ACCEPTED, S.ADJUDICATED, S.PAID]
 
 
 @pytest.mark.parametrize("how", ["restart", "kill9"])

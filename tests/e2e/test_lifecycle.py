@@ -21,12 +21,13 @@ from workflows.messages import workflow_id
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(180)]
 
-CLEAN_PATH = [S.RECEIVED, S.CODED, S.SCRUBBED, S.SUBMITTED, S.ADJUDICATED, S.PAID]
+CLEAN_PATH = [S.RECEIVED, S.CODED, S.SCRUBBED, S.SUBMITTED, S.ACCEPTED, S.ADJUDICATED, S.PAID]
 APPEAL_PATH = [
     S.RECEIVED,
     S.CODED,
     S.SCRUBBED,
     S.SUBMITTED,
+    S.ACCEPTED,
     S.ADJUDICATED,
     S.DENIED,
     S.APPEALED,
@@ -86,7 +87,7 @@ async def test_denied_claim_appealed_reaches_paid(claimflow: Harness) -> None:
     assert [entry["status"] for entry in view["history"]] == APPEAL_PATH
     assert view["appeal_level"] == 1
     assert_stream(claimflow, claim_id, APPEAL_PATH)
-    assert claimflow.events(claim_id)[6].data.reason == "authorization obtained retroactively"
+    assert claimflow.events(claim_id)[7].data.reason == "authorization obtained retroactively"
     await claimflow.wait_read_model(claim_id, S.PAID, seq=len(APPEAL_PATH))
 
 
@@ -98,7 +99,7 @@ async def test_appeal_refused_unless_denied(claimflow: Harness) -> None:
 
     response = await claimflow.http.post(f"/claims/{claim_id}/appeal", json={"reason": "x"})
     assert response.status_code == 409
-    assert "only a DENIED claim can be appealed" in response.json()["detail"]
+    assert "only a DENIED or PARTIALLY_PAID claim can be appealed" in response.json()["detail"]
 
     after = await claimflow.view(claim_id)
     assert after["status"] == S.CODING_REVIEW
@@ -110,7 +111,7 @@ async def test_appeal_refused_unless_denied(claimflow: Harness) -> None:
     await claimflow.wait_status(paid_id, S.PAID)
     response = await claimflow.http.post(f"/claims/{paid_id}/appeal", json={"reason": "x"})
     assert response.status_code == 409
-    assert "cannot go from PAID to APPEALED" in response.json()["detail"]
+    assert "only a DENIED or PARTIALLY_PAID claim can be appealed" in response.json()["detail"]
     assert len(claimflow.events(paid_id)) == len(CLEAN_PATH)
 
 
@@ -195,5 +196,5 @@ async def test_worker_killed_mid_lifecycle(settings: Settings, client: Client) -
 
         rows = readmodel.claim_events(h.engine, claim_id)
         assert [(r.seq, r.status) for r in rows] == list(
-            zip(range(1, 7), [s.value for s in CLEAN_PATH], strict=True)
+            zip(range(1, 8), [s.value for s in CLEAN_PATH], strict=True)
         )

@@ -22,7 +22,7 @@ async def test_unreadable_record_goes_to_dlq_and_projection_continues(claimflow:
 
     claim_id = await claimflow.submit(claim_payload())
     await claimflow.wait_status(claim_id, S.PAID)
-    await claimflow.wait_read_model(claim_id, S.PAID, seq=6)
+    await claimflow.wait_read_model(claim_id, S.PAID, seq=7)
 
     consumer = KafkaConsumer(
         settings.topic(topics.DLQ),

@@ -45,12 +45,12 @@ async def test_submit_status_events(claimflow: Harness, tmp_path: Path) -> None:
 
     events = await asyncio.to_thread(cli, claimflow, "events", claim_id, "--json")
     lines = [json.loads(line) for line in events.stdout.splitlines()]
-    assert [e["id"] for e in lines] == [f"{claim_id}:{n}" for n in range(1, 7)]
+    assert [e["id"] for e in lines] == [f"{claim_id}:{n}" for n in range(1, 8)]
     assert lines[-1]["type"] == "claimflow.claim.paid.v1"
 
     refused = await asyncio.to_thread(cli, claimflow, "appeal", claim_id, "--reason", "why not")
     assert refused.returncode == 1
-    assert "cannot go from PAID to APPEALED" in refused.stderr
+    assert "only a DENIED or PARTIALLY_PAID claim can be appealed" in refused.stderr
     no_traceback(refused)
 
 

@@ -65,3 +65,24 @@ def test_deterministic() -> None:
     c = claim(("99213", "150.00"))
     assert adjudicate(c) == adjudicate(c)
     assert control_number(c.claim_id or "") == adjudicate(c).payer_claim_control_number
+
+
+def test_bundled_venipuncture_is_a_partial_payment_overturned_on_appeal() -> None:
+    c = claim(("99213", "150.00"), ("36415", "25.00"))
+    rem = adjudicate(c)
+    assert rem.decision is Decision.PARTIALLY_PAID
+    assert ("CO", "97", Decimal("25.00")) in [(a.group, a.carc, a.amount) for a in rem.adjustments]
+    assert balanced(rem)
+    assert adjudicate(c, level=1).decision is Decision.PAID
+
+
+def test_unknown_member_is_rejected_by_the_277ca() -> None:
+    from services.payersim.rules import claim_status
+
+    c = claim(("99213", "150.00"))
+    assert claim_status(c, submission=1).category == "A2"
+    payload = claim_payload(claim_id=str(ULID()))
+    payload["subscriber"]["member_id"] = "NOTFOUND123"
+    unknown = Claim.model_validate(payload)
+    report = claim_status(unknown, submission=1)
+    assert (report.category, report.status_codes, report.rejected) == ("A3", ("A3:33",), True)

@@ -1,0 +1,263 @@
+"""ClaimWorkflow on the time-skipping test server, with the test playing the payer.
+
+Submissions go to a recording gateway (the payer is outside claimflow); the payer's answers
+arrive as signals the test sends. Events and alerts go to the real Kafka broker, on topics
+unique to each test. Each test gets its own test server: its clock only moves forward, so
+tests must not share it.
+
+Set CLAIMFLOW_RECORD_HISTORIES=1 to write every test's workflow histories under histories/
+for the replay suite (test_replay.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+from ulid import ULID
+
+from activities.payer import AppealPacket, StatusInquiry, SubmissionReceipt
+from claims.model import Claim
+from claims.payer_messages import Acknowledgment, ClaimStatusReport
+from claims.remittance import Adjustment, Decision, GroupCode, Remittance
+from claims.status import ClaimStatus as S
+from events import topics
+from events.contract import ClaimAlert, ClaimEvent
+from events.reader import read_claim_alerts, read_claim_events
+from services.consumer import prepare_topics
+from services.settings import Settings
+from services.worker import build_worker, make_producer
+from tests.support import claim_payload
+from workflows.claim import ClaimWorkflow
+from workflows.messages import ClaimOutcome, ClaimView, ClaimWorkflowInput, workflow_id
+
+TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
+HISTORIES = Path(__file__).parent / "histories"
+# Histories are named for the workflow version that wrote them; older ones are never
+# overwritten, so the replay suite keeps proving that workflows of every shape replay.
+RECORD_TAG = "v2"
+PCN = "PCN-1"
+
+Handle = WorkflowHandle[ClaimWorkflow, ClaimOutcome]
+
+
+class RecordingPayer:
+    """The far side of the payer gateway: records what claimflow sent."""
+
+    def __init__(self) -> None:
+        self.claims: list[Claim] = []
+        self.appeals: list[AppealPacket] = []
+        self.inquiries: list[StatusInquiry] = []
+
+    async def submit_claim(self, claim: Claim) -> SubmissionReceipt:
+        self.claims.append(claim)
+        return SubmissionReceipt(
+            payer_claim_control_number=PCN, submission_id=f"S-{len(self.claims)}"
+        )
+
+    async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
+        self.appeals.append(packet)
+        return SubmissionReceipt(
+            payer_claim_control_number=packet.payer_claim_control_number,
+            submission_id=f"A-{packet.level}",
+        )
+
+    async def inquire(self, inquiry: StatusInquiry) -> None:
+        self.inquiries.append(inquiry)
+
+
+class Run:
+    """One test's worker on one test server, and ways to look at what happened."""
+
+    def __init__(self, env: WorkflowEnvironment, settings: Settings, payer: RecordingPayer):
+        self.env = env
+        self.settings = settings
+        self.payer = payer
+        self.handles: list[Handle] = []
+
+    async def start(self, claim: Claim, *, history_limit: int = 10_000) -> Handle:
+        assert claim.claim_id
+        handle = await self.env.client.start_workflow(
+            ClaimWorkflow.run,
+            ClaimWorkflowInput(claim=claim, search_attributes=False, history_limit=history_limit),
+            id=workflow_id(claim.claim_id),
+            task_queue=self.settings.task_queue,
+        )
+        self.handles.append(handle)
+        return handle
+
+    def events(self, claim: Claim) -> list[ClaimEvent]:
+        """Every event of the claim on the topic; asserts seq is 1..n with no gap or copy."""
+        assert claim.claim_id
+        events = read_claim_events(
+            self.settings.kafka_bootstrap,
+            self.settings.topic(topics.LIFECYCLE),
+            claim.claim_id,
+            dedupe=False,
+        )
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        return events
+
+    def statuses(self, claim: Claim) -> list[S]:
+        return [e.data.status for e in self.events(claim)]
+
+    def transitions(self, claim: Claim) -> list[tuple[S | None, S]]:
+        return [(e.data.previous_status, e.data.status) for e in self.events(claim)]
+
+    def alerts(self, claim: Claim) -> list[ClaimAlert]:
+        assert claim.claim_id
+        return read_claim_alerts(
+            self.settings.kafka_bootstrap, self.settings.topic(topics.ALERTS), claim.claim_id
+        )
+
+
+async def wait_status(handle: Handle, status: S, *, min_seq: int = 0) -> ClaimView:
+    """Poll the query; queries do not move the time-skipping clock."""
+    view: ClaimView | None = None
+    for _ in range(400):
+        try:
+            view = await handle.query(ClaimWorkflow.state)
+        except RPCError as exc:
+            # On a loaded machine a query can time out while the worker catches up (or while
+            # a run hands over to the next); only give up on real errors.
+            if exc.status is not RPCStatusCode.DEADLINE_EXCEEDED:
+                raise
+            continue
+        if view.status is status and view.seq >= min_seq:
+            return view
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never reached {status}: {view}")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    ) as environment:
+        yield environment
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def run(
+    env: WorkflowEnvironment, settings: Settings, request: pytest.FixtureRequest
+) -> AsyncIterator[Run]:
+    prepare_topics(settings)
+    payer = RecordingPayer()
+    producer = make_producer(settings)
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        worker = build_worker(
+            env.client,
+            task_queue=settings.task_queue,
+            producer=producer,
+            gateway=payer,
+            executor=executor,
+        )
+        async with worker:
+            result = Run(env, settings, payer)
+            yield result
+            if os.environ.get("CLAIMFLOW_RECORD_HISTORIES"):
+                await record_histories(request.node.name, result.handles)
+    producer.close()
+
+
+async def record_histories(test_name: str, handles: list[Handle]) -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    name = test_name.removeprefix("test_").replace("[", "-").replace("]", "")
+    for n, handle in enumerate(handles):
+        history = await handle.fetch_history()
+        (HISTORIES / f"{RECORD_TAG}-{name}-{n}.json").write_text(history.to_json())
+
+
+# ------------------------------------------------------------------- builders
+
+
+def new_claim(**overrides: object) -> Claim:
+    return Claim.model_validate(claim_payload(claim_id=str(ULID()), **overrides))
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def payment(claim: Claim) -> Remittance:
+    assert claim.claim_id
+    return Remittance(
+        remittance_id=_id("pay"),
+        claim_id=claim.claim_id,
+        payer_claim_control_number=PCN,
+        decision=Decision.PAID,
+        total_charge=claim.total_charge,
+        paid_amount=claim.total_charge,
+    )
+
+
+def denial(claim: Claim, *, carc: str = "50") -> Remittance:
+    assert claim.claim_id
+    return Remittance(
+        remittance_id=_id("deny"),
+        claim_id=claim.claim_id,
+        payer_claim_control_number=PCN,
+        decision=Decision.DENIED,
+        total_charge=claim.total_charge,
+        paid_amount=Decimal("0.00"),
+        adjustments=(Adjustment(group=GroupCode.CO, carc=carc, amount=claim.total_charge),),
+    )
+
+
+def partial(claim: Claim) -> Remittance:
+    assert claim.claim_id
+    bundled = Decimal("35.00")
+    return Remittance(
+        remittance_id=_id("part"),
+        claim_id=claim.claim_id,
+        payer_claim_control_number=PCN,
+        decision=Decision.PARTIALLY_PAID,
+        total_charge=claim.total_charge,
+        paid_amount=claim.total_charge - bundled,
+        adjustments=(Adjustment(group=GroupCode.CO, carc="97", amount=bundled),),
+    )
+
+
+def reversal(claim: Claim) -> Remittance:
+    assert claim.claim_id
+    return Remittance(
+        remittance_id=_id("rev"),
+        claim_id=claim.claim_id,
+        payer_claim_control_number=PCN,
+        decision=Decision.REVERSAL,
+        total_charge=-claim.total_charge,
+        paid_amount=-claim.total_charge,
+    )
+
+
+def status_report(claim: Claim, category: str, *codes: str) -> ClaimStatusReport:
+    assert claim.claim_id
+    return ClaimStatusReport(
+        message_id=_id("277"),
+        claim_id=claim.claim_id,
+        category=category,
+        status_codes=codes,
+        payer_claim_control_number=PCN,
+    )
+
+
+def acknowledgment(claim: Claim, *, accepted: bool) -> Acknowledgment:
+    assert claim.claim_id
+    return Acknowledgment(
+        message_id=_id("999"),
+        claim_id=claim.claim_id,
+        accepted=accepted,
+        errors=() if accepted else ("IK3*NM1*12**8: member id missing",),
+    )
