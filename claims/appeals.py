@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 
 from claims.model import Payer
-from claims.remittance import GroupCode, Remittance
+from claims.remittance import Remittance
 
-NOT_APPEALABLE_CARCS: frozenset[str] = frozenset({"45", "29", "18"})
+# Beyond the patient's share and the contract (never denials): facts an appeal cannot change.
+NOT_APPEALABLE_CARCS: frozenset[str] = frozenset({"29", "18"})
 
 
 def appealable_reasons(remittance: Remittance) -> tuple[str, ...]:
     return tuple(
-        f"{a.group}-{a.carc}"
-        for a in remittance.adjustments
-        if a.group != GroupCode.PR and a.carc not in NOT_APPEALABLE_CARCS
+        reason
+        for reason in remittance.denial_reasons
+        if reason.split("-", 1)[1] not in NOT_APPEALABLE_CARCS
     )
 
 

@@ -6,6 +6,7 @@ CARCs say why money was not paid and RARCs add detail. Billers read denials by t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -67,4 +68,34 @@ class Remittance(BaseModel):
 
     @property
     def denial_reasons(self) -> tuple[str, ...]:
-        return tuple(f"{a.group}-{a.carc}" for a in self.adjustments if a.group != GroupCode.PR)
+        return tuple(f"{a.group}-{a.carc}" for a in self.adjustments if is_denial(a.group, a.carc))
+
+
+# CARC 45: charge exceeds the fee schedule. The provider agreed to it: not a denial.
+CONTRACTUAL_CARC = "45"
+
+
+def is_denial(group: str, carc: str) -> bool:
+    """An adjustment the payer refused to pay, as opposed to the patient's share (PR) or the
+    contract's write-down (CO-45)."""
+    return group != GroupCode.PR and carc != CONTRACTUAL_CARC
+
+
+def payer_balance(
+    total_charge: Decimal,
+    decision: Decision | None,
+    paid: Decimal | None,
+    adjustments: Iterable[tuple[str, str, Decimal]],
+) -> Decimal:
+    """What the payer may still owe: the money at risk that ops age and billers chase.
+
+    Before a decision it is the whole charge; after a denial or partial payment, the denied
+    adjustments (not the patient's share, not the contractual write-down); once paid, nothing.
+    """
+    if decision is None or decision is Decision.REVERSAL:
+        return total_charge
+    if decision is Decision.PAID:
+        return Decimal(0)
+    return sum(
+        (amount for group, carc, amount in adjustments if is_denial(group, carc)), Decimal(0)
+    )

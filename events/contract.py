@@ -70,6 +70,8 @@ class ClaimEventData(BaseModel):
     total_charge: DecimalString
     paid_amount: DecimalString | None = None
     patient_responsibility: DecimalString | None = None
+    # What the payer may still owe after this transition (see claims.remittance.payer_balance).
+    outstanding_amount: DecimalString | None = None
     diagnosis_codes: tuple[str, ...] = ()
     procedure_codes: tuple[str, ...] = ()
     payer_claim_control_number: str | None = None

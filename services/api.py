@@ -80,7 +80,9 @@ def view_from_read_model(engine: Engine, claim_id: str) -> ClaimView | None:
         total_charge=row.total_charge,
         paid_amount=row.paid_amount,
         patient_responsibility=row.patient_responsibility,
-        outstanding_amount=row.total_charge - (row.paid_amount or 0),
+        outstanding_amount=(
+            row.outstanding_amount if row.outstanding_amount is not None else row.total_charge
+        ),
         payer_claim_control_number=row.payer_claim_control_number,
         appeal_level=row.appeal_level,
         denial_reasons=tuple(r for r in row.denial_reasons.split(",") if r),

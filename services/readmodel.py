@@ -13,6 +13,7 @@ from sqlalchemy import Column, DateTime, Engine, Numeric, Text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from claims.remittance import is_denial
 from claims.status import ClaimStatus
 from events.contract import ClaimEvent
 
@@ -27,6 +28,7 @@ class ClaimRecord(SQLModel, table=True):
     total_charge: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     paid_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     patient_responsibility: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    outstanding_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     payer_claim_control_number: str | None = Field(default=None, max_length=50)
     appeal_level: int = 0
     denial_reasons: str = ""
@@ -48,7 +50,9 @@ class ClaimEventRecord(SQLModel, table=True):
 
 
 def _denials(event: ClaimEvent) -> str:
-    return ",".join(f"{a.group}-{a.carc}" for a in event.data.adjustments if a.group != "PR")
+    return ",".join(
+        f"{a.group}-{a.carc}" for a in event.data.adjustments if is_denial(a.group, a.carc)
+    )
 
 
 class SqlReadModel:
@@ -92,11 +96,12 @@ class SqlReadModel:
                 claim.total_charge = data.total_charge
                 claim.paid_amount = data.paid_amount
                 claim.patient_responsibility = data.patient_responsibility
+                claim.outstanding_amount = data.outstanding_amount
                 claim.payer_claim_control_number = data.payer_claim_control_number
                 claim.appeal_level = data.appeal_level
                 # Kept through an appeal (billers want to see what was appealed); a
                 # payment clears it, since contractual write-downs are not denials.
-                if data.status is ClaimStatus.DENIED:
+                if data.status in (ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID):
                     claim.denial_reasons = _denials(event)
                 elif data.status is ClaimStatus.PAID:
                     claim.denial_reasons = ""

@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from claims.findings import Finding, Report
     from claims.model import Claim
     from claims.payer_messages import Acknowledgment, ClaimStatusReport
-    from claims.remittance import Decision, Remittance
+    from claims.remittance import Decision, Remittance, payer_balance
     from claims.status import POST_SUBMISSION, TERMINAL, ClaimStatus, check_transition
     from events.contract import (
         AdjustmentData,
@@ -513,6 +513,7 @@ class ClaimWorkflow:
             total_charge=claim.total_charge,
             paid_amount=rem.paid_amount if rem else None,
             patient_responsibility=rem.patient_responsibility if rem else None,
+            outstanding_amount=self._outstanding(target),
             diagnosis_codes=tuple(claim.diagnoses),
             procedure_codes=tuple(line.procedure_code for line in claim.lines),
             payer_claim_control_number=self._state.payer_ccn,
@@ -534,12 +535,16 @@ class ClaimWorkflow:
             reason=reason,
         )
 
-    def _outstanding(self) -> Decimal:
-        if self._state.status in (S.PAID, S.WRITTEN_OFF, S.VOIDED, S.CLOSED):
+    def _outstanding(self, status: ClaimStatus | None = None) -> Decimal:
+        if (status or self._state.status) in (S.PAID, S.WRITTEN_OFF, S.VOIDED, S.CLOSED):
             return Decimal(0)
         rem = self._state.adjudication
-        paid = rem.paid_amount if rem and rem.decision is not Decision.REVERSAL else Decimal(0)
-        return self._claim.total_charge - paid
+        return payer_balance(
+            self._claim.total_charge,
+            rem.decision if rem else None,
+            rem.paid_amount if rem else None,
+            ((a.group, a.carc, a.amount) for a in (rem.adjustments if rem else ())),
+        )
 
     def _upsert_search_attributes(self) -> None:
         status = self._state.status
