@@ -76,4 +76,3 @@ class PayerActivities:
             await self._gateway.inquire(inquiry)
         except PayerRefused as exc:
             raise ApplicationError(str(exc), type="PayerRefused", non_retryable=True) from exc
-

@@ -40,4 +40,3 @@ class PublishActivities:
     def publish_alert(self, inp: AlertInput) -> PublishResult:
         published = self._producer.publish_alert(inp.alert)
         return PublishResult(partition=published.partition, offset=published.offset)
-
