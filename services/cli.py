@@ -364,13 +364,14 @@ def payer_sim() -> None:
     """Run the payer simulator."""
     import uvicorn
 
-    from services.payersim.app import SendMessage, create_app, temporal_sender
+    from services.payersim.app import SendMessage, create_app
+    from services.signals import temporal_signaller
     from services.temporal import connect
 
     settings = get_settings()
 
     async def make_sender() -> SendMessage:
-        return temporal_sender(await connect(settings))
+        return temporal_signaller(await connect(settings))
 
     uvicorn.run(
         create_app(make_sender, delay=settings.payer_delay_seconds),

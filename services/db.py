@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
 
-from services import fingerprints, readmodel  # noqa: F401  (register their tables)
+from services import fingerprints, inbound_store, readmodel  # noqa: F401  (register tables)
 
 
 def make_engine(url: str) -> Engine:

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.delivery import DeliveryActivities, UnmatchedStore
 from activities.payer import PayerActivities, PayerGateway
 from activities.publishing import PublishActivities
 from activities.stages import DuplicateIndex, StageActivities
@@ -18,9 +19,12 @@ from events.producer import EventProducer
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
+from services.inbound_store import SqlUnmatchedStore
 from services.settings import Settings
+from services.signals import temporal_signaller
 from services.temporal import connect
 from workflows.claim import ClaimWorkflow
+from workflows.posting import PostingWorkflow
 
 
 def build_worker(
@@ -30,15 +34,17 @@ def build_worker(
     producer: EventProducer,
     gateway: PayerGateway,
     executor: ThreadPoolExecutor,
+    unmatched: UnmatchedStore,
     duplicates: DuplicateIndex | None = None,
 ) -> Worker:
     publishing = PublishActivities(producer)
     payer = PayerActivities(gateway)
     stages = StageActivities(duplicates)
+    delivery = DeliveryActivities(temporal_signaller(client), unmatched)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ClaimWorkflow],
+        workflows=[ClaimWorkflow, PostingWorkflow],
         activities=[
             stages.check_coding,
             stages.scrub_claim,
@@ -47,6 +53,7 @@ def build_worker(
             payer.submit_claim,
             payer.submit_appeal,
             payer.inquire_status,
+            delivery.deliver_payer_messages,
         ],
         # kafka-python is synchronous: the publish activity runs on these threads.
         activity_executor=executor,
@@ -87,6 +94,7 @@ async def run(settings: Settings) -> None:
             gateway=gateway,
             executor=executor,
             duplicates=SqlDuplicateIndex(engine),
+            unmatched=SqlUnmatchedStore(engine),
         )
         logging.getLogger(__name__).info("worker polling task queue %s", settings.task_queue)
         try:

@@ -35,9 +35,11 @@ from services.consumer import prepare_topics
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
-from services.payersim.app import SendMessage, temporal_sender
+from services.inbound_store import SqlUnmatchedStore
+from services.payersim.app import SendMessage
 from services.payersim.app import create_app as create_payer
 from services.settings import Settings
+from services.signals import temporal_signaller
 from services.stack import process
 from services.worker import build_worker, make_producer, warm_up
 
@@ -232,6 +234,7 @@ async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator
             gateway=gateway,
             executor=executor,
             duplicates=SqlDuplicateIndex(engine),
+            unmatched=SqlUnmatchedStore(engine),
         )
         try:
             async with worker:
@@ -257,7 +260,7 @@ async def harness(
     init_db(engine)
 
     async def make_sender() -> SendMessage:
-        return sender() if sender else temporal_sender(client)
+        return sender() if sender else temporal_signaller(client)
 
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(

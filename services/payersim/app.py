@@ -19,31 +19,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, HTTPException
-from temporalio.client import Client
 
 from activities.payer import AppealPacket, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
-from claims.payer_messages import ClaimStatusReport
-from claims.remittance import Remittance
 from services.payersim.rules import adjudicate, claim_status, control_number
-from workflows.messages import PayerMessage, workflow_id
+from workflows.messages import PayerMessage
 
 log = logging.getLogger(__name__)
 
 SendMessage = Callable[[PayerMessage], Awaitable[None]]
-
-
-def temporal_sender(client: Client) -> SendMessage:
-    async def send(message: PayerMessage) -> None:
-        handle = client.get_workflow_handle(workflow_id(message.claim_id))
-        if isinstance(message, Remittance):
-            await handle.signal("remittance", message)
-        elif isinstance(message, ClaimStatusReport):
-            await handle.signal("claim_status", message)
-        else:
-            await handle.signal("acknowledgment", message)
-
-    return send
 
 
 @dataclass

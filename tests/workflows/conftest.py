@@ -37,6 +37,8 @@ from events import topics
 from events.contract import ClaimAlert, ClaimEvent
 from events.reader import read_claim_alerts, read_claim_events
 from services.consumer import prepare_topics
+from services.db import init_db, make_engine
+from services.inbound_store import SqlUnmatchedStore
 from services.settings import Settings
 from services.worker import build_worker, make_producer
 from tests.support import claim_payload
@@ -156,6 +158,8 @@ async def run(
     prepare_topics(settings)
     payer = RecordingPayer()
     producer = make_producer(settings)
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
     with ThreadPoolExecutor(max_workers=4) as executor:
         worker = build_worker(
             env.client,
@@ -163,6 +167,7 @@ async def run(
             producer=producer,
             gateway=payer,
             executor=executor,
+            unmatched=SqlUnmatchedStore(engine),
         )
         async with worker:
             result = Run(env, settings, payer)
@@ -170,6 +175,7 @@ async def run(
             if os.environ.get("CLAIMFLOW_RECORD_HISTORIES"):
                 await record_histories(request.node.name, result.handles)
     producer.close()
+    engine.dispose()
 
 
 async def record_histories(test_name: str, handles: list[Handle]) -> None:
