@@ -2,8 +2,8 @@
 
 An acknowledgment (999) says whether the file was syntactically accepted; a claim status
 (277CA) says whether the claim entered adjudication: A1 received, A2 accepted, A3 rejected
-(never adjudicated: the biller corrects and resubmits). Each carries a ``message_id`` so a
-message delivered twice is applied once.
+(never adjudicated: the biller corrects and resubmits; payers also use A4, A6, A7, A8).
+Each carries a ``message_id`` so a message delivered twice is applied once.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+
+REJECTED_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8"})
 
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
@@ -39,7 +41,9 @@ class ClaimStatusReport(BaseModel):
 
     @property
     def rejected(self) -> bool:
-        return self.category == "A3"
+        # A3 is the rejection category, but payers also return A4 (not found), A6 (missing
+        # information), A7 (invalid information) and A8 (relational error) in its place.
+        return self.category in REJECTED_CATEGORIES
 
     @property
     def accepted(self) -> bool:

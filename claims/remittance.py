@@ -71,14 +71,18 @@ class Remittance(BaseModel):
         return tuple(f"{a.group}-{a.carc}" for a in self.adjustments if is_denial(a.group, a.carc))
 
 
-# CARC 45: charge exceeds the fee schedule. The provider agreed to it: not a denial.
-CONTRACTUAL_CARC = "45"
+# Adjustments that reduce a payment by rule rather than refuse it: the contract's fee
+# schedule (45, 42), multiple-procedure and other payment reductions (59, 104, 131, 144,
+# 237), sequestration (253), and coordination of benefits with another payer (23, 24, 94).
+REDUCTION_CARCS: frozenset[str] = frozenset(
+    {"23", "24", "42", "45", "59", "94", "104", "131", "144", "237", "253"}
+)
 
 
 def is_denial(group: str, carc: str) -> bool:
-    """An adjustment the payer refused to pay, as opposed to the patient's share (PR) or the
-    contract's write-down (CO-45)."""
-    return group != GroupCode.PR and carc != CONTRACTUAL_CARC
+    """An adjustment the payer refused to pay, as opposed to the patient's share (PR) or a
+    payment reduction the contract or the law makes (``REDUCTION_CARCS``)."""
+    return group != GroupCode.PR and carc not in REDUCTION_CARCS
 
 
 def payer_balance(

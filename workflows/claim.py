@@ -387,7 +387,9 @@ class ClaimWorkflow:
     async def _apply_claim_status(self, report: ClaimStatusReport) -> None:
         status = self._state.status
         if report.rejected and status in (S.SUBMITTED, S.ACCEPTED):
-            await self._enter(S.REJECTED, reason="277CA A3 " + " ".join(report.status_codes))
+            await self._enter(
+                S.REJECTED, reason=f"277CA {report.category} " + " ".join(report.status_codes)
+            )
         elif report.accepted and status is S.SUBMITTED:
             self._state.payer_ccn = report.payer_claim_control_number or self._state.payer_ccn
             self._restart_follow_up()

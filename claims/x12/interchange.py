@@ -1,0 +1,208 @@
+"""The ISA/GS/ST envelopes around every transaction, checked before any content is read.
+
+The trailers (SE, GE, IEA) repeat the control numbers and count what they close. A
+mismatch means the file was cut, spliced or hand-edited, so nothing inside it is trusted:
+that is an ``X12Error`` naming the trailer, never a partly read file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from claims.x12.errors import Position, X12Error
+from claims.x12.parse import Delimiters, Segment, tokenize
+
+
+@dataclass(slots=True)
+class TransactionSet:
+    st: Segment
+    # The segments between ST and SE (both excluded).
+    body: list[Segment]
+
+    @property
+    def set_id(self) -> str:
+        return self.st.get(1)
+
+    @property
+    def control_number(self) -> str:
+        return self.st.get(2)
+
+
+@dataclass(slots=True)
+class FunctionalGroup:
+    gs: Segment
+    transactions: list[TransactionSet] = field(default_factory=list)
+
+    @property
+    def functional_id(self) -> str:
+        return self.gs.get(1)
+
+    @property
+    def control_number(self) -> str:
+        return self.gs.get(6)
+
+    @property
+    def version(self) -> str:
+        return self.gs.get(8)
+
+
+@dataclass(slots=True)
+class Interchange:
+    isa: Segment
+    groups: list[FunctionalGroup] = field(default_factory=list)
+
+    @property
+    def sender_id(self) -> str:
+        return self.isa.get(6).strip()
+
+    @property
+    def receiver_id(self) -> str:
+        return self.isa.get(8).strip()
+
+    @property
+    def control_number(self) -> str:
+        return self.isa.get(13)
+
+    @property
+    def usage(self) -> str:
+        return self.isa.get(15)
+
+
+@dataclass(slots=True)
+class Document:
+    delimiters: Delimiters
+    interchanges: list[Interchange]
+
+    def transactions(self) -> Iterator[tuple[Interchange, FunctionalGroup, TransactionSet]]:
+        for isa in self.interchanges:
+            for gs in isa.groups:
+                for st in gs.transactions:
+                    yield isa, gs, st
+
+
+def _count(seg: Segment, n: int, what: str) -> int:
+    raw = seg.get(n)
+    if not raw.isdigit():
+        raise seg.error(f"{seg.id}{n:02d} ({what}) must be a number, got {raw!r}")
+    return int(raw)
+
+
+def _close_transaction(st: Segment, body: list[Segment], se: Segment) -> TransactionSet:
+    if se.get(2) != st.get(2):
+        raise se.error(
+            f"SE02 control number {se.get(2)!r} does not match ST02 {st.get(2)!r} "
+            f"(segment {st.index})"
+        )
+    count = _count(se, 1, "segment count")
+    if count != len(body) + 2:
+        raise se.error(
+            f"SE01 says {count} segments but the transaction set has {len(body) + 2} "
+            "(segments missing or added)"
+        )
+    return TransactionSet(st, body)
+
+
+def _close_group(group: FunctionalGroup, ge: Segment) -> None:
+    if ge.get(2) != group.control_number:
+        raise ge.error(
+            f"GE02 {ge.get(2)!r} does not match GS06 {group.control_number!r} "
+            f"(segment {group.gs.index})"
+        )
+    if _count(ge, 1, "transaction set count") != len(group.transactions):
+        raise ge.error(
+            f"GE01 says {ge.get(1)} transaction sets but the group has {len(group.transactions)}"
+        )
+
+
+def _close_interchange(interchange: Interchange, iea: Segment) -> None:
+    if iea.get(2) != interchange.control_number:
+        raise iea.error(f"IEA02 {iea.get(2)!r} does not match ISA13 {interchange.control_number!r}")
+    if _count(iea, 1, "group count") != len(interchange.groups):
+        raise iea.error(
+            f"IEA01 says {iea.get(1)} groups but the interchange has {len(interchange.groups)}"
+        )
+
+
+def read_document(data: str | bytes) -> Document:
+    """Every interchange in ``data`` with its groups and transaction sets, trailers checked."""
+    tokens = tokenize(data)
+    interchanges: list[Interchange] = []
+    isa: Interchange | None = None
+    group: FunctionalGroup | None = None
+    st: Segment | None = None
+    body: list[Segment] = []
+    for seg in tokens.segments:
+        sid = seg.id
+        if st is not None:
+            if sid == "SE":
+                assert group is not None
+                group.transactions.append(_close_transaction(st, body, seg))
+                st, body = None, []
+            elif sid in ("ST", "GS", "GE", "ISA", "IEA"):
+                raise seg.error(f"{sid} inside transaction set {st.get(2)!r}: its SE is missing")
+            else:
+                body.append(seg)
+        elif sid == "ISA":
+            if isa is not None:
+                raise seg.error("a second ISA before the IEA of the first")
+            if len(seg.elements) != 17:
+                raise seg.error(f"the ISA has 16 elements, found {len(seg.elements) - 1}")
+            isa = Interchange(seg)
+        elif isa is None:
+            raise seg.error(f"{sid} outside an interchange: segments out of order")
+        elif sid == "GS":
+            if group is not None:
+                raise seg.error("a second GS before the GE of the first")
+            group = FunctionalGroup(seg)
+        elif sid == "GE":
+            if group is None:
+                raise seg.error("GE without a GS")
+            _close_group(group, seg)
+            isa.groups.append(group)
+            group = None
+        elif sid == "IEA":
+            if group is not None:
+                raise seg.error(f"IEA before the GE of group {group.control_number!r}")
+            _close_interchange(isa, seg)
+            interchanges.append(isa)
+            isa = None
+        elif sid == "ST":
+            if group is None:
+                raise seg.error("ST outside a functional group: segments out of order")
+            st = seg
+        else:
+            raise seg.error(f"{sid} outside a transaction set: segments out of order")
+    if st is not None or group is not None or isa is not None:
+        last = tokens.segments[-1]
+        missing = "SE" if st is not None else "GE" if group is not None else "IEA"
+        raise X12Error(
+            last.id,
+            Position(last.index, last.offset),
+            f"truncated: the file ends without its {missing}",
+        )
+    if not any(i.groups for i in interchanges):
+        raise X12Error(None, Position(1, 0), "the interchange holds no functional group")
+    return Document(tokens.delimiters, interchanges)
+
+
+def transactions_of(
+    data: str | bytes, *, functional_id: str, set_id: str, versions: tuple[str, ...]
+) -> tuple[Document, list[tuple[Interchange, FunctionalGroup, TransactionSet]]]:
+    """The transaction sets of one kind; any other kind in the file is an error, since a
+    caller that asked for 835s must not silently drop a 277 that came along."""
+    doc = read_document(data)
+    found = []
+    for isa, gs, st in doc.transactions():
+        if gs.functional_id != functional_id:
+            raise gs.gs.error(
+                f"GS01 {gs.functional_id!r} is not {functional_id!r}: not a {set_id} group"
+            )
+        if not gs.version.startswith(versions):
+            raise gs.gs.error(f"GS08 version {gs.version!r} is not one of {', '.join(versions)}")
+        if st.set_id != set_id:
+            raise st.st.error(f"ST01 {st.set_id!r} is not {set_id!r}")
+        found.append((isa, gs, st))
+    if not found:
+        raise X12Error(None, Position(1, 0), f"no {set_id} transaction set in the file")
+    return doc, found
