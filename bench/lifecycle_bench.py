@@ -1,0 +1,636 @@
+"""Claim lifecycles per second, as a fraction of what bare Temporal does on the same server.
+
+DESIGN.md section 8 makes the ratio the performance figure: on a small shared machine
+absolute rates drift with the neighbours, but workloads measured side by side on one server
+in one run share that noise. The workloads run in interleaved rounds (the order rotates each
+round so no workload always goes first, on a warmer or a more loaded box):
+
+- ``lifecycle``: a clean claim from RECEIVED to PAID, for real: coding, scrub (with the
+  duplicate index), the payer simulator (delay 0) over HTTP and its remittance signal, and
+  one event per transition published to Kafka (acks=all), each awaited before the status
+  moves;
+- ``noop``: a workflow that returns at once, the denominator;
+- ``chain``: trivial activities in a row, as many as a clean lifecycle runs (counted in a
+  warm-up claim's history), which splits the gap into "Temporal's activity round trips"
+  and "our code";
+- ``noop_result``: the no-op again, awaited with ``handle.result()`` (see below).
+
+A claim does not end at PAID (it waits out reversals, then closes), so "PAID" is read from
+the workflow's history as it grows: the search-attribute upsert that sets ``ClaimStatus`` to
+PAID, made right after the PAID event is acknowledged. Every workload is started with
+``client.start_workflow`` and awaited by following its history the same way (``noop`` until
+its completion event); ``noop_result`` shows what that costs against a plain
+``handle.result()``. ``--concurrency`` workflows are in flight at a time, on workers with
+the same settings (defaults, an 8-thread activity pool as in
+``tests.support.in_process_worker``) in this process. claimflow itself (worker, payer
+simulator, API, faust consumer as a child process) comes from ``tests.support.harness``, on
+the benchmark's own stack (``bench.common``). Measured claims are terminated afterwards.
+
+Event lag (transition to read model) is measured during the lifecycle rounds: a thread
+polls the projected ``claim_events`` table every ``--poll-ms`` and notes when each row
+first appears; the lag is that wall time minus the event's ``time`` (the workflow's clock
+at the transition). Afterwards the lifecycle topic is read back and each record's producer
+timestamp splits the lag into "transition to Kafka" and "Kafka to read model".
+
+Per round, CPU seconds used by each process (this one, Temporal, Kafka, the consumer) are
+sampled from /proc, which says where a lifecycle's time goes.
+
+    .venv/bin/python bench/lifecycle_bench.py [--claims 200] [--concurrency 32] [--rounds 5]
+
+Prints the figures and writes bench/results/lifecycle.json. Not a test.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, Python puts bench/ first on the path; the repo root must come first so
+# that ``workflows``, ``events`` ... are the project's packages.
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
+import statistics  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
+from collections.abc import Awaitable, Callable, Sequence  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+from kafka import KafkaConsumer  # noqa: E402
+from temporalio.api.enums.v1 import EventType  # noqa: E402
+from temporalio.api.history.v1 import HistoryEvent  # noqa: E402
+from temporalio.client import Client, WorkflowHandle  # noqa: E402
+from temporalio.service import RPCError  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+from ulid import ULID  # noqa: E402
+
+from bench.baseline_workflows import (  # noqa: E402
+    ActivityChainWorkflow,
+    NoopWorkflow,
+    noop_activity,
+)
+from bench.common import (  # noqa: E402
+    STATE_DIR,
+    bench_settings,
+    command_line,
+    machine,
+    percentiles,
+    proc_cpu_seconds,
+    running_stack,
+    summary,
+    write_result,
+)
+from claims.model import Claim  # noqa: E402
+from events import topics  # noqa: E402
+from services.settings import Settings  # noqa: E402
+from services.stack import process  # noqa: E402
+from services.temporal import connect  # noqa: E402
+from tests.support import claim_payload, harness, unique_settings  # noqa: E402
+from workflows.claim import ClaimWorkflow  # noqa: E402
+from workflows.messages import ClaimWorkflowInput, workflow_id  # noqa: E402
+
+# Where a clean claim may pass on its way to PAID (ACCEPTED: the payer acknowledged it).
+CLEAN_STATUSES = frozenset(
+    {"RECEIVED", "CODED", "SCRUBBED", "SUBMITTED", "ACCEPTED", "ADJUDICATED", "PAID"}
+)
+FAILED_CLOSE = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    }
+)
+# tests.support.in_process_worker runs activities on 8 threads; the baseline worker matches.
+WORKER_THREADS = 8
+RESULT_TIMEOUT_S = 120.0
+KINDS = ("lifecycle", "noop", "chain", "noop_result")
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+async def drive(
+    items: Sequence[Any], concurrency: int, run_one: Callable[[Any], Awaitable[None]]
+) -> tuple[float, list[float]]:
+    """Run every item, ``concurrency`` at a time (a new one starts as soon as one ends).
+
+    Returns wall seconds for the whole batch and each item's own latency.
+    """
+    pending = iter(items)
+    latencies: list[float] = []
+
+    async def lane() -> None:
+        for item in pending:  # one shared iterator: each lane takes the next item
+            start = time.perf_counter()
+            await run_one(item)
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(min(concurrency, len(items)))))
+    return time.perf_counter() - start, latencies
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds per component between ``start`` and ``stop``: where a run's time goes."""
+
+    pids: dict[str, int | None]
+    _before: dict[str, float] = field(default_factory=dict)
+
+    def _now(self) -> dict[str, float]:
+        now = {name: proc_cpu_seconds(pid) for name, pid in self.pids.items()}
+        now["bench process (worker, payer sim, API, driver)"] = time.process_time()
+        return now
+
+    def start(self) -> None:
+        self._before = self._now()
+
+    def stop(self) -> dict[str, float]:
+        after = self._now()
+        return {name: after[name] - self._before[name] for name in after}
+
+
+class ProjectionWatcher(threading.Thread):
+    """Notes the wall time each (claim id, seq) row first shows up in the read model.
+
+    A thread with its own SQLite connection rather than a task on the event loop, which is
+    busy running the worker: a poll delayed by a workflow task would count as lag.
+    New rows are found by rowid, so each poll reads only what was added since the last.
+    """
+
+    def __init__(self, db: Path, interval_s: float) -> None:
+        super().__init__(name="projection-watcher", daemon=True)
+        self._db = db
+        self._interval = interval_s
+        self._stop_event = threading.Event()
+        self.seen: dict[tuple[str, int], tuple[float, str]] = {}
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self._db, timeout=30)
+        last = 0
+        try:
+            while not self._stop_event.is_set():
+                rows = conn.execute(
+                    "SELECT rowid, claim_id, seq, time FROM claim_events WHERE rowid > ? "
+                    "ORDER BY rowid",
+                    (last,),
+                ).fetchall()
+                now = time.time()
+                for rowid, claim_id, seq, at in rows:
+                    self.seen.setdefault((claim_id, seq), (now, at))
+                    last = rowid
+                self._stop_event.wait(self._interval)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+    async def wait_for(self, keys: Sequence[tuple[str, int]], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while any(k not in self.seen for k in keys):
+            if time.monotonic() > deadline:
+                missing = sum(1 for k in keys if k not in self.seen)
+                raise TimeoutError(f"{missing} events never reached the read model")
+            await asyncio.sleep(0.1)
+
+
+def parse_time(text: str) -> float:
+    """A ``claim_events.time`` value (SQLite keeps it as text, UTC) as a POSIX timestamp."""
+    at = dt.datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.timestamp()
+
+
+def kafka_timestamps(settings: Settings, claim_ids: set[str]) -> dict[tuple[str, int], float]:
+    """Producer timestamp (seconds) of every lifecycle record of the given claims."""
+    consumer = KafkaConsumer(
+        settings.topic(topics.LIFECYCLE),
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=5000,
+        client_id="claimflow-bench-lag",
+    )
+    stamps: dict[tuple[str, int], float] = {}
+    try:
+        for record in consumer:
+            claim_id = record.key.decode() if record.key else ""
+            if claim_id not in claim_ids:
+                continue
+            ce_id = dict(record.headers).get("ce_id", b"").decode()
+            seq = int(ce_id.rsplit(":", 1)[1])
+            stamps.setdefault((claim_id, seq), record.timestamp / 1000)
+    finally:
+        consumer.close()
+    return stamps
+
+
+# --------------------------------------------------------------------------- workloads
+
+
+def make_claims(n: int, tag: str) -> list[Claim]:
+    """Clean claims that differ in member id, so the duplicate edit never fires."""
+    claims = []
+    for k in range(n):
+        payload = claim_payload()
+        payload["subscriber"]["member_id"] = f"BENCH{tag}{k:06d}"
+        claims.append(Claim.model_validate(payload).with_id(str(ULID())))
+    return claims
+
+
+async def wait_in_history(handle: WorkflowHandle[Any, Any], done: Callable[[Any], bool]) -> None:
+    """Follow the workflow's history (long polls, as ``handle.result()`` does) until ``done``.
+
+    A claim no longer ends at PAID (it waits out reversals, then closes), so "the claim is
+    PAID" is read from the history, not from the workflow's result; every workload is awaited
+    this way so that they all cost the server the same kind of polling.
+    """
+    async for event in handle.fetch_history_events(wait_new_event=True):
+        if done(event):
+            return
+        if event.event_type in FAILED_CLOSE:
+            raise RuntimeError(f"workflow {handle.id} closed: {EventType.Name(event.event_type)}")
+    raise RuntimeError(f"workflow {handle.id} closed before it got there")
+
+
+def completed(event: HistoryEvent) -> bool:
+    return event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+
+
+def upserted_status(event: HistoryEvent) -> str | None:
+    """The ``ClaimStatus`` a search-attribute upsert sets: the workflow's status, moved."""
+    if event.event_type != EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        return None
+    fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+    payload = fields.indexed_fields.get("ClaimStatus")
+    if payload is None or not payload.data:
+        return None
+    status: str = json.loads(payload.data)
+    return status
+
+
+@dataclass
+class Workloads:
+    client: Client
+    claim_queue: str
+    baseline_queue: str
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    # Status path of every claim that reached PAID, in order (index = seq - 1).
+    paths: dict[str, list[str]] = field(default_factory=dict)
+    # Activities each claim scheduled on its way to PAID; the chain runs as many.
+    activities: dict[str, int] = field(default_factory=dict)
+    chain_length: int = 0
+
+    async def lifecycle(self, claim: Claim) -> None:
+        assert claim.claim_id is not None
+        handle = await self.client.start_workflow(
+            ClaimWorkflow.run,
+            ClaimWorkflowInput(claim=claim),
+            id=workflow_id(claim.claim_id),
+            task_queue=self.claim_queue,
+        )
+        path: list[str] = []
+        scheduled = 0
+
+        def paid(event: HistoryEvent) -> bool:
+            nonlocal scheduled
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                scheduled += 1
+            status = upserted_status(event)
+            if status is None:
+                return False
+            path.append(status)
+            if status not in CLEAN_STATUSES:
+                raise RuntimeError(f"claim {claim.claim_id} went {' > '.join(path)}")
+            return status == "PAID"
+
+        await asyncio.wait_for(wait_in_history(handle, paid), RESULT_TIMEOUT_S)
+        self.paths[claim.claim_id] = path
+        self.activities[claim.claim_id] = scheduled
+
+    async def noop(self, key: str) -> None:
+        handle = await self.client.start_workflow(
+            NoopWorkflow.run, id=f"bench-noop-{self.tag}-{key}", task_queue=self.baseline_queue
+        )
+        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
+
+    async def noop_result(self, key: str) -> None:
+        """The no-op awaited with ``handle.result()``: what following the history costs."""
+        handle = await self.client.start_workflow(
+            NoopWorkflow.run, id=f"bench-noopr-{self.tag}-{key}", task_queue=self.baseline_queue
+        )
+        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT_S)
+
+    async def chain(self, key: str) -> None:
+        assert self.chain_length > 0, "run lifecycles first: they tell the chain's length"
+        handle = await self.client.start_workflow(
+            ActivityChainWorkflow.run,
+            self.chain_length,
+            id=f"bench-chain-{self.tag}-{key}",
+            task_queue=self.baseline_queue,
+        )
+        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
+
+    def keys(self, claims: Sequence[Claim]) -> list[tuple[str, int]]:
+        """(claim id, seq) of every event the given claims published on their way to PAID."""
+        return [
+            (c.claim_id, seq)
+            for c in claims
+            if c.claim_id in self.paths
+            for seq in range(1, len(self.paths[c.claim_id]) + 1)
+        ]
+
+    async def terminate(self, claims: Sequence[Claim], concurrency: int) -> None:
+        """End the measured claims' workflows, which would otherwise wait 90 days to close."""
+
+        async def one(claim: Claim) -> None:
+            assert claim.claim_id is not None
+            with contextlib.suppress(RPCError):  # already closed
+                await self.client.get_workflow_handle(workflow_id(claim.claim_id)).terminate(
+                    reason="benchmark finished"
+                )
+
+        await drive(claims, concurrency, one)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Measured:
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    lifecycle_claims: list[Claim] = field(default_factory=list)
+
+
+async def measure_rounds(
+    args: argparse.Namespace, work: Workloads, watcher: ProjectionWatcher, meter: CpuMeter
+) -> Measured:
+    """Warm up, then ``--rounds`` rounds of every workload, in a rotating order."""
+    warm = make_claims(args.warmup, f"W{work.tag}")
+    await drive(warm, args.concurrency, work.lifecycle)
+    counts = Counter(work.activities[c.claim_id] for c in warm if c.claim_id)
+    work.chain_length = counts.most_common(1)[0][0]
+    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.noop)
+    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.chain)
+    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.noop_result)
+    # Also proves the consumer has joined its group before anything is timed.
+    await watcher.wait_for(work.keys(warm), timeout=120)
+    await work.terminate(warm, args.concurrency)
+    print(
+        f"warmed up ({args.warmup} of each); a clean claim runs {work.chain_length} activities; "
+        "measuring",
+        flush=True,
+    )
+
+    out = Measured()
+    for r in range(args.rounds):
+        for kind in KINDS[r % len(KINDS) :] + KINDS[: r % len(KINDS)]:
+            items: list[Any]
+            if kind == "lifecycle":
+                items = make_claims(args.claims, f"R{r}{work.tag}")
+                out.lifecycle_claims += items
+            else:
+                items = [f"r{r}-{k}" for k in range(args.claims)]
+            runner: Callable[[Any], Awaitable[None]] = getattr(work, kind)
+            meter.start()
+            seconds, lat = await drive(items, args.concurrency, runner)
+            cpu = meter.stop()
+            out.latencies[kind] += lat
+            row = {
+                "round": r + 1,
+                "kind": kind,
+                "workflows": len(items),
+                "seconds": round(seconds, 3),
+                "per_second": round(len(items) / seconds, 2),
+                "cpu_ms_per_workflow": {
+                    name: round(1000 * sec / len(items), 2) for name, sec in cpu.items()
+                },
+                "cpu_cores_busy": round(sum(cpu.values()) / seconds, 2),
+            }
+            out.rounds.append(row)
+            print(
+                f"round {r + 1} {kind:>9}: {row['per_second']:8.2f}/s ({len(items)} in "
+                f"{seconds:.1f}s, {row['cpu_cores_busy']} cores busy)",
+                flush=True,
+            )
+            if kind == "lifecycle":
+                # Let the consumer catch up, so its work is not billed to the next workload.
+                await watcher.wait_for(work.keys(items), timeout=120)
+    return out
+
+
+async def run(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
+    """claimflow from the test harness plus a baseline worker, both on the bench stack."""
+    client = await connect(base)
+    run_dir = STATE_DIR / "runs" / f"lifecycle-{uuid.uuid4().hex[:8]}"
+    settings = unique_settings(base, run_dir, payer_delay_seconds=0.0)
+    db = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
+    watcher = ProjectionWatcher(db, args.poll_ms / 1000)
+    work = Workloads(client, settings.task_queue, f"{settings.task_queue}-baseline")
+    try:
+        async with harness(settings, client):
+            watcher.start()
+            meter = CpuMeter(
+                {
+                    "temporal": process.read_pid(base.state_dir, "temporal"),
+                    "kafka": process.read_pid(base.state_dir, "kafka"),
+                    "consumer (faust)": process.read_pid(settings.state_dir, "consumer"),
+                }
+            )
+            with ThreadPoolExecutor(max_workers=WORKER_THREADS) as executor:
+                async with Worker(
+                    client,
+                    task_queue=work.baseline_queue,
+                    workflows=[NoopWorkflow, ActivityChainWorkflow],
+                    activities=[noop_activity],
+                    activity_executor=executor,
+                ):
+                    measured = await measure_rounds(args, work, watcher, meter)
+            watcher.stop()
+            claim_ids = {c.claim_id for c in measured.lifecycle_claims if c.claim_id}
+            stamps = kafka_timestamps(settings, claim_ids)
+            await work.terminate(measured.lifecycle_claims, args.concurrency)
+    finally:
+        if watcher.is_alive():
+            watcher.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+    return {
+        "rounds": measured.rounds,
+        "latency_s": {kind: percentiles(measured.latencies[kind]) for kind in KINDS},
+        "event_lag_ms": event_lag(
+            work.keys(measured.lifecycle_claims), work.paths, watcher.seen, stamps
+        ),
+        "chain_length": work.chain_length,
+        "paths": dict(Counter(" > ".join(p) for p in work.paths.values())),
+        "poll_ms": args.poll_ms,
+    }
+
+
+def event_lag(
+    keys: Sequence[tuple[str, int]],
+    paths: dict[str, list[str]],
+    seen: dict[tuple[str, int], tuple[float, str]],
+    stamps: dict[tuple[str, int], float],
+) -> dict[str, Any]:
+    """Lag percentiles in ms: whole, split at the Kafka producer timestamp, and by status."""
+    total: list[float] = []
+    to_kafka: list[float] = []
+    from_kafka: list[float] = []
+    by_status: dict[str, list[float]] = {}
+    for key in keys:
+        if key not in seen:
+            continue
+        projected_at, at_text = seen[key]
+        transition = parse_time(at_text)
+        lag = 1000 * (projected_at - transition)
+        total.append(lag)
+        by_status.setdefault(paths[key[0]][key[1] - 1], []).append(lag)
+        if key in stamps:
+            to_kafka.append(1000 * (stamps[key] - transition))
+            from_kafka.append(1000 * (projected_at - stamps[key]))
+    return {
+        "transition_to_read_model": percentiles(total),
+        "transition_to_kafka": percentiles(to_kafka),
+        "kafka_to_read_model": percentiles(from_kafka),
+        "transition_to_read_model_p50_by_status": {
+            s: round(statistics.median(v), 1) for s, v in by_status.items() if v
+        },
+    }
+
+
+def summarise(raw: dict[str, Any]) -> dict[str, Any]:
+    """Per-round ratios (each from workloads measured side by side), then median/spread."""
+    by_round: dict[int, dict[str, float]] = {}
+    for row in raw["rounds"]:
+        by_round.setdefault(row["round"], {})[row["kind"]] = row["per_second"]
+    ratio_noop = [r["lifecycle"] / r["noop"] for r in by_round.values()]
+    ratio_chain = [r["lifecycle"] / r["chain"] for r in by_round.values()]
+    chain_noop = [r["chain"] / r["noop"] for r in by_round.values()]
+    result_noop = [r["noop_result"] / r["noop"] for r in by_round.values()]
+    # CPU spent per workflow (all processes) hardly depends on how much CPU the neighbours
+    # left us, so noop/lifecycle CPU is a steadier estimate of the ratio on a CPU-bound box.
+    cpu_total: dict[int, dict[str, float]] = {}
+    for row in raw["rounds"]:
+        total = sum(row["cpu_ms_per_workflow"].values())
+        cpu_total.setdefault(row["round"], {})[row["kind"]] = total
+    cpu_ratio = [r["noop"] / r["lifecycle"] for r in cpu_total.values()]
+    cpu: dict[str, dict[str, float]] = {}
+    for kind in KINDS:
+        rows = [row["cpu_ms_per_workflow"] for row in raw["rounds"] if row["kind"] == kind]
+        cpu[kind] = {name: round(statistics.median(r[name] for r in rows), 2) for name in rows[0]}
+        cpu[kind]["total"] = round(sum(cpu[kind].values()), 2)
+    return {
+        "lifecycle_over_noop": summary(ratio_noop),
+        "lifecycle_over_chain": summary(ratio_chain),
+        "chain_over_noop": summary(chain_noop),
+        "noop_result_over_noop": summary(result_noop),
+        "cpu_noop_over_cpu_lifecycle": summary(cpu_ratio),
+        "per_second": {
+            kind: summary([r["per_second"] for r in raw["rounds"] if r["kind"] == kind])
+            for kind in KINDS
+        },
+        "cpu_ms_per_workflow_median": cpu,
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    s = result["summary"]
+    print()
+    for kind in KINDS:
+        rate = s["per_second"][kind]
+        lat = result["raw"]["latency_s"][kind]
+        print(
+            f"{kind:>9}: {rate['median']:8.2f}/s median (spread {rate['spread']:.0%}); "
+            f"latency p50 {lat['p50'] * 1000:.0f} ms, p99 {lat['p99'] * 1000:.0f} ms"
+        )
+    for name in (
+        "lifecycle_over_noop",
+        "lifecycle_over_chain",
+        "chain_over_noop",
+        "noop_result_over_noop",
+        "cpu_noop_over_cpu_lifecycle",
+    ):
+        r = s[name]
+        print(
+            f"{name}: {r['median']:.3f} median (min {r['min']:.3f}, max {r['max']:.3f}, "
+            f"{r['rounds']} rounds)"
+        )
+    lag = result["raw"]["event_lag_ms"]
+    for name in ("transition_to_read_model", "transition_to_kafka", "kafka_to_read_model"):
+        p = lag[name]
+        if p:
+            print(
+                f"event lag {name}: p50 {p['p50']:.0f} ms, p99 {p['p99']:.0f} ms "
+                f"(n={p['n']}, poll {result['raw']['poll_ms']} ms)"
+            )
+    print("CPU ms per workflow (median of rounds):")
+    for kind, parts in s["cpu_ms_per_workflow_median"].items():
+        print(f"  {kind:>9}: " + ", ".join(f"{k} {v}" for k, v in parts.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--claims", type=int, default=200, help="workflows per workload/round")
+    parser.add_argument("--concurrency", type=int, default=32, help="workflows in flight")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured workflows per kind")
+    parser.add_argument("--poll-ms", type=float, default=10.0, help="read-model poll interval")
+    parser.add_argument("--keep-stack", action="store_true", help="leave the stack running")
+    parser.add_argument(
+        "--fresh", action="store_true", help="delete .state/bench first (empty databases)"
+    )
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    base = bench_settings()
+    host = machine()
+    started = time.monotonic()
+    with running_stack(base, keep=args.keep_stack, fresh=args.fresh):
+        raw = asyncio.run(run(args, base))
+    result: dict[str, Any] = {
+        "figure": "clean claim lifecycles (RECEIVED..PAID) per second / no-op workflows per "
+        "second, same Temporal server, same run; median of interleaved rounds",
+        "lifecycle_over_noop": None,
+        "summary": {},
+        "raw": raw,
+        "settings": {
+            "claims_per_round": args.claims,
+            "concurrency": args.concurrency,
+            "rounds": args.rounds,
+            "warmup_per_kind": args.warmup,
+            "payer_delay_seconds": 0.0,
+            "worker_activity_threads": WORKER_THREADS,
+            "temporal": f"dev server on {base.temporal_address}, SQLite WAL, UI off",
+            "kafka": f"{base.kafka_bootstrap}, one KRaft node, {base.topic_partitions} partitions",
+            "read_model": "SQLite (WAL) in the run dir",
+        },
+        "command": command_line("lifecycle_bench.py"),
+        "machine": host,
+        "wall_seconds": round(time.monotonic() - started, 1),
+    }
+    result["summary"] = summarise(raw)
+    result["lifecycle_over_noop"] = result["summary"]["lifecycle_over_noop"]["median"]
+    report(result)
+    write_result("lifecycle", result, args.out)
+
+
+if __name__ == "__main__":
+    main()
