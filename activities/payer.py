@@ -16,7 +16,8 @@ from claims.model import Claim
 
 
 class SubmissionReceipt(BaseModel):
-    payer_claim_control_number: str
+    # Known at once from some payers; from an X12 payer it arrives later, in the 277CA.
+    payer_claim_control_number: str | None = None
     submission_id: str
 
 
@@ -46,6 +47,8 @@ class PayerGateway(Protocol):
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt: ...
 
     async def inquire(self, inquiry: StatusInquiry) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 class SubmitInput(BaseModel):

@@ -11,9 +11,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-Amount = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
+# To the cent, so 104.8 from an 835 and 104.80 from JSON are the same value, printed alike.
+Amount = Annotated[
+    Decimal,
+    Field(max_digits=12, decimal_places=2),
+    AfterValidator(lambda d: d.quantize(Decimal("0.01"))),
+]
 
 
 class GroupCode(StrEnum):

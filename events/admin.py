@@ -6,9 +6,10 @@ the broker's default partition count, and a partition count cannot shrink later.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -52,3 +53,25 @@ def ensure_topics(
         return created
     finally:
         admin.close()
+
+
+def wait_for_topics(bootstrap: str, names: Iterable[str], *, timeout_s: float = 30.0) -> None:
+    """Return once every topic is in the broker's metadata with its partitions led.
+
+    A topic just created is not at once in the metadata a consumer sees; a faust worker that
+    starts in that window ignores the topic for good ("Ignoring missing topic").
+    """
+    wanted = set(names)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="claimflow-topic-wait")
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            missing = {n for n in wanted if not consumer.partitions_for_topic(n)}
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topics not visible after {timeout_s}s: {sorted(missing)}")
+            time.sleep(0.2)
+            consumer.topics()  # refreshes the metadata
+    finally:
+        consumer.close()

@@ -7,6 +7,8 @@ end. Duplicates from at-least-once delivery are dropped on seq.
 
 from __future__ import annotations
 
+import time
+
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
@@ -38,11 +40,16 @@ def read_records(
         consumer.seek_to_beginning(tp)
         end = consumer.end_offsets([tp])[tp]
         values: list[bytes] = []
-        while consumer.position(tp) < end:
-            batch = consumer.poll(timeout_ms=int(timeout_s * 1000))
-            if not batch:
-                break
+        # An empty poll is not the end (a loaded broker can be slow to fetch): read until
+        # the end offset taken above, or give up at the deadline.
+        deadline = time.monotonic() + timeout_s
+        while consumer.position(tp) < end and time.monotonic() < deadline:
+            batch = consumer.poll(timeout_ms=500)
             values.extend(r.value for r in batch.get(tp, []) if r.key == key)
+        if consumer.position(tp) < end:
+            raise TimeoutError(
+                f"read {topic} up to {consumer.position(tp)} of {end} in {timeout_s}s"
+            )
         return values
     finally:
         consumer.close()

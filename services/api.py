@@ -8,12 +8,13 @@ behind the workflows.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Path, Query, Request
+from fastapi import FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -27,10 +28,13 @@ from ulid import ULID
 from claims.fhir import FhirMappingError, claim_from_fhir
 from claims.model import ULID_PATTERN, Claim
 from claims.status import ClaimStatus, TransitionError, check_transition
-from services import readmodel
+from claims.x12.errors import X12Error
+from services import inbound_store, readmodel
 from services.db import init_db, make_engine
+from services.inbound import UnitResult, ingest
 from services.settings import Settings
 from services.temporal import connect
+from services.x12_files import keep_copy
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
     ActionResult,
@@ -139,15 +143,17 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
 
     @app.get("/claims/{claim_id}")
     async def get_claim(claim_id: ClaimIdPath) -> ClaimView:
+        """Ask the workflow; if it is gone or cannot answer (no worker), the read model."""
         try:
             handle = temporal().get_workflow_handle(workflow_id(claim_id))
             view: ClaimView = await handle.query(ClaimWorkflow.state)
             return view
         except RPCError as exc:
-            if exc.status is not RPCStatusCode.NOT_FOUND:
-                raise
+            unavailable = exc.status is not RPCStatusCode.NOT_FOUND
         found = view_from_read_model(engine(), claim_id)
         if found is None:
+            if unavailable:
+                raise HTTPException(503, f"claim {claim_id} cannot be read right now; retry")
             raise HTTPException(404, f"no claim {claim_id}")
         return found
 
@@ -239,6 +245,54 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
             claim_id, ClaimWorkflow.write_off, request, ClaimStatus.WRITTEN_OFF, "write_off"
         )
         return result
+
+    @app.post("/x12/inbound", status_code=202)
+    async def x12_inbound(request: Request, response: Response) -> list[UnitResult]:
+        """Take a payer's 835, 277CA or 999 (the raw X12 as the request body).
+
+        202: every unit is being posted. 409: every unit was taken before. 422: a unit did
+        not balance and was quarantined whole, or the file could not be read (the detail
+        names the segment and offset).
+        """
+        body = await request.body()
+        name = request.headers.get("x-filename", "inbound").replace("/", "_")[:120]
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        keep_copy(settings, "received", f"{stamp}-{name}.x12", body)
+        try:
+            results = await ingest(
+                body,
+                source=request.headers.get("x-filename", "api"),
+                engine=engine(),
+                client=temporal(),
+                task_queue=settings.task_queue,
+                quarantine_dir=settings.state_dir / "quarantine",
+            )
+        except X12Error as exc:
+            where = f"segment {exc.position.index}" if exc.position else "file"
+            raise HTTPException(
+                422,
+                [{"field": f"{where} ({exc.segment_id or '?'})", "rule": "x12", "msg": str(exc)}],
+            ) from exc
+        outcomes = {r.outcome for r in results}
+        if "quarantined" in outcomes:
+            response.status_code = 422
+        elif outcomes == {"duplicate"}:
+            response.status_code = 409
+        return results
+
+    @app.get("/payer-messages/unmatched")
+    async def unmatched(
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[inbound_store.UnmatchedPayerMessage]:
+        """Payments and statuses that name no open claim: the queue a person works."""
+        return inbound_store.unmatched(engine(), limit=limit)
+
+    @app.get("/inbound-files/{file_id}")
+    async def inbound_file(file_id: str) -> inbound_store.InboundFile:
+        found = inbound_store.get_file(engine(), file_id)
+        if found is None:
+            raise HTTPException(404, f"no inbound file {file_id}")
+        return found
 
     @app.post("/fhir/Claim", status_code=202)
     async def submit_fhir(resource: dict[str, Any]) -> Accepted:

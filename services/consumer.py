@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 
 from events import topics
-from events.admin import ensure_topics
+from events.admin import ensure_topics, wait_for_topics
 from events.stream import build_app, register_projector
 from services.db import init_db, make_engine
 from services.readmodel import SqlReadModel
@@ -42,6 +42,9 @@ def build(settings: Settings) -> faust.App:
 
 def main(settings: Settings) -> None:
     prepare_topics(settings)
+    wait_for_topics(
+        settings.kafka_bootstrap, [settings.topic(spec.name) for spec in topics.ALL_TOPICS]
+    )
     app = build(settings)
     worker = faust.Worker(app, loglevel="warning", quiet=True)
     worker.execute_from_commandline()

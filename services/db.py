@@ -7,7 +7,12 @@ from pathlib import Path
 from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
 
-from services import fingerprints, inbound_store, readmodel  # noqa: F401  (register tables)
+from services import (  # noqa: F401  (register their tables)
+    fingerprints,
+    inbound_store,
+    readmodel,
+    x12_store,
+)
 
 
 def make_engine(url: str) -> Engine:

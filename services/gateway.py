@@ -16,9 +16,9 @@ class HttpPayerGateway:
     def __init__(self, base_url: str, *, timeout_s: float = 10.0) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
 
-    async def _send(self, path: str, body: str) -> bytes:
+    async def _send(self, path: str, body: str, *, content_type: str = "application/json") -> bytes:
         response = await self._client.post(
-            path, content=body, headers={"content-type": "application/json"}
+            path, content=body, headers={"content-type": content_type}
         )
         if 400 <= response.status_code < 500:
             raise PayerRefused(f"payer refused {path}: {response.status_code} {response.text}")

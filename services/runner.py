@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,13 @@ def report(settings: Settings, claim_ids: list[str]) -> None:
             f"  {claim_id}  {view['status']:<12} paid {view['paid_amount']}  "
             f"denials {','.join(view['denial_reasons']) or '-'}\n      {stages}"
         )
+    sent = sorted((settings.x12_dir / "sent").glob("*.x12"))
+    received = sorted((settings.x12_dir / "received").glob("*.x12"))
+    print(f"\nX12 exchanged with the payer simulator ({settings.x12_dir}):")
+    print(f"  sent     {len(sent)} 837P files, e.g. {sent[-1].name if sent else '-'}")
+    # Received copies are named <stamp>-<kind>[-<id>].x12.
+    kinds = Counter(p.name.split("-")[1].removesuffix(".x12") for p in received if "-" in p.name)
+    print("  received " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
     print("\nEvents read back from Kafka (claimflow events ID):")
     for claim_id in claim_ids:
         events = read_claim_events(

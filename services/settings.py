@@ -6,7 +6,6 @@ tests override them to run a stack of their own beside a developer's.
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +50,14 @@ class Settings(BaseSettings):
     # Seconds the payer simulator waits before it sends an adjudication back.
     payer_delay_seconds: float = 1.0
 
+    # How claims reach payers: "x12" (837P over HTTP to the payer simulator, answers come
+    # back as X12 files), "file" (837P files in an outbound folder, answers picked up from an
+    # inbound folder) or "json" (the simulator's JSON API, no X12).
+    payer_gateway: str = "x12"
+    x12_sender_id: str = "CLAIMFLOW"
+    x12_receiver_id: str = "SIMPAYER"
+    x12_usage: str = "T"
+
     # Consumer group of the read-model projector.
     projector_group: str = "claimflow-projector"
 
@@ -73,11 +80,16 @@ class Settings(BaseSettings):
     def payer_url(self) -> str:
         return f"http://{self.payer_host}:{self.payer_port}"
 
-    @cached_property
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.state_dir / 'claimflow.db'}"
+
+    @property
+    def x12_dir(self) -> Path:
+        """Copies of every X12 file sent and received, and the file-exchange folders."""
+        return self.state_dir / "x12"
 
     def topic(self, name: str) -> str:
         """Topic names carry an optional prefix so tests get topics of their own."""

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -23,6 +24,7 @@ from services.inbound_store import SqlUnmatchedStore
 from services.settings import Settings
 from services.signals import temporal_signaller
 from services.temporal import connect
+from services.x12_gateway import FileExchangeGateway, X12HttpGateway
 from workflows.claim import ClaimWorkflow
 from workflows.posting import PostingWorkflow
 
@@ -69,6 +71,14 @@ def make_producer(settings: Settings) -> EventProducer:
     )
 
 
+def make_gateway(settings: Settings, engine: Engine) -> PayerGateway:
+    if settings.payer_gateway == "json":
+        return HttpPayerGateway(settings.payer_url)
+    if settings.payer_gateway == "file":
+        return FileExchangeGateway(settings, engine)
+    return X12HttpGateway(settings, engine)
+
+
 def warm_up() -> None:
     """Load the code sets and edit tables now, not inside the first claim's activity.
 
@@ -85,7 +95,7 @@ async def run(settings: Settings) -> None:
     init_db(engine)
     client = await connect(settings)
     producer = make_producer(settings)
-    gateway = HttpPayerGateway(settings.payer_url)
+    gateway = make_gateway(settings, engine)
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(
             client,

@@ -34,14 +34,13 @@ from services.api import create_app as create_api
 from services.consumer import prepare_topics
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
-from services.gateway import HttpPayerGateway
 from services.inbound_store import SqlUnmatchedStore
-from services.payersim.app import SendMessage
 from services.payersim.app import create_app as create_payer
+from services.payersim.outbox import Outbox, outbox_for
 from services.settings import Settings
 from services.signals import temporal_signaller
 from services.stack import process
-from services.worker import build_worker, make_producer, warm_up
+from services.worker import build_worker, make_gateway, make_producer, warm_up
 
 VALID_NPI = "1234567893"
 VALID_NPI_2 = "1987654328"
@@ -225,7 +224,7 @@ async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
     producer = make_producer(settings)
-    gateway = HttpPayerGateway(settings.payer_url)
+    gateway = make_gateway(settings, engine)
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = build_worker(
             client,
@@ -252,20 +251,27 @@ async def harness(
     *,
     worker: bool = True,
     consumer: bool = True,
-    sender: Callable[[], SendMessage] | None = None,
+    outbox: Callable[[], Outbox] | None = None,
 ) -> AsyncIterator[Harness]:
     """Start claimflow for one test. ``worker=False`` leaves the worker to the test."""
     prepare_topics(settings)
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
 
-    async def make_sender() -> SendMessage:
-        return sender() if sender else temporal_signaller(client)
+    async def make_outbox() -> Outbox:
+        if outbox is not None:
+            return outbox()
+        return outbox_for(
+            settings.payer_gateway,
+            signal=temporal_signaller(client),
+            inbound_url=f"{settings.api_url}/x12/inbound",
+            receiver_id=settings.x12_sender_id,
+        )
 
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(
             serve(
-                create_payer(make_sender, delay=settings.payer_delay_seconds),
+                create_payer(make_outbox, delay=settings.payer_delay_seconds),
                 settings.payer_port,
             )
         )

@@ -53,6 +53,27 @@ class SubmittedClaim:
     account_number: str | None = None
     patient_is_subscriber: bool = True
     position: Position | None = None
+    # What a payer echoes back in its 277CA (NM1*85, NM1*QC): read, not validated.
+    billing_provider_name: str | None = None
+    patient_last_name: str | None = None
+    patient_first_name: str | None = None
+
+    @property
+    def first_service_date(self) -> dt.date | None:
+        return min(
+            (ln.service_date_from for ln in self.lines if ln.service_date_from), default=None
+        )
+
+    @property
+    def last_service_date(self) -> dt.date | None:
+        return max(
+            (
+                ln.service_date_to or ln.service_date_from
+                for ln in self.lines
+                if ln.service_date_from
+            ),
+            default=None,
+        )
 
     @property
     def line_total(self) -> Decimal:
@@ -76,13 +97,16 @@ def parse_837p(data: str | bytes) -> list[SubmittedClaim]:
 class _Context:
     """The hierarchy above the claim being read (2000A/2000B/2000C)."""
 
-    __slots__ = ("billing_npi", "member_id", "patient", "payer_id")
+    __slots__ = ("billing_name", "billing_npi", "member_id", "names", "patient", "payer_id")
 
     def __init__(self) -> None:
         self.billing_npi: str | None = None
+        self.billing_name: str | None = None
         self.member_id: str | None = None
         self.payer_id: str | None = None
         self.patient = False
+        # (last, first) of the subscriber, then of the patient when 2000C follows.
+        self.names: tuple[str | None, str | None] = (None, None)
 
 
 def _claims(st: TransactionSet, d: Delimiters) -> list[SubmittedClaim]:
@@ -109,8 +133,12 @@ def _claims(st: TransactionSet, d: Delimiters) -> list[SubmittedClaim]:
             entity = seg.get(1)
             if entity == "85":
                 ctx.billing_npi = seg.get(9) or None
+                ctx.billing_name = seg.get(3) or None
             elif entity == "IL":
                 ctx.member_id = seg.get(9) or None
+                ctx.names = (seg.get(3) or None, seg.get(4) or None)
+            elif entity == "QC":
+                ctx.names = (seg.get(3) or None, seg.get(4) or None)
             elif entity == "PR":
                 ctx.payer_id = el.required(seg, 9, "payer identifier")
         elif seg.id in ("SV1", "LX", "HI"):
@@ -155,6 +183,9 @@ def _claim(c: Cursor, d: Delimiters, ctx: _Context, control: str) -> SubmittedCl
         account_number=refs.get("EA"),
         patient_is_subscriber=not ctx.patient,
         position=clm.position,
+        billing_provider_name=ctx.billing_name,
+        patient_last_name=ctx.names[0],
+        patient_first_name=ctx.names[1],
     )
 
 

@@ -20,6 +20,7 @@ from claims.x12 import ack_999, status_277ca
 from claims.x12.balance_835 import check_balancing
 from claims.x12.envelope import Envelope, Writer, date8, money, number, period
 from claims.x12.era import CasAdjustment, ClaimPayment, Era, Party, ProviderAdjustment
+from claims.x12.read_837p import SubmittedClaim
 from claims.x12.status_277ca import StatusCode
 
 VERSION_835 = "005010X221A1"
@@ -71,9 +72,10 @@ def _opt(value: int | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ClaimStatusEntry:
-    """One claim's front-end verdict for ``render_277ca``."""
+    """One claim's front-end verdict for ``render_277ca``: the claim as the payer has it,
+    a claimflow ``Claim`` or one read from an 837P."""
 
-    claim: Claim
+    claim: Claim | SubmittedClaim
     status: StatusCode
     payer_claim_control_number: str | None = None
     more: tuple[StatusCode, ...] = ()
@@ -106,6 +108,7 @@ def render_277ca(
     w.seg("HL", "2", "1", "21", "1")
     w.seg("NM1", "41", "2", w.clean(e.receiver_name, 60), "", "", "", "", "46", e.receiver_id)
     w.seg("TRN", "2", batch_reference)
+    subjects = {id(x): _subject(x.claim) for x in entries}
     total = sum((x.claim.total_charge for x in entries), Decimal(0))
     rejected = [x for x in entries if x.status.category in status_277ca.REJECTED_CATEGORIES]
     rejected_total = sum((x.claim.total_charge for x in rejected), Decimal(0))
@@ -117,43 +120,74 @@ def render_277ca(
     hl = 2
     by_provider: dict[str, list[ClaimStatusEntry]] = {}
     for x in entries:
-        by_provider.setdefault(x.claim.billing_provider.npi, []).append(x)
+        by_provider.setdefault(subjects[id(x)].billing_npi, []).append(x)
     for npi, items in by_provider.items():
         hl += 1
         provider_hl = hl
-        provider = items[0].claim.billing_provider
+        provider_name = subjects[id(items[0])].billing_name
         w.seg("HL", str(hl), "2", "19", "1")
-        w.seg("NM1", "85", "2", w.clean(provider.name, 60), "", "", "", "", "XX", npi)
+        w.seg("NM1", "85", "2", w.clean(provider_name, 60), "", "", "", "", "XX", npi)
         w.seg("TRN", "1", f"{trace_number}-{provider_hl}")
         sub = sum((x.claim.total_charge for x in items), Decimal(0))
         w.seg("STC", w.comp("A1", "19", "PR"), "", "WQ", money(sub))
         for x in items:
             hl += 1
-            _claim_277(w, x, hl, provider_hl, today)
+            _claim_277(w, x, subjects[id(x)], hl, provider_hl, today)
     w.end_transaction(control)
     return w.end_interchange()
 
 
-def _claim_277(w: Writer, x: ClaimStatusEntry, hl: int, parent: int, today: dt.date) -> None:
-    claim = x.claim
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """What a 277CA echoes of a claim, from either kind of claim."""
+
+    claim_id: str
+    billing_npi: str
+    billing_name: str
+    last_name: str
+    first_name: str
+    member_id: str
+    first_date: dt.date
+    last_date: dt.date
+
+
+def _subject(claim: Claim | SubmittedClaim) -> _Subject:
     if claim.claim_id is None:
         raise ValueError("a claim without claim_id cannot be acknowledged")
-    person = claim.patient or claim.subscriber
+    if isinstance(claim, Claim):
+        person = claim.patient or claim.subscriber
+        return _Subject(
+            claim.claim_id, claim.billing_provider.npi, claim.billing_provider.name,
+            person.last_name, person.first_name, claim.subscriber.member_id,
+            claim.first_service_date, max(line.last_service_date for line in claim.lines),
+        )  # fmt: skip
+    first, last = claim.first_service_date, claim.last_service_date
+    if first is None or last is None or not claim.billing_provider_npi or not claim.member_id:
+        raise ValueError(f"claim {claim.claim_id}: no billing NPI, member id or service date")
+    return _Subject(
+        claim.claim_id, claim.billing_provider_npi, claim.billing_provider_name or "PROVIDER",
+        claim.patient_last_name or "UNKNOWN", claim.patient_first_name or "",
+        claim.member_id, first, last,
+    )  # fmt: skip
+
+
+def _claim_277(
+    w: Writer, x: ClaimStatusEntry, who: _Subject, hl: int, parent: int, today: dt.date
+) -> None:
     w.seg("HL", str(hl), str(parent), "PT")
     w.seg(
-        "NM1", "QC", "1", w.clean(person.last_name, 60), w.clean(person.first_name, 35), "",
-        "", "", "MI", w.ident(claim.subscriber.member_id, "member id"),
+        "NM1", "QC", "1", w.clean(who.last_name, 60), w.clean(who.first_name, 35), "",
+        "", "", "MI", w.ident(who.member_id, "member id"),
     )  # fmt: skip
-    w.seg("TRN", "2", claim.claim_id)
+    w.seg("TRN", "2", who.claim_id)
     statuses = [x.status, *x.more[:2]]
     action = "U" if x.status.category in status_277ca.REJECTED_CATEGORIES else "WQ"
     stc = [w.comp(s.category, s.code, s.entity or "") for s in statuses]
-    w.seg("STC", stc[0], date8(today), action, money(claim.total_charge), "", "", "", "", "",
+    w.seg("STC", stc[0], date8(today), action, money(x.claim.total_charge), "", "", "", "", "",
           *stc[1:])  # fmt: skip
     if x.payer_claim_control_number:
         w.seg("REF", "1K", w.ident(x.payer_claim_control_number, "payer claim control number"))
-    last = max(line.last_service_date for line in claim.lines)
-    w.seg("DTP", "472", *period(claim.first_service_date, last))
+    w.seg("DTP", "472", *period(who.first_date, who.last_date))
 
 
 # ---------------------------------------------------------------------------- 835

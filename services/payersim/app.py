@@ -1,12 +1,14 @@
-"""The payer simulator: an HTTP payer that answers later, by signal, like a real one.
+"""The payer simulator: an HTTP payer that answers later, like a real one.
 
-It takes a claim, an appeal or a status inquiry and answers 202 at once. For a claim it
-later sends a 277CA (``claim_status``) and, unless that rejected it, a remittance; for an
-appeal, a new remittance; for an inquiry, its last message again (the workflow drops it if it
-already has it, by message id). Decisions come from ``rules``. A void (frequency 8) is
-acknowledged and ends there. A resubmission of identical content is a retry, not a new
-claim. State is in memory only: a restart loses messages not yet sent, which is exactly
-the silence the workflow's follow-up timers exist to catch.
+It takes a claim (JSON, or an 837P file), an appeal or a status inquiry and answers 202 at
+once. For an 837P it first sends a 999. For each claim it later sends a 277CA and, unless
+that rejected it, a remittance; for an appeal, a new remittance; for an inquiry, its last
+message again (claimflow drops what it already has). The answers go out through an
+``Outbox``: signals in JSON mode, X12 files to claimflow's inbound endpoint in X12 mode.
+Decisions come from ``rules``. A void (frequency 8) is acknowledged and ends there. A
+resubmission of identical content is a retry, not a new claim. State is in memory only: a
+restart loses messages not yet sent, which is exactly the silence the workflow's
+follow-up timers exist to catch.
 """
 
 from __future__ import annotations
@@ -18,58 +20,90 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 
 from activities.payer import AppealPacket, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
+from claims.x12.errors import X12Error
+from claims.x12.read_837p import SubmittedClaim, parse_837p
+from services.payersim.outbox import Outbox
 from services.payersim.rules import adjudicate, claim_status, control_number
 from workflows.messages import PayerMessage
 
 log = logging.getLogger(__name__)
 
-SendMessage = Callable[[PayerMessage], Awaitable[None]]
+Submitted = Claim | SubmittedClaim
 
 
 @dataclass
 class ClaimFile:
     """What the payer knows of one claim."""
 
-    claim: Claim
+    claim: Submitted
     submissions: int = 0
     seen: set[str] = field(default_factory=set)
     last: PayerMessage | None = None
 
 
-def _fingerprint(claim: Claim) -> str:
-    return hashlib.sha256(claim.model_dump_json().encode()).hexdigest()
+def _fingerprint(claim: Submitted) -> str:
+    text = claim.model_dump_json() if isinstance(claim, Claim) else repr(claim)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def create_app(make_sender: Callable[[], Awaitable[SendMessage]], *, delay: float) -> FastAPI:
-    """``make_sender`` runs in the server's own event loop, where the sender will be used."""
+async def _retrying(what: str, send: Callable[[], Awaitable[None]]) -> None:
+    for attempt in range(1, 31):
+        try:
+            await send()
+            return
+        except Exception:  # claimflow may be restarting: keep trying a while
+            log.warning("%s not delivered (try %d)", what, attempt)
+            await asyncio.sleep(min(attempt, 10))
+    log.error("%s dropped after 30 tries", what)
+
+
+def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) -> FastAPI:
+    """``make_outbox`` runs in the server's own event loop, where the outbox will be used."""
     files: dict[str, ClaimFile] = {}
     tasks: set[asyncio.Task[None]] = set()
-    senders: list[SendMessage] = []
+    outboxes: list[Outbox] = []
 
     async def deliver_later(file: ClaimFile, messages: list[PayerMessage]) -> None:
         for n, message in enumerate(messages, start=1):
             await asyncio.sleep(delay * n / len(messages))
             file.last = message
-            for attempt in range(1, 31):
-                try:
-                    await senders[0](message)
-                    break
-                except Exception:  # the claim system may be restarting: keep trying a while
-                    log.warning("message for %s not delivered (try %d)", message.claim_id, attempt)
-                    await asyncio.sleep(min(attempt, 10))
+            await _retrying(
+                f"message for {message.claim_id}",
+                lambda m=message: outboxes[0].send(m, file.claim),  # type: ignore[misc]
+            )
 
-    def schedule(file: ClaimFile, messages: list[PayerMessage]) -> None:
-        task = asyncio.create_task(deliver_later(file, messages))
+    def spawn(coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
+    def schedule(file: ClaimFile, messages: list[PayerMessage]) -> None:
+        spawn(deliver_later(file, messages))
+
+    def take(claim: Submitted) -> ClaimFile:
+        """File a submission and schedule its answers; identical content again is a retry."""
+        assert claim.claim_id is not None
+        file = files.setdefault(claim.claim_id, ClaimFile(claim=claim))
+        fingerprint = _fingerprint(claim)
+        if fingerprint not in file.seen:
+            file.seen.add(fingerprint)
+            file.claim = claim
+            file.submissions += 1
+            if claim.frequency_code != "8":  # a void needs no answer
+                status = claim_status(claim, submission=file.submissions)
+                messages: list[PayerMessage] = [status]
+                if not status.rejected:
+                    messages.append(adjudicate(claim, submission=file.submissions))
+                schedule(file, messages)
+        return file
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        senders.append(await make_sender())
+        outboxes.append(await make_outbox())
         yield
         for task in tasks:
             task.cancel()
@@ -85,21 +119,23 @@ def create_app(make_sender: Callable[[], Awaitable[SendMessage]], *, delay: floa
         if claim.claim_id is None:
             raise HTTPException(422, "claim_id (CLM01) is required")
         ccn = control_number(claim.claim_id)
-        file = files.setdefault(claim.claim_id, ClaimFile(claim=claim))
-        fingerprint = _fingerprint(claim)
-        if fingerprint not in file.seen:  # identical content again is a retry
-            file.seen.add(fingerprint)
-            file.claim = claim
-            file.submissions += 1
-            if claim.frequency_code != "8":  # a void needs no answer
-                status = claim_status(claim, submission=file.submissions)
-                messages: list[PayerMessage] = [status]
-                if not status.rejected:
-                    messages.append(adjudicate(claim, submission=file.submissions))
-                schedule(file, messages)
+        file = take(claim)
         return SubmissionReceipt(
             payer_claim_control_number=ccn, submission_id=f"{ccn}-S{file.submissions}"
         )
+
+    @app.post("/x12/837", status_code=202)
+    async def submit_837(request: Request) -> dict[str, object]:
+        """An 837P file: a 999 for it, then each claim's 277CA and 835."""
+        text = (await request.body()).decode("utf-8", "replace")
+        try:
+            claims = parse_837p(text)
+        except X12Error as exc:
+            raise HTTPException(400, f"unreadable 837P: {exc}") from exc
+        spawn(_retrying("999", lambda: outboxes[0].acknowledge(text)))
+        for claim in claims:
+            take(claim)
+        return {"claims": [c.claim_id for c in claims]}
 
     @app.post("/v1/appeals", status_code=202)
     async def submit_appeal(packet: AppealPacket) -> SubmissionReceipt:

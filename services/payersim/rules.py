@@ -17,11 +17,13 @@ Every decision balances the way an 835 must: charge - sum(adjustments) = paid.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from claims.model import Claim
 from claims.payer_messages import ClaimStatusReport
 from claims.remittance import Adjustment, Decision, GroupCode, Remittance
+from claims.x12.read_837p import SubmittedClaim
 
 CENT = Decimal("0.01")
 COINSURANCE = Decimal("0.20")
@@ -44,6 +46,36 @@ BUNDLED: frozenset[str] = frozenset({"36415"})
 UNKNOWN_MEMBER_PREFIX = "NOTFOUND"
 
 
+@dataclass(frozen=True)
+class Line:
+    procedure_code: str
+    charge: Decimal
+    units: Decimal
+
+
+@dataclass(frozen=True)
+class PayerView:
+    """What the rules look at, the same whether the claim came as JSON or as an 837P."""
+
+    claim_id: str
+    member_id: str
+    prior_authorization: str | None
+    total_charge: Decimal
+    lines: tuple[Line, ...]
+
+
+def view(claim: Claim | SubmittedClaim) -> PayerView:
+    assert claim.claim_id is not None
+    member = claim.subscriber.member_id if isinstance(claim, Claim) else claim.member_id or ""
+    return PayerView(
+        claim_id=claim.claim_id,
+        member_id=member,
+        prior_authorization=claim.prior_authorization,
+        total_charge=claim.total_charge,
+        lines=tuple(Line(ln.procedure_code, ln.charge, ln.units) for ln in claim.lines),
+    )
+
+
 def control_number(claim_id: str) -> str:
     """The payer's claim control number: stable per claim, so a resubmission is recognised."""
     return "PCN" + hashlib.sha256(claim_id.encode()).hexdigest()[:12].upper()
@@ -53,11 +85,11 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def claim_status(claim: Claim, *, submission: int) -> ClaimStatusReport:
+def claim_status(submitted: Claim | SubmittedClaim, *, submission: int) -> ClaimStatusReport:
     """The 277CA: A3 (rejected, never adjudicated) for an unknown member, else A2."""
-    assert claim.claim_id is not None
+    claim = view(submitted)
     ccn = control_number(claim.claim_id)
-    unknown = claim.subscriber.member_id.upper().startswith(UNKNOWN_MEMBER_PREFIX)
+    unknown = claim.member_id.upper().startswith(UNKNOWN_MEMBER_PREFIX)
     return ClaimStatusReport(
         message_id=f"{ccn}-S{submission}-277",
         claim_id=claim.claim_id,
@@ -67,8 +99,7 @@ def claim_status(claim: Claim, *, submission: int) -> ClaimStatusReport:
     )
 
 
-def _denial(claim: Claim, ccn: str, tag: str, carc: str, rarc: str) -> Remittance:
-    assert claim.claim_id is not None
+def _denial(claim: PayerView, ccn: str, tag: str, carc: str, rarc: str) -> Remittance:
     return Remittance(
         remittance_id=f"{ccn}-{tag}",
         claim_id=claim.claim_id,
@@ -82,9 +113,11 @@ def _denial(claim: Claim, ccn: str, tag: str, carc: str, rarc: str) -> Remittanc
     )
 
 
-def adjudicate(claim: Claim, *, level: int = 0, submission: int = 1) -> Remittance:
+def adjudicate(
+    submitted: Claim | SubmittedClaim, *, level: int = 0, submission: int = 1
+) -> Remittance:
     """Decide the claim; ``level`` is 0 for a submission, n for appeal n of it."""
-    assert claim.claim_id is not None
+    claim = view(submitted)
     ccn = control_number(claim.claim_id)
     tag = f"S{submission}-L{level}"
     codes = {line.procedure_code for line in claim.lines}

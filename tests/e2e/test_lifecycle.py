@@ -186,15 +186,19 @@ async def test_worker_killed_mid_lifecycle(settings: Settings, client: Client) -
         await asyncio.sleep(4)
         apps.start(slow, "worker")
         try:
-            await h.wait_status(claim_id, S.PAID, timeout=90)
+            view = await h.wait_status(claim_id, S.PAID, timeout=90)
         finally:
             process.stop(slow.state_dir, "worker")
 
         # Each transition once: de-duplicated, the stream is exactly the path.
-        assert_stream(h, claim_id, CLEAN_PATH, dedupe=True)
-        await h.wait_read_model(claim_id, S.PAID, seq=len(CLEAN_PATH))
+        # The payer's 277CA and 835 both arrived while no worker ran, and their postings then
+        # raced: when the 835 wins, ACCEPTED never happens (the late A2 raises an alert).
+        path = [S(entry["status"]) for entry in view["history"]]
+        assert path in (CLEAN_PATH, [s for s in CLEAN_PATH if s is not S.ACCEPTED])
+        assert_stream(h, claim_id, path, dedupe=True)
+        await h.wait_read_model(claim_id, S.PAID, seq=len(path))
 
         rows = readmodel.claim_events(h.engine, claim_id)
         assert [(r.seq, r.status) for r in rows] == list(
-            zip(range(1, 8), [s.value for s in CLEAN_PATH], strict=True)
+            zip(range(1, len(path) + 1), [s.value for s in path], strict=True)
         )

@@ -79,6 +79,9 @@ class RecordingPayer:
     async def inquire(self, inquiry: StatusInquiry) -> None:
         self.inquiries.append(inquiry)
 
+    async def aclose(self) -> None:
+        return None
+
 
 class Run:
     """One test's worker on one test server, and ways to look at what happened."""

@@ -1,0 +1,126 @@
+"""Taking in a payer's X12 file: read it, check it, then post it, all of a unit or none.
+
+For each unit of the file (an ERA, a 277CA, a 999):
+- one that was taken before (same ERA trace number, same file) is refused as a duplicate;
+- an ERA that does not balance is quarantined: the file is kept with its report under the
+  state dir and nothing of it is posted;
+- anything else is handed to a PostingWorkflow, which delivers every message to its claim
+  or to the unmatched queue.
+A file that cannot be read at all is refused with the segment and offset that stopped it.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from claims.x12.inbound import InboundUnit, read_inbound
+from services import inbound_store, x12_store
+from workflows.posting import PostingInput, PostingWorkflow, posting_workflow_id
+
+Outcome = Literal["posting", "quarantined", "duplicate"]
+
+
+class UnitResult(BaseModel):
+    file_id: str
+    kind: str
+    outcome: Outcome
+    messages: int
+    problems: list[str] = []
+
+
+async def ingest(
+    data: bytes,
+    *,
+    source: str,
+    engine: Engine,
+    client: Client,
+    task_queue: str,
+    quarantine_dir: Path,
+) -> list[UnitResult]:
+    """Raises ``claims.x12.errors.X12Error`` for a file that cannot be read."""
+    units = read_inbound(data, sent=lambda group: x12_store.sent_transactions(engine, group))
+    results = []
+    for unit in units:
+        results.append(
+            await _take(
+                unit,
+                data=data,
+                source=source,
+                engine=engine,
+                client=client,
+                task_queue=task_queue,
+                quarantine_dir=quarantine_dir,
+            )
+        )
+    return results
+
+
+async def _take(
+    unit: InboundUnit,
+    *,
+    data: bytes,
+    source: str,
+    engine: Engine,
+    client: Client,
+    task_queue: str,
+    quarantine_dir: Path,
+) -> UnitResult:
+    problems = unit.problems + [
+        f"no record of our {u} (sent by another system?)" for u in unit.unknown
+    ]
+    outcome: Outcome = "quarantined" if unit.problems else "posting"
+    record = inbound_store.InboundFile(
+        file_id=unit.file_id,
+        kind=unit.kind,
+        status=outcome,
+        source=source[:300],
+        messages=len(unit.messages),
+        report="\n".join(problems),
+    )
+    if not inbound_store.record_file(engine, record):
+        previous = inbound_store.get_file(engine, unit.file_id)
+        when = previous.received_at.isoformat() if previous else "before"
+        if previous is not None and previous.status == "posting":
+            # Heals a crash between recording the unit and starting its posting: the start
+            # is idempotent (the id is never reused), so it cannot post twice.
+            await _post(unit, client, task_queue)
+        return UnitResult(
+            file_id=unit.file_id,
+            kind=unit.kind,
+            outcome="duplicate",
+            messages=len(unit.messages),
+            problems=[f"{unit.file_id} was already taken on {when}; nothing posted again"],
+        )
+    if outcome == "quarantined":
+        quarantine_dir.mkdir(parents=True, exist_ok=True)
+        (quarantine_dir / f"{unit.file_id}.x12").write_bytes(data)
+        (quarantine_dir / f"{unit.file_id}.report.txt").write_text("\n".join(problems) + "\n")
+    else:
+        await _post(unit, client, task_queue)
+    return UnitResult(
+        file_id=unit.file_id,
+        kind=unit.kind,
+        outcome=outcome,
+        messages=len(unit.messages),
+        problems=problems,
+    )
+
+
+async def _post(unit: InboundUnit, client: Client, task_queue: str) -> None:
+    with suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            PostingWorkflow.run,
+            PostingInput(file_id=unit.file_id, messages=unit.messages),
+            id=posting_workflow_id(unit.file_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )

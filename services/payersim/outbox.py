@@ -1,0 +1,150 @@
+"""How the payer simulator answers: by signal (JSON mode) or by X12 files (X12 mode).
+
+In X12 mode it behaves like a payer behind a clearinghouse: the 999 for each 837P, then a
+277CA and an 835 per claim, each POSTed as a file to claimflow's inbound endpoint, which
+posts them the same way it posts a real payer's files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import httpx
+
+from claims.model import Address, Claim
+from claims.payer_messages import ClaimStatusReport
+from claims.remittance import Remittance
+from claims.x12 import ack_999
+from claims.x12.envelope import Envelope
+from claims.x12.interchange import read_document
+from claims.x12.read_837p import SubmittedClaim
+from claims.x12.render_remits import (
+    ClaimStatusEntry,
+    PayeeInfo,
+    PayerInfo,
+    render_277ca,
+    render_835,
+    render_999,
+)
+from claims.x12.status_277ca import StatusCode
+from workflows.messages import PayerMessage
+
+PAYER_NAME = "SIMULATED HEALTH PLAN"
+PAYER_ID = "SIMPAYER"
+PAYER_ADDRESS = Address(line1="1 Payer Plaza", city="Hartford", state="CT", postal_code="061010001")
+
+
+class Outbox(Protocol):
+    async def acknowledge(self, x12_837: str) -> None: ...
+
+    async def send(self, message: PayerMessage, claim: Claim | SubmittedClaim) -> None: ...
+
+
+class SignalOutbox:
+    """JSON mode: straight to the claim's workflow."""
+
+    def __init__(self, signal: Callable[[PayerMessage], Awaitable[None]]) -> None:
+        self._signal = signal
+
+    async def acknowledge(self, x12_837: str) -> None:
+        return None
+
+    async def send(self, message: PayerMessage, claim: Claim | SubmittedClaim) -> None:
+        await self._signal(message)
+
+
+class X12Outbox:
+    """X12 mode: render the answer as a file and POST it to ``inbound_url``."""
+
+    def __init__(self, inbound_url: str, *, receiver_id: str) -> None:
+        self._url = inbound_url
+        self._receiver = receiver_id
+        self._numbers = itertools.count(1)
+        self._http = httpx.AsyncClient(timeout=30)
+
+    def _envelope(self) -> Envelope:
+        n = next(self._numbers)
+        return Envelope(
+            sender_id=PAYER_ID,
+            receiver_id=self._receiver,
+            interchange_control_number=n,
+            group_control_number=n,
+            sender_name=PAYER_NAME,
+        )
+
+    async def _post(self, name: str, text: str) -> None:
+        response = await self._http.post(
+            self._url,
+            content=text.encode(),
+            headers={"content-type": "application/edi-x12", "x-filename": name},
+        )
+        if response.status_code >= 500:
+            response.raise_for_status()
+
+    async def acknowledge(self, x12_837: str) -> None:
+        """A 999 accepting every transaction set of the 837 (syntax was checked on read)."""
+        doc = read_document(x12_837)
+        groups = []
+        for isa in doc.interchanges:
+            for gs in isa.groups:
+                accepted = [
+                    ack_999.TransactionAck(st.control_number, ack_999.AckStatus.ACCEPTED)
+                    for st in gs.transactions
+                ]
+                groups.append(ack_999.group_ack("HC", gs.control_number, gs.version, accepted))
+        await self._post("999", render_999(groups, envelope=self._envelope()))
+
+    async def send(self, message: PayerMessage, claim: Claim | SubmittedClaim) -> None:
+        if isinstance(message, ClaimStatusReport):
+            category, _, code = (message.status_codes or (f"{message.category}:20",))[0].partition(
+                ":"
+            )
+            text = render_277ca(
+                [
+                    ClaimStatusEntry(
+                        claim=claim,
+                        status=StatusCode(category, code.split(":")[0] or "20", "PR"),
+                        payer_claim_control_number=message.payer_claim_control_number,
+                    )
+                ],
+                envelope=self._envelope(),
+                payer_name=PAYER_NAME,
+                payer_id=PAYER_ID,
+                batch_reference=message.message_id[:50],
+                trace_number=message.message_id[:50],
+            )
+            await self._post(f"277CA-{message.message_id}", text)
+        elif isinstance(message, Remittance):
+            npi = (
+                claim.billing_provider.npi
+                if isinstance(claim, Claim)
+                else claim.billing_provider_npi
+            )
+            text = render_835(
+                [message],
+                envelope=self._envelope(),
+                trace_number=message.remittance_id[:50],
+                payer=PayerInfo(name=PAYER_NAME, payer_id=PAYER_ID, address=PAYER_ADDRESS),
+                payee=PayeeInfo(name="PROVIDER", npi=npi or "1234567893"),
+                payment_date=dt.date.today(),
+            )
+            await self._post(f"835-{message.remittance_id}", text)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def outbox_for(
+    mode: str,
+    *,
+    signal: Callable[[PayerMessage], Awaitable[None]],
+    inbound_url: str,
+    receiver_id: str,
+) -> Outbox:
+    """JSON mode answers by signal; every other mode speaks X12 to claimflow's inbound API."""
+    if mode == "json":
+        return SignalOutbox(signal)
+    return X12Outbox(inbound_url, receiver_id=receiver_id)

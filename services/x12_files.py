@@ -1,0 +1,53 @@
+"""Building outgoing 837Ps with persisted control numbers, and keeping a copy of every file.
+
+The copies under ``<state>/x12/sent`` and ``<state>/x12/received`` are what a biller or an
+EDI analyst opens when a payer says "we never got it": the exact bytes, named by control
+number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from claims.model import Claim
+from claims.x12.envelope import Envelope
+from claims.x12.render_837p import render_837p, transaction_claim_ids
+from services import x12_store
+from services.settings import Settings
+
+
+def new_envelope(settings: Settings, engine: Engine) -> Envelope:
+    return Envelope(
+        sender_id=settings.x12_sender_id,
+        receiver_id=settings.x12_receiver_id,
+        interchange_control_number=x12_store.next_number(engine, x12_store.INTERCHANGE),
+        group_control_number=x12_store.next_number(engine, x12_store.GROUP),
+        usage="P" if settings.x12_usage == "P" else "T",
+        receiver_name=settings.x12_receiver_id,
+    )
+
+
+def build_837p(settings: Settings, engine: Engine, claims: Sequence[Claim]) -> tuple[str, int]:
+    """The 837P text and its interchange control number; which claim went in which
+    transaction set is recorded first, so the 999 can never arrive before we can read it."""
+    envelope = new_envelope(settings, engine)
+    x12_store.record_sent(
+        engine,
+        envelope.group_control_number,
+        transaction_claim_ids(claims, envelope=envelope),
+    )
+    return render_837p(claims, envelope=envelope), envelope.interchange_control_number
+
+
+def keep_copy(settings: Settings, direction: str, name: str, data: str | bytes) -> Path:
+    folder = settings.x12_dir / direction
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if isinstance(data, str):
+        path.write_text(data)
+    else:
+        path.write_bytes(data)
+    return path
