@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Field, Session, SQLModel, select
 
 
@@ -33,17 +33,27 @@ GROUP = "group"
 
 
 def next_number(engine: Engine, name: str) -> int:
-    """The next value of counter ``name``, 1 .. 999999999, then round again."""
-    with Session(engine) as session:
-        row = session.exec(
-            select(ControlNumber).where(ControlNumber.name == name).with_for_update()
-        ).first()
-        if row is None:
-            row = ControlNumber(name=name, value=0)
-        row.value = row.value % 999_999_999 + 1
-        session.add(row)
-        session.commit()
-        return row.value
+    """The next value of counter ``name``, 1 .. 999999999, then round again.
+
+    One atomic UPDATE ... RETURNING, so concurrent submissions (the worker's threads, or
+    several workers) can never draw the same number: a read-then-write would.
+    """
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO x12_control_numbers (name, value) VALUES (:name, 0) "
+                "ON CONFLICT (name) DO NOTHING"
+            ),
+            {"name": name},
+        )
+        value = conn.execute(
+            text(
+                "UPDATE x12_control_numbers SET value = value % 999999999 + 1 "
+                "WHERE name = :name RETURNING value"
+            ),
+            {"name": name},
+        ).scalar_one()
+    return int(value)
 
 
 def record_sent(engine: Engine, group: int, transactions: Mapping[str, Sequence[str]]) -> None:

@@ -3,47 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from claims.status import ClaimStatus as S
 from events.contract import AdjustmentData, ClaimEvent, ClaimEventData, make_event
 from services import readmodel
-from services.db import init_db, make_engine
 from services.readmodel import SqlReadModel
-from services.settings import Settings
-from services.stack import postgres
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="session")
-def pg_settings(stack_settings: Settings) -> Iterator[Settings]:
-    postgres.up(stack_settings)
-    yield stack_settings
-    postgres.down(stack_settings)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'rm.db'}"
-        name = None
-    else:
-        pg = request.getfixturevalue("pg_settings")
-        name = f"rm_{uuid.uuid4().hex[:12]}"
-        url = postgres.create_database(pg, name)
-    eng = make_engine(url)
-    init_db(eng)
-    yield eng
-    eng.dispose()
-    if name is not None:
-        postgres.drop_database(request.getfixturevalue("pg_settings"), name)
 
 
 def event(claim_id: str, seq: int, status: S, **data: object) -> ClaimEvent:
