@@ -7,8 +7,16 @@ claim's content:
   absent); the first appeal overturns it (a retro-authorization);
 - venipuncture (36415) billed with other services is bundled (CO-97): the claim is
   partially paid; an appeal overturns it;
-- anything else is paid at the fee schedule (or 80% of charge when unlisted), less 20%
-  coinsurance (PR-2); the difference to the charge is the contractual write-down (CO-45);
+- a service older than the payer's own 180-day filing limit is denied CO-29 (timely
+  filing), which no appeal changes;
+- an unlisted procedure (a code ending in 99, e.g. 99499) is denied CO-16 (missing
+  information) with RARC M51; the first appeal, with the documentation, overturns it;
+- a screening diagnosis (Z00-Z13) as the principal diagnosis of a diagnostic service is
+  denied CO-50 (medical necessity) with N115; the first appeal is upheld, the second pays;
+- anything else is paid at the fee schedule (or 80% of charge when unlisted), less the
+  patient's share: 20% coinsurance (PR-2); for member ids starting with COPAY a $25 copay per
+  office visit (PR-3); for HDHP members the first $250 is deductible (PR-1). The difference
+  to the charge is the contractual write-down (CO-45);
 - a subscriber whose member id starts with NOTFOUND is rejected by the 277CA (A3:33,
   subscriber not found): the claim never enters adjudication.
 Every decision balances the way an 835 must: charge - sum(adjustments) = paid.
@@ -16,6 +24,7 @@ Every decision balances the way an 835 must: charge - sum(adjustments) = paid.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -43,6 +52,11 @@ FEE_SCHEDULE: dict[str, Decimal] = {
 NON_COVERED: frozenset[str] = frozenset({"97810", "97811", "S9090"})
 NEEDS_AUTH: frozenset[str] = frozenset({"70553", "72148"})
 BUNDLED: frozenset[str] = frozenset({"36415"})
+FILING_LIMIT_DAYS = 180
+OFFICE_VISITS = frozenset(f"992{n:02d}" for n in range(2, 16))
+PREVENTIVE = frozenset({*(f"993{n}" for n in range(81, 98)), "G0438", "G0439"})
+COPAY = Decimal("25.00")
+DEDUCTIBLE = Decimal("250.00")
 UNKNOWN_MEMBER_PREFIX = "NOTFOUND"
 
 
@@ -51,6 +65,7 @@ class Line:
     procedure_code: str
     charge: Decimal
     units: Decimal
+    service_date: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,7 @@ class PayerView:
     member_id: str
     prior_authorization: str | None
     total_charge: Decimal
+    principal_diagnosis: str
     lines: tuple[Line, ...]
 
 
@@ -72,7 +88,10 @@ def view(claim: Claim | SubmittedClaim) -> PayerView:
         member_id=member,
         prior_authorization=claim.prior_authorization,
         total_charge=claim.total_charge,
-        lines=tuple(Line(ln.procedure_code, ln.charge, ln.units) for ln in claim.lines),
+        principal_diagnosis=claim.diagnoses[0] if claim.diagnoses else "",
+        lines=tuple(
+            Line(ln.procedure_code, ln.charge, ln.units, ln.service_date_from) for ln in claim.lines
+        ),
     )
 
 
@@ -113,6 +132,16 @@ def _denial(claim: PayerView, ccn: str, tag: str, carc: str, rarc: str) -> Remit
     )
 
 
+def _patient_shares(claim: PayerView, allowed: Decimal) -> dict[str, Decimal]:
+    """The patient's part of the allowed amount by CARC: 1 deductible, 2 coinsurance, 3 copay."""
+    member = claim.member_id.upper()
+    if member.startswith("COPAY"):
+        visits = sum(1 for ln in claim.lines if ln.procedure_code in OFFICE_VISITS)
+        return {"3": min(COPAY * visits, allowed)}
+    deductible = min(DEDUCTIBLE, allowed) if member.startswith("HDHP") else Decimal(0)
+    return {"1": deductible, "2": _money((allowed - deductible) * COINSURANCE)}
+
+
 def adjudicate(
     submitted: Claim | SubmittedClaim, *, level: int = 0, submission: int = 1
 ) -> Remittance:
@@ -121,10 +150,18 @@ def adjudicate(
     ccn = control_number(claim.claim_id)
     tag = f"S{submission}-L{level}"
     codes = {line.procedure_code for line in claim.lines}
+    oldest = min((ln.service_date for ln in claim.lines if ln.service_date), default=None)
+    if oldest is not None and (dt.date.today() - oldest).days > FILING_LIMIT_DAYS:
+        return _denial(claim, ccn, tag, "29", "N211")
     if codes & NON_COVERED:
         return _denial(claim, ccn, tag, "96", "N130")
     if codes & NEEDS_AUTH and not claim.prior_authorization and level == 0:
         return _denial(claim, ccn, tag, "197", "N54")
+    if any(code.endswith("99") for code in codes) and level == 0:
+        return _denial(claim, ccn, tag, "16", "M51")
+    screening = claim.principal_diagnosis[:3] in {f"Z{n:02d}" for n in range(14)}
+    if screening and not codes <= PREVENTIVE and level < 2:
+        return _denial(claim, ccn, tag, "50", "N115")
     bundle = len(claim.lines) > 1 and level == 0
     allowed = Decimal(0)
     bundled = Decimal(0)
@@ -135,9 +172,14 @@ def adjudicate(
         fee = FEE_SCHEDULE.get(line.procedure_code)
         line_allowed = fee * line.units if fee is not None else line.charge * UNLISTED_ALLOWED_RATIO
         allowed += min(_money(line_allowed), line.charge)
-    patient = _money(allowed * COINSURANCE)
+    shares = _patient_shares(claim, allowed)
+    patient = sum(shares.values(), Decimal(0))
     contractual = claim.total_charge - allowed - bundled
-    adjustments = [Adjustment(group=GroupCode.PR, carc="2", amount=patient)]
+    adjustments = [
+        Adjustment(group=GroupCode.PR, carc=carc, amount=amount)
+        for carc, amount in shares.items()
+        if amount
+    ]
     if bundled:
         adjustments.insert(0, Adjustment(group=GroupCode.CO, carc="97", amount=bundled))
     if contractual:

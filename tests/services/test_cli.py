@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -89,13 +90,53 @@ async def test_api_down_is_a_clear_error(claimflow: Harness) -> None:
 
 
 def test_schema_claim_is_json_schema() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "services", "schema", "claim"],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        timeout=60,
-    )
+    result = run_cli("schema", "claim")
     schema = json.loads(result.stdout)
     assert schema["title"] == "Claim"
     assert "billing_provider" in schema["required"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
+
+
+X12_SAMPLES = REPO_ROOT / "tests" / "claims" / "x12" / "data"
+
+
+def test_x12_commands_on_files_claimflow_did_not_write() -> None:
+    """The samples use other delimiters and line breaks than claimflow's own output."""
+    for name, kind in [
+        ("era_pipe_style.835", "835"),
+        ("claim_pipe_style.837", "837P"),
+        ("status_mixed.277", "277CA"),
+        ("ack_partial.999", "999"),
+    ]:
+        parsed = run_cli("x12", "parse", str(X12_SAMPLES / name))
+        assert parsed.returncode == 0, parsed.stderr
+        assert json.loads(parsed.stdout)["kind"] == kind
+    checked = run_cli("x12", "validate", str(X12_SAMPLES / "era_pipe_style.835"))
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_x12_render_then_validate(tmp_path: Path) -> None:
+    out = tmp_path / "claim.837"
+    env_db = {"CLAIMFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    rendered = subprocess.run(
+        [sys.executable, "-m", "services", "x12", "render", str(REPO_ROOT / "examples" /
+         "clean-office-visit.json"), "--out", str(out)],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
+        env={**os.environ, **env_db},
+    )  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    assert run_cli("x12", "validate", str(out)).returncode == 0
+    broken = tmp_path / "broken.837"
+    broken.write_text(out.read_text()[:200])
+    result = run_cli("x12", "parse", str(broken))
+    assert result.returncode == 2 and "segment" in result.stderr
+    no_traceback(result)

@@ -36,8 +36,8 @@ def test_paid_at_fee_schedule_less_coinsurance() -> None:
     assert balanced(rem)
 
 
-def test_unlisted_code_allowed_at_80_percent() -> None:
-    rem = adjudicate(claim(("99499", "100.00")))
+def test_code_off_the_fee_schedule_allowed_at_80_percent() -> None:
+    rem = adjudicate(claim(("96372", "100.00")))
     assert rem.paid_amount == Decimal("64.00") and balanced(rem)
 
 
@@ -86,3 +86,46 @@ def test_unknown_member_is_rejected_by_the_277ca() -> None:
     unknown = Claim.model_validate(payload)
     report = claim_status(unknown, submission=1)
     assert (report.category, report.status_codes, report.rejected) == ("A3", ("A3:33",), True)
+
+
+def member(member_id: str, *procedures: tuple[str, str]) -> Claim:
+    payload = claim_payload(claim_id=str(ULID()), procedures=procedures)
+    payload["subscriber"]["member_id"] = member_id
+    return Claim.model_validate(payload)
+
+
+def test_copay_plan() -> None:
+    rem = adjudicate(member("COPAY123", ("99213", "150.00"), ("85025", "35.00")))
+    assert rem.patient_responsibility == Decimal("25.00")
+    assert ("PR", "3", Decimal("25.00")) in [(a.group, a.carc, a.amount) for a in rem.adjustments]
+    assert balanced(rem)
+
+
+def test_high_deductible_plan() -> None:
+    rem = adjudicate(member("HDHP9", ("70553", "1450.00")), level=1)  # 420.00 allowed
+    shares = {a.carc: a.amount for a in rem.adjustments if a.group == "PR"}
+    assert shares == {"1": Decimal("250.00"), "2": Decimal("34.00")}
+    assert rem.paid_amount == Decimal("136.00") and balanced(rem)
+
+
+def test_timely_filing_denial_is_final() -> None:
+    old = claim_payload(claim_id=str(ULID()), days_ago=200)
+    c = Claim.model_validate(old)
+    for level in (0, 1, 2):
+        assert adjudicate(c, level=level).denial_reasons == ("CO-29",)
+
+
+def test_missing_information_overturned_with_documentation() -> None:
+    c = claim(("99499", "120.00"))
+    rem = adjudicate(c)
+    assert rem.denial_reasons == ("CO-16",) and rem.adjustments[0].rarcs == ("M51",)
+    assert adjudicate(c, level=1).decision is Decision.PAID
+
+
+def test_medical_necessity_needs_a_second_level() -> None:
+    c = Claim.model_validate(
+        claim_payload(claim_id=str(ULID()), diagnoses=("Z0000",), procedures=(("80053", "60.00"),))
+    )
+    assert adjudicate(c).denial_reasons == ("CO-50",)
+    assert adjudicate(c, level=1).denial_reasons == ("CO-50",)
+    assert adjudicate(c, level=2).decision is Decision.PAID
