@@ -9,10 +9,8 @@ run, repeated in interleaved rounds and summarised as median and spread.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -21,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.machine import machine  # noqa: F401  (re-exported to the stack benchmarks)
 from services import stack
 from services.settings import REPO_ROOT, Settings
 
@@ -63,27 +62,6 @@ def running_stack(
     finally:
         if not keep:
             stack.down(settings)
-
-
-def machine() -> dict[str, Any]:
-    """Enough about the machine to tell whether two result files are comparable."""
-    cpu = "unknown"
-    try:
-        for row in Path("/proc/cpuinfo").read_text().splitlines():
-            if row.startswith("model name"):
-                cpu = row.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        # A shared machine: the load when we started says how noisy the run may be.
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
 
 
 def proc_cpu_seconds(pid: int | None) -> float:

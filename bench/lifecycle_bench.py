@@ -22,7 +22,7 @@ PAID, made right after the PAID event is acknowledged. Every workload is started
 its completion event); ``noop_result`` shows what that costs against a plain
 ``handle.result()``. ``--concurrency`` workflows are in flight at a time, on workers with
 the same settings (defaults, an 8-thread activity pool as in
-``tests.support.in_process_worker``) in this process. claimflow itself (worker, payer
+``services.worker.running_worker``) in this process. claimflow itself (worker, payer
 simulator, API, faust consumer as a child process) comes from ``tests.support.harness``, on
 the benchmark's own stack (``bench.common``). Measured claims are terminated afterwards.
 
@@ -112,7 +112,7 @@ FAILED_CLOSE = frozenset(
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
     }
 )
-# tests.support.in_process_worker runs activities on 8 threads; the baseline worker matches.
+# tests.support.harness runs the worker with 8 activity threads; the baseline worker matches.
 WORKER_THREADS = 8
 RESULT_TIMEOUT_S = 120.0
 KINDS = ("lifecycle", "noop", "chain", "noop_result")

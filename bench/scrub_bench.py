@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import random
 import sys
 import time
@@ -28,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
 from claims.model import Claim  # noqa: E402
 from claims.ncci import EditTables, MueEdit, MueTable, PtpEdit, PtpTable, default_tables  # noqa: E402
 from claims.npi import make_npi  # noqa: E402
@@ -140,23 +139,6 @@ def measure(claims: list[Claim], tables: EditTables, repeat: int) -> dict[str, A
         "best_seconds": round(best, 4),
         "lines_per_second": round(n_lines / best),
         "claims_per_second": round(len(claims) / best),
-    }
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for row in Path("/proc/cpuinfo").read_text().splitlines():
-            if row.startswith("model name"):
-                cpu = row.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
     }
 
 

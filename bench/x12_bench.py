@@ -28,7 +28,6 @@ import io
 import json
 import logging
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
 from claims.model import Address, Claim  # noqa: E402
 from claims.npi import make_npi  # noqa: E402
 from claims.x12.balance_835 import check_balancing  # noqa: E402
@@ -320,25 +320,6 @@ def bench_837p(n: int, repeat: int) -> dict[str, Any]:
     runs.append(rates("x12sdk build_837p + write_transactions (from its specs)", seconds,
                       len(text.encode()) / 1e6, n, "claims"))  # fmt: skip
     return {"claims": n, "lines": lines, "runs": runs}
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for row in Path("/proc/cpuinfo").read_text().splitlines():
-            if row.startswith("model name"):
-                cpu = row.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        # Other work on the machine slows every row; recorded so runs can be compared.
-        "load_average_1_5_15_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -89,14 +91,20 @@ def warm_up() -> None:
     ncci.default_tables()
 
 
-async def run(settings: Settings) -> None:
+@asynccontextmanager
+async def running_worker(
+    settings: Settings, client: Client, *, threads: int = 16
+) -> AsyncIterator[Worker]:
+    """The production worker with everything it needs, polling until the block exits.
+
+    ``threads`` is the pool the synchronous activities (Kafka publishing, database) run on.
+    """
     warm_up()
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
-    client = await connect(settings)
     producer = make_producer(settings)
     gateway = make_gateway(settings, engine)
-    with ThreadPoolExecutor(max_workers=16) as executor:
+    with ThreadPoolExecutor(max_workers=threads) as executor:
         worker = build_worker(
             client,
             task_queue=settings.task_queue,
@@ -106,12 +114,20 @@ async def run(settings: Settings) -> None:
             duplicates=SqlDuplicateIndex(engine),
             unmatched=SqlUnmatchedStore(engine),
         )
-        logging.getLogger(__name__).info("worker polling task queue %s", settings.task_queue)
         try:
-            await worker.run()
+            async with worker:
+                yield worker
         finally:
             await gateway.aclose()
             producer.close()
+            engine.dispose()
+
+
+async def run(settings: Settings) -> None:
+    client = await connect(settings)
+    async with running_worker(settings, client):
+        logging.getLogger(__name__).info("worker polling task queue %s", settings.task_queue)
+        await asyncio.Event().wait()  # until the process is stopped
 
 
 def main(settings: Settings) -> None:

@@ -13,7 +13,6 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from claims.status import ClaimStatus
 from events import topics
@@ -33,14 +31,12 @@ from services import apps, readmodel
 from services.api import create_app as create_api
 from services.consumer import prepare_topics
 from services.db import init_db, make_engine
-from services.fingerprints import SqlDuplicateIndex
-from services.inbound_store import SqlUnmatchedStore
 from services.payersim.app import create_app as create_payer
 from services.payersim.outbox import Outbox, outbox_for
 from services.settings import Settings
 from services.signals import temporal_signaller
 from services.stack import process
-from services.worker import build_worker, make_gateway, make_producer, warm_up
+from services.worker import running_worker
 
 VALID_NPI = "1234567893"
 VALID_NPI_2 = "1987654328"
@@ -219,32 +215,6 @@ class Harness:
 
 
 @asynccontextmanager
-async def in_process_worker(settings: Settings, client: Client) -> AsyncIterator[Worker]:
-    warm_up()
-    engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
-    producer = make_producer(settings)
-    gateway = make_gateway(settings, engine)
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(
-            client,
-            task_queue=settings.task_queue,
-            producer=producer,
-            gateway=gateway,
-            executor=executor,
-            duplicates=SqlDuplicateIndex(engine),
-            unmatched=SqlUnmatchedStore(engine),
-        )
-        try:
-            async with worker:
-                yield worker
-        finally:
-            await gateway.aclose()
-            producer.close()
-            engine.dispose()
-
-
-@asynccontextmanager
 async def harness(
     settings: Settings,
     client: Client,
@@ -279,7 +249,7 @@ async def harness(
             serve(create_api(settings, client=client), settings.api_port)
         )
         if worker:
-            await stack.enter_async_context(in_process_worker(settings, client))
+            await stack.enter_async_context(running_worker(settings, client, threads=8))
         if consumer:
             apps.start(settings, "consumer")
             stack.callback(process.stop, settings.state_dir, "consumer")
