@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from claims.model import Claim
+from events import asyncapi
 from events.contract import ClaimAlert, ClaimEvent
 
 SCHEMA_DIR = Path(__file__).parent
@@ -21,6 +22,7 @@ def generated() -> dict[str, dict[str, Any]]:
         "claim.v1.json": Claim.model_json_schema(mode="validation"),
         "claim-event.v1.json": ClaimEvent.model_json_schema(mode="serialization"),
         "claim-alert.v1.json": ClaimAlert.model_json_schema(mode="serialization"),
+        "asyncapi.json": asyncapi.document(),
     }
 
 
