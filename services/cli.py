@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import httpx
 import typer
 
+from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
+from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
 from services.stack.cli import stack_app
 
@@ -24,49 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(stack_app, name="stack")
-
-API_OPTION = typer.Option(None, "--api", help="API base URL (default: from settings).")
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    raise CliError(message, code)
-
-
-def _api(url: str | None) -> str:
-    return url or get_settings().api_url
-
-
-def _request(method: str, url: str, **kwargs: Any) -> httpx.Response:
-    try:
-        return httpx.request(method, url, timeout=30.0, **kwargs)
-    except httpx.HTTPError as exc:
-        fail(f"cannot reach the claimflow API at {url}: {exc}. Is it running (make run)?")
-
-
-def _explain(response: httpx.Response) -> NoReturn:
-    try:
-        detail = response.json().get("detail")
-    except ValueError:
-        detail = response.text
-    if isinstance(detail, list):
-        lines = [f"  {d.get('field')}: {d.get('msg')} ({d.get('rule')})" for d in detail]
-        fail(f"rejected ({response.status_code}):\n" + "\n".join(lines))
-    fail(f"rejected ({response.status_code}): {detail}")
-
-
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        fail(f"{path}: no such file", 2)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(f"{path}: not valid JSON: {exc}", 2)
+app.add_typer(x12_app, name="x12")
+app.command()(remit)
 
 
 def _is_fhir(body: Any) -> bool:
@@ -76,11 +36,11 @@ def _is_fhir(body: Any) -> bool:
 @app.command()
 def submit(file: Path, api: str | None = API_OPTION) -> None:
     """Submit a claim JSON file (claimflow format or a FHIR R4 Claim); prints the claim id."""
-    body = _load_json(file)
+    body = load_json(file)
     path = "/fhir/Claim" if _is_fhir(body) else "/claims"
-    response = _request("POST", f"{_api(api)}{path}", json=body)
+    response = request("POST", f"{api_url(api)}{path}", json=body)
     if response.status_code != 202:
-        _explain(response)
+        explain(response)
     typer.echo(response.json()["claim_id"])
 
 
@@ -102,7 +62,7 @@ def scrub(
     from claims.model import Claim
     from claims.scrub import scrub as scrub_claim
 
-    body = _load_json(file)
+    body = load_json(file)
     try:
         claim = claim_from_fhir(body) if _is_fhir(body) else Claim.model_validate(body)
     except FhirMappingError as exc:
@@ -130,10 +90,10 @@ def scrub(
 def _send_correction(
     verb: str, claim_id: str, file: Path, note: str | None, api: str | None
 ) -> None:
-    body = {"claim": _load_json(file), "note": note}
-    response = _request("POST", f"{_api(api)}/claims/{claim_id}/{verb}", json=body)
+    body = {"claim": load_json(file), "note": note}
+    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
     if response.status_code != 200:
-        _explain(response)
+        explain(response)
     typer.echo(f"claim {claim_id}: {verb} accepted; it goes through coding and scrubbing again")
 
 
@@ -166,9 +126,9 @@ def status(
     api: str | None = API_OPTION,
 ) -> None:
     """Show a claim's status, amounts and stage history."""
-    response = _request("GET", f"{_api(api)}/claims/{claim_id}")
+    response = request("GET", f"{api_url(api)}/claims/{claim_id}")
     if response.status_code != 200:
-        _explain(response)
+        explain(response)
     view = response.json()
     if as_json:
         typer.echo(json.dumps(view))
@@ -201,17 +161,17 @@ def appeal(
 ) -> None:
     """Appeal a DENIED claim."""
     body = {"reason": reason, "note": note, "attachments": attachment}
-    response = _request("POST", f"{_api(api)}/claims/{claim_id}/appeal", json=body)
+    response = request("POST", f"{api_url(api)}/claims/{claim_id}/appeal", json=body)
     if response.status_code != 200:
-        _explain(response)
+        explain(response)
     result = response.json()
     typer.echo(f"claim {result['claim_id']} {result['status']} (level {result['level']})")
 
 
 def _act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
-    response = _request("POST", f"{_api(api)}/claims/{claim_id}/{verb}", json=body)
+    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
     if response.status_code != 200:
-        _explain(response)
+        explain(response)
     result = response.json()
     typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")
 
@@ -234,7 +194,7 @@ def replace(
     api: str | None = API_OPTION,
 ) -> None:
     """Replace a claim the payer has with a corrected one (sends frequency 7)."""
-    _act(claim_id, "replace", {"claim": _load_json(file), "note": note}, api)
+    _act(claim_id, "replace", {"claim": load_json(file), "note": note}, api)
 
 
 @app.command("write-off")
@@ -272,123 +232,6 @@ def events(
             typer.echo(event.model_dump_json())
         else:
             typer.echo(f"{event.seq:>3}  {event.time.isoformat()}  {event.type}")
-
-
-x12_app = typer.Typer(help="Read, check and write X12 5010 (837P, 999, 277CA, 835).")
-app.add_typer(x12_app, name="x12")
-
-
-def _read_x12(file: Path) -> str:
-    try:
-        return file.read_text(errors="replace")
-    except FileNotFoundError:
-        fail(f"{file}: no such file", 2)
-
-
-@x12_app.command("render")
-def x12_render(
-    file: Path,
-    out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
-) -> None:
-    """Render a claim JSON file as an 837P (control numbers from the persisted counter)."""
-    from pydantic import ValidationError
-
-    from claims.model import Claim
-    from claims.x12.render_837p import RenderError
-    from services.db import init_db, make_engine
-    from services.x12_files import build_837p
-
-    settings = get_settings()
-    try:
-        claim = Claim.model_validate(_load_json(file))
-    except ValidationError as exc:
-        fail(f"{file}: not a valid claim: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2)
-    if claim.claim_id is None:
-        from ulid import ULID
-
-        claim = claim.with_id(str(ULID()))
-    engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
-    try:
-        text, _ = build_837p(settings, engine, [claim])
-    except RenderError as exc:
-        fail(f"{file}: cannot be an 837P: {exc}")
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text)
-        typer.echo(f"wrote {out} (claim {claim.claim_id})")
-
-
-@x12_app.command("parse")
-def x12_parse(file: Path) -> None:
-    """Print an 837P, 999, 277CA or 835 as JSON (exit 2 if it cannot be read)."""
-    import dataclasses
-
-    from claims.x12 import ack_999, remit_835, status_277ca
-    from claims.x12.errors import X12Error
-    from claims.x12.inbound import file_kind
-    from claims.x12.interchange import read_document
-    from claims.x12.read_837p import parse_837p
-
-    text = _read_x12(file)
-    try:
-        kinds = {gs.functional_id for _, gs, _ in read_document(text).transactions()}
-        found: list[Any]
-        if kinds == {"HC"}:
-            kind, found = "837P", list(parse_837p(text))
-        else:
-            kind = file_kind(text)
-            if kind == "835":
-                found = list(remit_835.parse_835(text))
-            elif kind == "277CA":
-                found = list(status_277ca.parse_277ca(text))
-            else:
-                found = list(ack_999.parse_999(text))
-    except X12Error as exc:
-        fail(f"{file}: {exc}", 2)
-    except ValueError as exc:
-        fail(f"{file}: {exc}", 2)
-    body = [dataclasses.asdict(item) for item in found]
-    typer.echo(json.dumps({"kind": kind, "items": body}, indent=2, default=str))
-
-
-@x12_app.command("validate")
-def x12_validate(file: Path) -> None:
-    """Check a file against the HIPAA implementation guide (pyx12); exit 1 on findings."""
-    from claims.x12.validate import validate
-
-    findings = validate(_read_x12(file))
-    for f in findings:
-        typer.echo(f"{f}")
-    if findings:
-        raise typer.Exit(1)
-    typer.echo(f"{file}: valid")
-
-
-@app.command()
-def remit(file: Path, api: str | None = API_OPTION) -> None:
-    """Take a payer's 835 (or 277CA, 999): post it, or say why it was quarantined or refused.
-
-    Exit 0: posting; 1: quarantined (does not balance) or already taken; 2: unreadable.
-    """
-    data = file.read_bytes() if file.exists() else fail(f"{file}: no such file", 2)
-    response = _request(
-        "POST",
-        f"{_api(api)}/x12/inbound",
-        content=data,
-        headers={"content-type": "application/edi-x12", "x-filename": file.name},
-    )
-    body = response.json()
-    if response.status_code == 422 and isinstance(body, dict):
-        detail = body["detail"][0]
-        fail(f"{file}: {detail['msg']}", 2)
-    for unit in body:
-        typer.echo(f"{unit['file_id']}: {unit['outcome']} ({unit['messages']} messages)")
-        for problem in unit["problems"]:
-            typer.echo(f"  {problem}")
-    if response.status_code != 202:
-        raise typer.Exit(1)
 
 
 schema_app = typer.Typer(help="Print the JSON Schemas of the claim format and the events.")

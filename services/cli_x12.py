@@ -1,0 +1,130 @@
+"""``claimflow x12 ...`` and ``claimflow remit``: X12 files from the command line.
+
+``x12`` works on files alone (render, parse, validate); ``remit`` hands a payer's file to the
+running API, which posts it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from services.cli_common import API_OPTION, api_url, fail, load_json, request
+from services.settings import get_settings
+
+x12_app = typer.Typer(help="Read, check and write X12 5010 (837P, 999, 277CA, 835).")
+
+
+def _read_x12(file: Path) -> str:
+    try:
+        return file.read_text(errors="replace")
+    except FileNotFoundError:
+        fail(f"{file}: no such file", 2)
+
+
+@x12_app.command("render")
+def x12_render(
+    file: Path,
+    out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
+) -> None:
+    """Render a claim JSON file as an 837P (control numbers from the persisted counter)."""
+    from pydantic import ValidationError
+
+    from claims.model import Claim
+    from claims.x12.render_837p import RenderError
+    from services.db import init_db, make_engine
+    from services.x12_files import build_837p
+
+    settings = get_settings()
+    try:
+        claim = Claim.model_validate(load_json(file))
+    except ValidationError as exc:
+        fail(f"{file}: not a valid claim: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2)
+    if claim.claim_id is None:
+        from ulid import ULID
+
+        claim = claim.with_id(str(ULID()))
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    try:
+        text, _ = build_837p(settings, engine, [claim])
+    except RenderError as exc:
+        fail(f"{file}: cannot be an 837P: {exc}")
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        typer.echo(f"wrote {out} (claim {claim.claim_id})")
+
+
+@x12_app.command("parse")
+def x12_parse(file: Path) -> None:
+    """Print an 837P, 999, 277CA or 835 as JSON (exit 2 if it cannot be read)."""
+    import dataclasses
+
+    from claims.x12 import ack_999, remit_835, status_277ca
+    from claims.x12.errors import X12Error
+    from claims.x12.inbound import file_kind
+    from claims.x12.interchange import read_document
+    from claims.x12.read_837p import parse_837p
+
+    text = _read_x12(file)
+    try:
+        kinds = {gs.functional_id for _, gs, _ in read_document(text).transactions()}
+        found: list[Any]
+        if kinds == {"HC"}:
+            kind, found = "837P", list(parse_837p(text))
+        else:
+            kind = file_kind(text)
+            if kind == "835":
+                found = list(remit_835.parse_835(text))
+            elif kind == "277CA":
+                found = list(status_277ca.parse_277ca(text))
+            else:
+                found = list(ack_999.parse_999(text))
+    except X12Error as exc:
+        fail(f"{file}: {exc}", 2)
+    except ValueError as exc:
+        fail(f"{file}: {exc}", 2)
+    body = [dataclasses.asdict(item) for item in found]
+    typer.echo(json.dumps({"kind": kind, "items": body}, indent=2, default=str))
+
+
+@x12_app.command("validate")
+def x12_validate(file: Path) -> None:
+    """Check a file against the HIPAA implementation guide (pyx12); exit 1 on findings."""
+    from claims.x12.validate import validate
+
+    findings = validate(_read_x12(file))
+    for f in findings:
+        typer.echo(f"{f}")
+    if findings:
+        raise typer.Exit(1)
+    typer.echo(f"{file}: valid")
+
+
+def remit(file: Path, api: str | None = API_OPTION) -> None:
+    """Take a payer's 835 (or 277CA, 999): post it, or say why it was quarantined or refused.
+
+    Exit 0: posting; 1: quarantined (does not balance) or already taken; 2: unreadable.
+    """
+    data = file.read_bytes() if file.exists() else fail(f"{file}: no such file", 2)
+    response = request(
+        "POST",
+        f"{api_url(api)}/x12/inbound",
+        content=data,
+        headers={"content-type": "application/edi-x12", "x-filename": file.name},
+    )
+    body = response.json()
+    if response.status_code == 422 and isinstance(body, dict):
+        detail = body["detail"][0]
+        fail(f"{file}: {detail['msg']}", 2)
+    for unit in body:
+        typer.echo(f"{unit['file_id']}: {unit['outcome']} ({unit['messages']} messages)")
+        for problem in unit["problems"]:
+            typer.echo(f"  {problem}")
+    if response.status_code != 202:
+        raise typer.Exit(1)
