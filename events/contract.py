@@ -81,8 +81,8 @@ class ClaimEventData(BaseModel):
     reason: str | None = None
 
 
-class ClaimEvent(BaseModel):
-    """One claim state transition."""
+class CloudEvent(BaseModel):
+    """The CloudEvents 1.0 structured-mode attributes every record of ours carries."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -93,14 +93,19 @@ class ClaimEvent(BaseModel):
     subject: str
     time: dt.datetime
     datacontenttype: Literal["application/json"] = "application/json"
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class ClaimEvent(CloudEvent):
+    """One claim state transition."""
+
     data: ClaimEventData
 
     @property
     def seq(self) -> int:
         return self.data.seq
-
-    def to_json_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
 
     @classmethod
     def from_json_bytes(cls, raw: bytes) -> ClaimEvent:
@@ -142,23 +147,11 @@ class ClaimAlertData(BaseModel):
     message: str
 
 
-class ClaimAlert(BaseModel):
+class ClaimAlert(CloudEvent):
     """A deadline or SLA alert on ``claims.alerts.v1``: not a transition, so it has its own
     per-claim counter and never takes a lifecycle seq."""
 
-    model_config = ConfigDict(frozen=True)
-
-    specversion: Literal["1.0"] = SPEC_VERSION
-    id: str
-    source: str = SOURCE
-    type: str
-    subject: str
-    time: dt.datetime
-    datacontenttype: Literal["application/json"] = "application/json"
     data: ClaimAlertData
-
-    def to_json_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
 
 
 def make_alert(*, time: dt.datetime, data: ClaimAlertData) -> ClaimAlert:

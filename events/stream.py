@@ -23,9 +23,7 @@ from events.projection import ReadModelStore
 log = logging.getLogger(__name__)
 
 
-def build_app(
-    *, app_id: str, bootstrap: str, partitions: int, datadir: Path, **extra: Any
-) -> faust.App:
+def build_app(*, app_id: str, bootstrap: str, partitions: int, datadir: Path) -> faust.App:
     return faust.App(
         app_id,
         broker=f"kafka://{bootstrap}",
@@ -34,7 +32,6 @@ def build_app(
         topic_partitions=partitions,
         consumer_auto_offset_reset="earliest",
         datadir=str(datadir),
-        **extra,
     )
 
 

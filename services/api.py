@@ -262,10 +262,9 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
             results = await ingest(
                 body,
                 source=request.headers.get("x-filename", "api"),
+                settings=settings,
                 engine=engine(),
                 client=temporal(),
-                task_queue=settings.task_queue,
-                quarantine_dir=settings.state_dir / "quarantine",
             )
         except X12Error as exc:
             where = f"segment {exc.position.index}" if exc.position else "file"

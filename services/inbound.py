@@ -12,7 +12,7 @@ A file that cannot be read at all is refused with the segment and offset that st
 from __future__ import annotations
 
 from contextlib import suppress
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel
@@ -23,6 +23,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from claims.x12.inbound import InboundUnit, read_inbound
 from services import inbound_store, x12_store
+from services.settings import Settings
 from workflows.posting import PostingInput, PostingWorkflow, posting_workflow_id
 
 Outcome = Literal["posting", "quarantined", "duplicate"]
@@ -36,43 +37,23 @@ class UnitResult(BaseModel):
     problems: list[str] = []
 
 
+@dataclass(frozen=True)
+class _Intake:
+    settings: Settings
+    engine: Engine
+    client: Client
+
+
 async def ingest(
-    data: bytes,
-    *,
-    source: str,
-    engine: Engine,
-    client: Client,
-    task_queue: str,
-    quarantine_dir: Path,
+    data: bytes, *, source: str, settings: Settings, engine: Engine, client: Client
 ) -> list[UnitResult]:
     """Raises ``claims.x12.errors.X12Error`` for a file that cannot be read."""
     units = read_inbound(data, sent=lambda group: x12_store.sent_transactions(engine, group))
-    results = []
-    for unit in units:
-        results.append(
-            await _take(
-                unit,
-                data=data,
-                source=source,
-                engine=engine,
-                client=client,
-                task_queue=task_queue,
-                quarantine_dir=quarantine_dir,
-            )
-        )
-    return results
+    intake = _Intake(settings, engine, client)
+    return [await _take(unit, data, source, intake) for unit in units]
 
 
-async def _take(
-    unit: InboundUnit,
-    *,
-    data: bytes,
-    source: str,
-    engine: Engine,
-    client: Client,
-    task_queue: str,
-    quarantine_dir: Path,
-) -> UnitResult:
+async def _take(unit: InboundUnit, data: bytes, source: str, intake: _Intake) -> UnitResult:
     problems = unit.problems + [
         f"no record of our {u} (sent by another system?)" for u in unit.unknown
     ]
@@ -85,13 +66,13 @@ async def _take(
         messages=len(unit.messages),
         report="\n".join(problems),
     )
-    if not inbound_store.record_file(engine, record):
-        previous = inbound_store.get_file(engine, unit.file_id)
+    if not inbound_store.record_file(intake.engine, record):
+        previous = inbound_store.get_file(intake.engine, unit.file_id)
         when = previous.received_at.isoformat() if previous else "before"
         if previous is not None and previous.status == "posting":
             # Heals a crash between recording the unit and starting its posting: the start
             # is idempotent (the id is never reused), so it cannot post twice.
-            await _post(unit, client, task_queue)
+            await _post(unit, intake)
         return UnitResult(
             file_id=unit.file_id,
             kind=unit.kind,
@@ -100,11 +81,12 @@ async def _take(
             problems=[f"{unit.file_id} was already taken on {when}; nothing posted again"],
         )
     if outcome == "quarantined":
+        quarantine_dir = intake.settings.state_dir / "quarantine"
         quarantine_dir.mkdir(parents=True, exist_ok=True)
         (quarantine_dir / f"{unit.file_id}.x12").write_bytes(data)
         (quarantine_dir / f"{unit.file_id}.report.txt").write_text("\n".join(problems) + "\n")
     else:
-        await _post(unit, client, task_queue)
+        await _post(unit, intake)
     return UnitResult(
         file_id=unit.file_id,
         kind=unit.kind,
@@ -114,13 +96,13 @@ async def _take(
     )
 
 
-async def _post(unit: InboundUnit, client: Client, task_queue: str) -> None:
+async def _post(unit: InboundUnit, intake: _Intake) -> None:
     with suppress(WorkflowAlreadyStartedError):
-        await client.start_workflow(
+        await intake.client.start_workflow(
             PostingWorkflow.run,
             PostingInput(file_id=unit.file_id, messages=unit.messages),
             id=posting_workflow_id(unit.file_id),
-            task_queue=task_queue,
+            task_queue=intake.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )

@@ -35,10 +35,9 @@ async def take_folder(settings: Settings, engine: Engine, client: Client) -> int
             results = await ingest(
                 path.read_bytes(),
                 source=str(path),
+                settings=settings,
                 engine=engine,
                 client=client,
-                task_queue=settings.task_queue,
-                quarantine_dir=settings.state_dir / "quarantine",
             )
             _move(path, done, json.dumps([r.model_dump() for r in results], indent=2))
         except X12Error as exc:
