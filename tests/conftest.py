@@ -1,12 +1,14 @@
 """Session fixtures: the real test stack (Temporal dev server + Kafka broker) and a client.
 
 The stack runs on its own ports (17xxx, 19xxx) and state dir (.state/test), so the suite can
-run beside a developer's ``make run``. It is started once per session (idempotently: a
+run beside a developer's ``make run``. ``CLAIMFLOW_TEST_PORT_OFFSET`` shifts every port, so
+two checkouts (git worktrees) on one machine can run their suites at the same time. It is started once per session (idempotently: a
 stack left running by an interrupted run is reused) and stopped at the end.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,17 +22,20 @@ from services.temporal import connect
 from tests.support import Harness, harness, unique_settings
 
 
+PORT_OFFSET = int(os.environ.get("CLAIMFLOW_TEST_PORT_OFFSET", "0"))
+
+
 @pytest.fixture(scope="session")
 def stack_settings() -> Settings:
     return Settings(
         state_dir=REPO_ROOT / ".state" / "test",
-        temporal_port=17233,
-        temporal_ui_port=18233,
-        temporal_http_port=17243,
-        temporal_metrics_port=17244,
+        temporal_port=17233 + PORT_OFFSET,
+        temporal_ui_port=18233 + PORT_OFFSET,
+        temporal_http_port=17243 + PORT_OFFSET,
+        temporal_metrics_port=17244 + PORT_OFFSET,
         temporal_ui=False,
-        kafka_port=19092,
-        kafka_controller_port=19093,
+        kafka_port=19092 + PORT_OFFSET,
+        kafka_controller_port=19093 + PORT_OFFSET,
         kafka_heap="512m",
     )
 
