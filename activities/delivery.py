@@ -13,7 +13,7 @@ from typing import Protocol
 from pydantic import BaseModel
 from temporalio import activity
 
-from workflows.messages import PayerMessage
+from claims.payer_messages import PayerMessage
 
 
 class Delivery(StrEnum):

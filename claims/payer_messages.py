@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from claims.remittance import Remittance
+
 REJECTED_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8"})
 
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=80)]
@@ -48,3 +50,8 @@ class ClaimStatusReport(BaseModel):
     @property
     def accepted(self) -> bool:
         return self.category == "A2"
+
+
+# Everything a payer can tell a claim: an 835 payment (or denial, or reversal), a 277CA
+# status, a 999 acknowledgment. Adapters, the simulator and the workflow all speak this.
+PayerMessage = Remittance | ClaimStatusReport | Acknowledgment

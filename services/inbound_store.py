@@ -13,8 +13,8 @@ import datetime as dt
 from sqlalchemy import Column, DateTime, Engine, Text
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
-from workflows.messages import PayerMessage
 
 
 def _now() -> dt.datetime:

@@ -10,9 +10,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.delivery import Signaller
-from claims.payer_messages import Acknowledgment, ClaimStatusReport
+from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
 from claims.remittance import Remittance
-from workflows.messages import PayerMessage, workflow_id
+from workflows.messages import workflow_id
 
 
 def signal_name(message: PayerMessage) -> str:

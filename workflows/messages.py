@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from claims.findings import Report
 from claims.model import Claim
-from claims.payer_messages import Acknowledgment, ClaimStatusReport
+from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.status import ClaimStatus
 
@@ -31,9 +31,6 @@ class StageEntry(BaseModel):
     status: ClaimStatus
     at: dt.datetime
     reason: str | None = None
-
-
-PayerMessage = Remittance | ClaimStatusReport | Acknowledgment
 
 
 class ClaimState(BaseModel):

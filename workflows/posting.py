@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.delivery import DeliverInput, DeliverResult, Delivery, DeliveryActivities
-    from workflows.messages import PayerMessage
+    from claims.payer_messages import PayerMessage
 
 
 BATCH = 100

@@ -24,11 +24,11 @@ from fastapi import FastAPI, HTTPException, Request
 
 from activities.payer import AppealPacket, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
+from claims.payer_messages import PayerMessage
 from claims.x12.errors import X12Error
 from claims.x12.read_837p import SubmittedClaim, parse_837p
 from services.payersim.outbox import Outbox
 from services.payersim.rules import adjudicate, claim_status, control_number
-from workflows.messages import PayerMessage
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Protocol
 import httpx
 
 from claims.model import Address, Claim
-from claims.payer_messages import ClaimStatusReport
+from claims.payer_messages import ClaimStatusReport, PayerMessage
 from claims.remittance import Remittance
 from claims.x12 import ack_999
 from claims.x12.envelope import Envelope
@@ -30,7 +30,6 @@ from claims.x12.render_remits import (
     render_999,
 )
 from claims.x12.status_277ca import StatusCode
-from workflows.messages import PayerMessage
 
 PAYER_NAME = "SIMULATED HEALTH PLAN"
 PAYER_ID = "SIMPAYER"
