@@ -67,6 +67,45 @@ INITIAL = S.RECEIVED
 TERMINAL: frozenset[ClaimStatus] = frozenset(s for s in ClaimStatus if s not in TRANSITIONS)
 
 
+def sources_of(target: ClaimStatus) -> frozenset[ClaimStatus]:
+    """Every status the table lets a claim leave for ``target``."""
+    return frozenset(source for source, targets in TRANSITIONS.items() if target in targets)
+
+
+class Action(StrEnum):
+    """What a person can do to a claim (each is a workflow update of the same name)."""
+
+    RECODE = "recode"
+    CORRECT = "correct"
+    APPEAL = "appeal"
+    VOID = "void"
+    REPLACE = "replace"
+    WRITE_OFF = "write_off"
+
+
+# action -> (the status it moves the claim to, the statuses it is allowed from). Derived from
+# the transition table where the table says it alone; recode and correct both lead to CODED and
+# are told apart by who waits for them; a replacement re-enters at SCRUBBED from wherever the
+# payer has the claim.
+ACTIONS: dict[Action, tuple[ClaimStatus, frozenset[ClaimStatus]]] = {
+    Action.RECODE: (S.CODED, frozenset({S.CODING_REVIEW})),
+    Action.CORRECT: (S.CODED, frozenset({S.SCRUB_FAILED, S.REJECTED})),
+    Action.APPEAL: (S.APPEALED, sources_of(S.APPEALED)),
+    Action.VOID: (S.VOIDED, sources_of(S.VOIDED)),
+    Action.REPLACE: (S.SCRUBBED, POST_SUBMISSION),
+    Action.WRITE_OFF: (S.WRITTEN_OFF, sources_of(S.WRITTEN_OFF)),
+}
+
+
+def allowed_from(action: Action) -> frozenset[ClaimStatus]:
+    return ACTIONS[action][1]
+
+
+def actions_from(status: ClaimStatus) -> tuple[Action, ...]:
+    """The actions a claim in ``status`` accepts (what a console offers, before roles)."""
+    return tuple(action for action, (_, sources) in ACTIONS.items() if status in sources)
+
+
 class TransitionError(ValueError):
     """A move the table does not allow; the message names both ends and the legal moves."""
 

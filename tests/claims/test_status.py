@@ -7,14 +7,18 @@ from pathlib import Path
 import pytest
 
 from claims.status import (
+    ACTIONS,
     INITIAL,
     TERMINAL,
     TRANSITIONS,
+    Action,
     ClaimStatus,
     TransitionError,
+    actions_from,
     check_transition,
     event_name,
     mermaid,
+    sources_of,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -89,3 +93,18 @@ def test_a_new_claim_enters_only_at_received() -> None:
 
 def test_event_names_are_lower_case_statuses() -> None:
     assert event_name(S.CODING_REVIEW) == "coding_review"
+
+
+def test_every_action_moves_along_the_table() -> None:
+    for action, (target, sources) in ACTIONS.items():
+        assert sources, action
+        for source in sources:
+            assert target in TRANSITIONS[source], (action, source, target)
+
+
+def test_actions_offered_per_status() -> None:
+    assert actions_from(S.DENIED) == (Action.APPEAL, Action.VOID, Action.REPLACE, Action.WRITE_OFF)
+    assert actions_from(S.CODING_REVIEW) == (Action.RECODE, Action.WRITE_OFF)
+    assert actions_from(S.REJECTED) == (Action.CORRECT, Action.WRITE_OFF)
+    assert all(actions_from(s) == () for s in TERMINAL)
+    assert sources_of(S.APPEALED) == {S.DENIED, S.PARTIALLY_PAID}

@@ -1,0 +1,42 @@
+"""Timeouts and retry policies of the activities ClaimWorkflow runs, by kind of step.
+
+Kept apart from the workflow so the choice is visible in one place: which steps may retry
+for ever (publishing: the claim does not move until its event is out), which give up soon
+enough to answer a person (updates), and which errors are final.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from temporalio.common import RetryPolicy
+
+# Pure checks: quick, and a failure is a bug or an outage, never the claim's fault.
+CHECK_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": dt.timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_interval=dt.timedelta(seconds=30)),
+}
+# Publishing must eventually succeed: the claim does not move until its event is out.
+PUBLISH_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": dt.timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=dt.timedelta(milliseconds=200),
+        maximum_interval=dt.timedelta(seconds=10),
+    ),
+}
+# A first submission may wait out a payer outage; a refusal is final.
+SUBMIT_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": dt.timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        maximum_interval=dt.timedelta(minutes=1), non_retryable_error_types=["PayerRefused"]
+    ),
+}
+# Submissions made inside a person's update call give up soon enough to tell them.
+INTERACTIVE_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": dt.timedelta(seconds=15),
+    "schedule_to_close_timeout": dt.timedelta(minutes=2),
+    "retry_policy": RetryPolicy(
+        maximum_interval=dt.timedelta(seconds=10), non_retryable_error_types=["PayerRefused"]
+    ),
+}
