@@ -1,0 +1,36 @@
+"""What a route needs from the process, as FastAPI dependencies.
+
+The Temporal client, the database engine and the settings are made once by the app's
+lifespan and kept on ``app.state``; routes ask for them by type, so a router never reaches
+into another module's globals and a test can build an app around its own clients.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from services.settings import Settings
+
+
+def _temporal(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+TemporalDep = Annotated[Client, Depends(_temporal)]
+EngineDep = Annotated[Engine, Depends(_engine)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
