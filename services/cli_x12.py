@@ -48,7 +48,7 @@ def x12_render(
 
         claim = claim.with_id(str(ULID()))
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
+    init_db(engine, auto_migrate=settings.auto_migrate)
     try:
         text, _ = build_837p(settings, engine, [claim])
     except RenderError as exc:

@@ -24,7 +24,7 @@ def prepare_topics(settings: Settings) -> list[str]:
 
 def build(settings: Settings) -> faust.App:
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
+    init_db(engine, auto_migrate=settings.auto_migrate)
     app = build_app(
         app_id=settings.topic(settings.projector_group),
         bootstrap=settings.kafka_bootstrap,

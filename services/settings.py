@@ -41,6 +41,9 @@ class Settings(BaseSettings):
 
     # Database: SQLite under the state dir unless a URL is given (e.g. PostgreSQL).
     database_url: str | None = None
+    # Processes create or migrate the schema at start. Off in production, where
+    # `claimflow db upgrade` runs once per release and a process on an old schema refuses to start.
+    auto_migrate: bool = True
 
     # HTTP services
     api_host: str = "127.0.0.1"

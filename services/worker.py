@@ -101,7 +101,7 @@ async def running_worker(
     """
     warm_up()
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
+    init_db(engine, auto_migrate=settings.auto_migrate)
     producer = make_producer(settings)
     gateway = make_gateway(settings, engine)
     with ThreadPoolExecutor(max_workers=threads) as executor:

@@ -19,7 +19,7 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.temporal = client or await connect(settings)
         engine = make_engine(settings.resolved_database_url)
-        init_db(engine)
+        init_db(engine, auto_migrate=settings.auto_migrate)
         app.state.engine = engine
         yield
         engine.dispose()
