@@ -29,7 +29,7 @@ from claims.eligibility_codes import (
     REMAINING_PERIODS,
     describe,
 )
-from claims.model import CENT, Claim, Npi, Text
+from claims.model import CENT, Claim, Text
 
 # TRN02: 1-50 characters; claimflow's own are a claim id plus a suffix.
 TraceNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,49}$")]
@@ -121,14 +121,19 @@ def request_for_claim(
             name=claim.billing_provider.name, identifier=claim.billing_provider.npi
         ),
         subscriber=Member(
-            member_id=sub.member_id, first_name=sub.first_name, last_name=sub.last_name,
-            date_of_birth=sub.date_of_birth, sex=sub.sex,
+            member_id=sub.member_id,
+            first_name=sub.first_name,
+            last_name=sub.last_name,
+            date_of_birth=sub.date_of_birth,
+            sex=sub.sex,
         ),  # fmt: skip
         dependent=None
         if patient is None
         else Member(
-            first_name=patient.first_name, last_name=patient.last_name,
-            date_of_birth=patient.date_of_birth, sex=patient.sex,
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            date_of_birth=patient.date_of_birth,
+            sex=patient.sex,
         ),  # fmt: skip
         relationship=None if patient is None else _RELATIONSHIP.get(patient.relationship, "34"),
         date_of_service=claim.first_service_date,
@@ -316,7 +321,9 @@ class EligibilityResult(_Model):
         return expected_patient_share(self.summary(**which), amount)  # type: ignore[arg-type]
 
 
-def status_of(benefits: tuple[Benefit, ...], rejections: tuple[RejectReason, ...]) -> EligibilityStatus:
+def status_of(
+    benefits: tuple[Benefit, ...], rejections: tuple[RejectReason, ...]
+) -> EligibilityStatus:
     """Not found or error when the payer rejected the request, else by the EB01 codes."""
     if any(r.member_not_found for r in rejections):
         return EligibilityStatus.NOT_FOUND

@@ -146,7 +146,7 @@ class Inquiry:
             provider=self.provider,
             subscriber=self.subscriber,
             dependent=self.dependent,
-            relationship=self.relationship,  # type: ignore[arg-type]
+            relationship=self.relationship,
             date_of_service=self.date_of_service or dt.date.today(),
             service_types=self.service_types,
         )
@@ -155,11 +155,11 @@ class Inquiry:
 def parse_270(data: str | bytes) -> list[Inquiry]:
     """Every patient asked about in every 270 of ``data``; raises ``X12Error``."""
     try:
-        doc, found = transactions_of(data, functional_id="HS", set_id="270", versions=("005010X279",))
+        doc, found = transactions_of(
+            data, functional_id="HS", set_id="270", versions=("005010X279",)
+        )
         return [
-            inquiry
-            for _, _, st in found
-            for inquiry in _inquiries(st, doc.delimiters.repetition)
+            inquiry for _, _, st in found for inquiry in _inquiries(st, doc.delimiters.repetition)
         ]
     except X12Error:
         raise
@@ -197,7 +197,7 @@ def _member(nm1: Segment, dmg: Segment | None, findings: list[str]) -> Member:
     try:
         return Member(
             member_id=nm1.get(9) or None, last_name=nm1.get(3) or None,
-            first_name=nm1.get(4) or None, date_of_birth=born, sex=sex,  # type: ignore[arg-type]
+            first_name=nm1.get(4) or None, date_of_birth=born, sex=sex,
         )  # fmt: skip
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -30,6 +30,7 @@ from claims.eligibility import (
     Benefit,
     BenefitDate,
     EligibilityResult,
+    EligibilityStatus,
     RejectReason,
     status_of,
 )
@@ -58,7 +59,9 @@ class Response:
 def parse_271(data: str | bytes) -> list[Response]:
     """Every 271 transaction set of ``data``; raises ``X12Error``."""
     try:
-        doc, found = transactions_of(data, functional_id="HB", set_id="271", versions=("005010X279",))
+        doc, found = transactions_of(
+            data, functional_id="HB", set_id="271", versions=("005010X279",)
+        )
         return [_Reader(st, doc.delimiters).read() for _, _, st in found]
     except X12Error:
         raise
@@ -111,7 +114,9 @@ class _Reader:
     def read(self) -> Response:
         body = self.st.body
         if not body or body[0].id != "BHT":
-            raise X12Error("ST", self.st.st.position, "expected BHT (beginning of hierarchical transaction)")
+            raise X12Error(
+                "ST", self.st.st.position, "expected BHT (beginning of hierarchical transaction)"
+            )
         reference = body[0].get(3)
         if body[0].get(2) not in ("11", "06"):
             self.note(body[0], f"BHT02 {body[0].get(2)[:3]!r} is not 11 (response)")
@@ -206,8 +211,16 @@ class _Reader:
         return False
 
     def benefit_values(self, eb: Segment) -> dict[str, object]:
-        values: dict[str, object] = {"code": el.required(eb, 1, "eligibility or benefit information code")}
-        for n, key in ((2, "coverage_level"), (4, "insurance_type"), (5, "plan"), (6, "time_period"), (9, "quantity_qualifier")):
+        values: dict[str, object] = {
+            "code": el.required(eb, 1, "eligibility or benefit information code")
+        }
+        for n, key in (
+            (2, "coverage_level"),
+            (4, "insurance_type"),
+            (5, "plan"),
+            (6, "time_period"),
+            (9, "quantity_qualifier"),
+        ):
             if eb.get(n):
                 values[key] = eb.get(n)
         if eb.get(3):
@@ -246,7 +259,10 @@ class _Reader:
         if valid not in ("Y", "N"):
             self.note(seg, f"AAA01 {valid[:3]!r} is not Y or N")
         return RejectReason(
-            loop=loop, valid_request=valid == "Y", reason=reason or "??", follow_up=seg.get(4) or None
+            loop=loop,
+            valid_request=valid == "Y",
+            reason=reason or "??",
+            follow_up=seg.get(4) or None,
         )
 
     def dates(self, seg: Segment) -> BenefitDate | None:
@@ -260,7 +276,9 @@ class _Reader:
     def results(self) -> list[EligibilityResult]:
         if not self.subscribers:
             if not self.top:
-                raise X12Error("ST", self.st.st.position, "no subscriber (HL*22) and no AAA: an empty answer")
+                raise X12Error(
+                    "ST", self.st.st.position, "no subscriber (HL*22) and no AAA: an empty answer"
+                )
             return [self.result(None, None)]
         out = []
         for sub in self.subscribers:
@@ -314,8 +332,51 @@ class _Reader:
 
 def _benefit(b: _Benefit) -> Benefit:
     return Benefit(
-        **b.values,  # type: ignore[arg-type]
+        **b.values,
         dates=tuple(b.dates),
         messages=tuple(b.messages),
         rejections=tuple(b.rejections),
+    )
+
+
+def answer_for(
+    trace_number: str, data: str | bytes, *, claim_id: str | None = None
+) -> EligibilityResult:
+    """The result a 271 gives for the 270 with ``trace_number`` (its TRN*1, echoed as TRN*2).
+
+    Never raises: an unreadable 271, or one that answers some other inquiry, is an
+    ``error`` result that says so, since the caller asked one question and must get one
+    answer. A payer-level rejection carries no trace; in a one-question exchange it is the
+    answer to that question.
+    """
+    try:
+        results = results_of(data)
+    except X12Error as exc:
+        return EligibilityResult(
+            status=EligibilityStatus.ERROR,
+            trace_number=trace_number,
+            claim_id=claim_id,
+            message=f"the payer's 271 cannot be read: {exc}",
+        )
+    matching = [r for r in results if r.trace_number == trace_number]
+    if not matching:
+        matching = [r for r in results if r.trace_number is None]
+    if not matching:
+        traces = ", ".join(sorted({r.trace_number or "" for r in results}))
+        return EligibilityResult(
+            status=EligibilityStatus.ERROR,
+            trace_number=trace_number,
+            claim_id=claim_id,
+            message=f"the 271 answers trace number(s) {traces}, not {trace_number}",
+        )
+    found = matching[0]
+    extra = (
+        () if len(matching) == 1 else (f"{len(matching)} answers for one trace: the first is used",)
+    )
+    return found.model_copy(
+        update={
+            "trace_number": trace_number,
+            "claim_id": claim_id,
+            "findings": found.findings + extra,
+        }
     )

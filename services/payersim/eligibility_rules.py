@@ -52,7 +52,7 @@ def _plan(member: str) -> str:
 def _network(code: str, service_type: str, **figures: object) -> Benefit:
     return Benefit(
         code=code, coverage_level="IND", service_types=(service_type,), in_network=True,
-        **figures,  # type: ignore[arg-type]
+        **figures,
     )  # fmt: skip
 
 
@@ -86,14 +86,18 @@ def decide(
     if member.startswith(UNKNOWN_MEMBER_PREFIX):
         return EligibilityResult(
             status=EligibilityStatus.NOT_FOUND,
-            rejections=(RejectReason(loop="2100C", valid_request=False, reason="75", follow_up="C"),),
-            **common,  # type: ignore[arg-type]
+            rejections=(
+                RejectReason(loop="2100C", valid_request=False, reason="75", follow_up="C"),
+            ),
+            **common,
         )
     if member.startswith(UNAVAILABLE_PREFIX):
         return EligibilityResult(
             status=EligibilityStatus.ERROR,
-            rejections=(RejectReason(loop="2100A", valid_request=True, reason="42", follow_up="R"),),
-            **common,  # type: ignore[arg-type]
+            rejections=(
+                RejectReason(loop="2100A", valid_request=True, reason="42", follow_up="R"),
+            ),
+            **common,
         )
     begin = dt.date(date_of_service.year, 1, 1)
     plan = _plan(member)
@@ -107,12 +111,15 @@ def decide(
             coverage_end=ended,
             benefits=(
                 Benefit(
-                    code="6", coverage_level="IND", service_types=("30",), plan=plan,
+                    code="6",
+                    coverage_level="IND",
+                    service_types=("30",),
+                    plan=plan,
                     dates=(BenefitDate(qualifier="357", start=ended),),
                 ),  # fmt: skip
             ),
-            **common,  # type: ignore[arg-type]
-            **groups,  # type: ignore[arg-type]
+            **common,
+            **groups,
         )
     active = [
         Benefit(code="1", coverage_level="IND", service_types=(t,), plan=plan)
@@ -122,8 +129,8 @@ def decide(
         status=EligibilityStatus.ACTIVE,
         coverage_begin=begin,
         benefits=tuple(active + _cost_sharing(member)),
-        **common,  # type: ignore[arg-type]
-        **groups,  # type: ignore[arg-type]
+        **common,
+        **groups,
     )
 
 
