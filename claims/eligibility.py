@@ -27,6 +27,7 @@ from claims.eligibility_codes import (
     MEMBER_NOT_FOUND_REASONS,
     REJECT_REASONS,
     REMAINING_PERIODS,
+    SERVICE_TYPES,
     describe,
 )
 from claims.model import CENT, Claim, Text
@@ -264,13 +265,17 @@ class EligibilityResult(_Model):
         return self.status is EligibilityStatus.ACTIVE
 
     def reason_text(self) -> str:
-        """The payer's reasons, quoted, for a finding on the claim."""
-        if self.rejections:
-            return "; ".join(str(r) for r in self.rejections)
+        """The payer's reasons, quoted with their meaning, for a finding on the claim."""
+        reasons = [str(r) for r in self.rejections]
+        for b in self.benefits:
+            services = ", ".join(describe(SERVICE_TYPES, t) for t in b.service_types)
+            reasons += [f"{r} (for {services or 'the plan'})" for r in b.rejections]
         if self.status is EligibilityStatus.INACTIVE:
             end = f" on {self.coverage_end.isoformat()}" if self.coverage_end else ""
-            return f"the payer reports the coverage inactive (EB 6), terminated{end}"
-        return self.message or self.status.value
+            reasons.insert(0, f"the payer reports the coverage inactive (EB 6), terminated{end}")
+        if not reasons:
+            return self.message or self.status.value
+        return "; ".join(reasons)
 
     def summary(
         self, *, in_network: bool = True, coverage_level: str = "IND", service_type: str = "30"

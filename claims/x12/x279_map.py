@@ -266,7 +266,7 @@ def _eb_loop(suffix: str) -> Loop:
     related = Loop(
         f"2120{suffix}", "Benefit Related Entity", "S", "23",
         (
-            Seg("NM1", "Benefit Related Entity Name", "R", use="RRSSSNSSSRNN",
+            Seg("NM1", "Benefit Related Entity Name", "R", use="RRSSSNSSSSNN",
                 codes={1: "13 1I 1P 2B 36 73 7C 80 FA GP GW I3 IL LR P3 P4 P5 PR PRP SEP "
                           "TTP VER VN VY X3 Y2", 2: _ISSUER}, syntax=_NM1_SYNTAX),
             _N3, _N4, _PER, _PRV,
