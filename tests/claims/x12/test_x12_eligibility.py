@@ -312,8 +312,10 @@ def test_deviations_are_findings_not_refusals() -> None:
     [
         (lambda t: t[:300], "truncated"),
         (lambda t: t.replace("GS*HB*", "GS*HS*"), "GS01 'HS' is not 'HB'"),
-        (lambda t: t.replace("EB*I**AL~", "EB**IND*AL~"), r"EB01 \(eligibility or benefit information code\) is required"),
-        (lambda t: t.replace("HL*3*2*22*0", "HL*3*2*99*0"), r"HL03 \(hierarchical level code\) '99'"),
+        (lambda t: t.replace("EB*I**AL~", "EB**IND*AL~"),
+         r"EB01 \(eligibility or benefit information code\) is required"),
+        (lambda t: t.replace("HL*3*2*22*0", "HL*3*2*99*0"),
+         r"HL03 \(hierarchical level code\) '99'"),
         (lambda t: without(t, "HL*1**20*1"), "before the first HL"),
     ],
     ids=["truncated", "not-a-271", "eb01", "hl03", "no-hl"],
