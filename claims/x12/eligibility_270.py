@@ -49,14 +49,39 @@ def render_270(requests: Sequence[EligibilityRequest], *, envelope: Envelope) ->
     return w.end_interchange()
 
 
-def _person(w: Writer, entity: str, who: Member) -> None:
+def write_name(w: Writer, entity: str, who: Member) -> None:
+    """NM1 of a subscriber (IL) or dependent (03); the 271 echoes it the same way."""
     member = w.ident(who.member_id, "member id") if who.member_id else ""
     w.seg(
         "NM1", entity, "1", w.clean(who.last_name or "", 60), w.clean(who.first_name or "", 35),
         "", "", "", "MI" if member else "", member,
     )  # fmt: skip
+
+
+def write_dmg(w: Writer, who: Member) -> None:
     if who.date_of_birth is not None:
         w.seg("DMG", "D8", date8(who.date_of_birth), who.sex or "")
+
+
+def write_payer_name(w: Writer, name: str, payer_id: str) -> None:
+    """2100A NM1: the payer asked (the 271 echoes it)."""
+    w.seg("NM1", "PR", "2", w.clean(name, 60), "", "", "", "", "PI", w.ident(payer_id, "payer id"))
+
+
+def write_provider(w: Writer, p: InquiringProvider, child: str) -> None:
+    """2000B HL and 2100B NM1: the provider asking (the 271 echoes it)."""
+    w.seg("HL", "2", "1", "21", child)
+    person = p.first_name is not None
+    w.seg(
+        "NM1", "1P", "1" if person else "2", w.clean(p.name, 60),
+        w.clean(p.first_name or "", 35), "", "", "", p.qualifier,
+        w.ident(p.identifier, "provider identifier"),
+    )  # fmt: skip
+
+
+def _person(w: Writer, entity: str, who: Member) -> None:
+    write_name(w, entity, who)
+    write_dmg(w, who)
 
 
 def _ask(w: Writer, r: EligibilityRequest) -> None:
@@ -72,16 +97,8 @@ def _inquiry(w: Writer, r: EligibilityRequest) -> None:
     w.seg("BHT", "0022", "13", f"{e.interchange_control_number}-{control}",
           date8(e.created.date()), e.created.strftime("%H%M"))  # fmt: skip
     w.seg("HL", "1", "", "20", "1")
-    w.seg("NM1", "PR", "2", w.clean(r.payer.name, 60), "", "", "", "", "PI",
-          w.ident(r.payer.payer_id, "payer id"))  # fmt: skip
-    w.seg("HL", "2", "1", "21", "1")
-    p = r.provider
-    person = p.first_name is not None
-    w.seg(
-        "NM1", "1P", "1" if person else "2", w.clean(p.name, 60),
-        w.clean(p.first_name or "", 35), "", "", "", p.qualifier,
-        w.ident(p.identifier, "provider identifier"),
-    )  # fmt: skip
+    write_payer_name(w, r.payer.name, r.payer.payer_id)
+    write_provider(w, r.provider, "1")
     w.seg("HL", "3", "2", "22", "1" if r.dependent else "0")
     originator = originator_id(e.sender_id)
     if r.dependent is None:

@@ -18,8 +18,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from claims.eligibility import Benefit, EligibilityResult, Member, RejectReason
-from claims.x12.eligibility_270 import VERSION, Inquiry, originator_id
+from claims.eligibility import Benefit, EligibilityResult, RejectReason
+from claims.x12.eligibility_270 import (
+    VERSION,
+    Inquiry,
+    originator_id,
+    write_dmg,
+    write_name,
+    write_payer_name,
+    write_provider,
+)
 from claims.x12.envelope import Envelope, Writer, date8, money, number, period
 
 _TOP_LOOPS = ("2000A", "2100A", "2100B")
@@ -72,21 +80,13 @@ def _answer(w: Writer, a: Answer) -> None:
     source_only = bool(loops & {"2000A", "2100A"})
     w.seg("HL", "1", "", "20", "0" if source_only else "1")
     _aaa(w, result.rejections, "2000A")
-    w.seg("NM1", "PR", "2", w.clean(q.payer_name, 60), "", "", "", "", "PI",
-          w.ident(q.payer_id, "payer id"))  # fmt: skip
+    write_payer_name(w, q.payer_name, q.payer_id)
     _aaa(w, result.rejections, "2100A")
     if source_only:
         w.end_transaction(control)
         return
     receiver_only = "2100B" in loops
-    w.seg("HL", "2", "1", "21", "0" if receiver_only else "1")
-    p = q.provider
-    person = p.first_name is not None
-    w.seg(
-        "NM1", "1P", "1" if person else "2", w.clean(p.name, 60),
-        w.clean(p.first_name or "", 35), "", "", "", p.qualifier,
-        w.ident(p.identifier, "provider identifier"),
-    )  # fmt: skip
+    write_provider(w, q.provider, "0" if receiver_only else "1")
     _aaa(w, result.rejections, "2100B")
     if receiver_only:
         w.end_transaction(control)
@@ -95,20 +95,20 @@ def _answer(w: Writer, a: Answer) -> None:
     w.seg("HL", "3", "2", "22", "1" if dependent else "0")
     if dependent is None:
         _traces(w, a)
-    _member(w, "IL", q.subscriber)
+    write_name(w, "IL", q.subscriber)
     if result.group_number:
         w.seg("REF", "6P", w.ident(result.group_number, "group number"),
               w.clean(result.group_name or "", 60))  # fmt: skip
     _aaa(w, result.rejections, "2100C")
-    _dmg(w, q.subscriber)
+    write_dmg(w, q.subscriber)
     if dependent is None:
         _coverage(w, result)
         return _finish(w, result, control)
     w.seg("HL", "4", "3", "23", "0")
     _traces(w, a)
-    _member(w, "03", dependent)
+    write_name(w, "03", dependent)
     _aaa(w, result.rejections, "2100D")
-    _dmg(w, dependent)
+    write_dmg(w, dependent)
     if q.relationship:
         w.seg("INS", "N", q.relationship, "001", "25")
     _coverage(w, result)
@@ -127,19 +127,6 @@ def _traces(w: Writer, a: Answer) -> None:
     if a.payer_trace:
         w.seg("TRN", "1", w.ident(a.payer_trace, "payer trace"),
               originator_id(w.envelope.sender_id))  # fmt: skip
-
-
-def _member(w: Writer, entity: str, who: Member) -> None:
-    member = w.ident(who.member_id, "member id") if who.member_id else ""
-    w.seg(
-        "NM1", entity, "1", w.clean(who.last_name or "", 60), w.clean(who.first_name or "", 35),
-        "", "", "", "MI" if member else "", member,
-    )  # fmt: skip
-
-
-def _dmg(w: Writer, who: Member) -> None:
-    if who.date_of_birth is not None:
-        w.seg("DMG", "D8", date8(who.date_of_birth), who.sex or "")
 
 
 def _coverage(w: Writer, result: EligibilityResult) -> None:

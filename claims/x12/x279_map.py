@@ -225,20 +225,24 @@ def _270() -> Loop:
         "2000C", "Subscriber Level", "R", ">1",
         (_hl("22", "0 1"), _trn("1"), _inquired("C", "IL", _NM1_MEMBER), dependent),
     )  # fmt: skip
-    receiver = Loop(
-        "2000B", "Information Receiver Level", "R", ">1",
-        (
-            _hl("21", "1"),
-            Loop("2100B", "Information Receiver Name", "R", "1", (
-                Seg("NM1", "Information Receiver Name", "R", use=_NM1_ENTITY,
-                    codes={1: "1P 2B 36 80 FA GP P5 PR", 2: _ISSUER,
-                           8: "24 34 FI PI PP SV XV XX"}, syntax=_NM1_SYNTAX),
-                _ref("Information Receiver Additional Identification"), _N3, _N4, _PRV,
-            )),
-            subscriber,
-        ),
-    )  # fmt: skip
+    receiver = _receiver("R", "1", (), subscriber)
     return _source("1", receiver, ())
+
+
+def _receiver(usage: Usage, child: str, extra: tuple[Seg, ...], subscriber: Loop) -> Loop:
+    """2000B/2100B: the provider asking (the 271 adds AAA before PRV)."""
+    name = Seg(
+        "NM1", "Information Receiver Name", "R", use=_NM1_ENTITY,
+        codes={1: "1P 2B 36 80 FA GP P5 PR", 2: _ISSUER, 8: "24 34 FI PI PP SV XV XX"},
+        syntax=_NM1_SYNTAX,
+    )  # fmt: skip
+    segments = (name, _ref("Information Receiver Additional Identification"), _N3, _N4, *extra,
+                _PRV)  # fmt: skip
+    return Loop(
+        "2000B", "Information Receiver Level", usage, ">1",
+        (_hl("21", child), Loop("2100B", "Information Receiver Name", "R", "1", segments),
+         subscriber),
+    )  # fmt: skip
 
 
 def _source(child: str, receiver: Loop, extra: tuple[Seg, ...]) -> Loop:
@@ -315,19 +319,7 @@ def _271() -> Loop:
         "2000C", "Subscriber Level", "S", ">1",
         (_hl("22", "0 1"), _trn("1 2"), _answered("C", "IL", _NM1_MEMBER), dependent),
     )  # fmt: skip
-    receiver = Loop(
-        "2000B", "Information Receiver Level", "S", ">1",
-        (
-            _hl("21", "0 1"),
-            Loop("2100B", "Information Receiver Name", "R", "1", (
-                Seg("NM1", "Information Receiver Name", "R", use=_NM1_ENTITY,
-                    codes={1: "1P 2B 36 80 FA GP P5 PR", 2: _ISSUER,
-                           8: "24 34 FI PI PP SV XV XX"}, syntax=_NM1_SYNTAX),
-                _ref("Information Receiver Additional Identification"), _N3, _N4, _AAA, _PRV,
-            )),
-            subscriber,
-        ),
-    )  # fmt: skip
+    receiver = _receiver("S", "0 1", (_AAA,), subscriber)
     return _source("0 1", receiver, (_PER, _AAA))
 
 
