@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from claims.eligibility import EligibilityRequest, EligibilityResult
 from claims.model import Claim
 
 
@@ -47,6 +48,11 @@ class PayerGateway(Protocol):
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt: ...
 
     async def inquire(self, inquiry: StatusInquiry) -> None: ...
+
+    async def check_eligibility(self, request: EligibilityRequest) -> EligibilityResult:
+        """The payer's answer (a 270 out, a 271 back), or a ``pending`` result when the
+        answer comes later; raises for an outage (``activities.eligibility`` bounds it)."""
+        ...
 
     async def aclose(self) -> None: ...
 

@@ -15,7 +15,7 @@ import typer
 from services.cli_common import API_OPTION, api_url, fail, load_json, request
 from services.settings import get_settings
 
-x12_app = typer.Typer(help="Read, check and write X12 5010 (837P, 999, 277CA, 835).")
+x12_app = typer.Typer(help="Read, check and write X12 5010 (837P, 999, 277CA, 835, 270, 271).")
 
 
 def _read_x12(file: Path) -> str:
@@ -60,15 +60,32 @@ def x12_render(
         typer.echo(f"wrote {out} (claim {claim.claim_id})")
 
 
-@x12_app.command("parse")
-def x12_parse(file: Path) -> None:
-    """Print an 837P, 999, 277CA or 835 as JSON (exit 2 if it cannot be read)."""
+def _jsonable(value: Any) -> Any:
+    """Dataclasses and pydantic models (the parsers return both) as plain JSON values."""
     import dataclasses
 
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+@x12_app.command("parse")
+def x12_parse(file: Path) -> None:
+    """Print an 837P, 999, 277CA, 835, 270 or 271 as JSON (exit 2 if it cannot be read)."""
     from claims.x12 import ack_999, remit_835, status_277ca
+    from claims.x12.eligibility_270 import parse_270
     from claims.x12.errors import X12Error
     from claims.x12.inbound import file_kind
     from claims.x12.interchange import read_document
+    from claims.x12.read_271 import parse_271
     from claims.x12.read_837p import parse_837p
 
     text = _read_x12(file)
@@ -77,6 +94,10 @@ def x12_parse(file: Path) -> None:
         found: list[Any]
         if kinds == {"HC"}:
             kind, found = "837P", list(parse_837p(text))
+        elif kinds == {"HS"}:
+            kind, found = "270", list(parse_270(text))
+        elif kinds == {"HB"}:
+            kind, found = "271", list(parse_271(text))
         else:
             kind = file_kind(text)
             if kind == "835":
@@ -89,7 +110,7 @@ def x12_parse(file: Path) -> None:
         fail(f"{file}: {exc}", 2)
     except ValueError as exc:
         fail(f"{file}: {exc}", 2)
-    body = [dataclasses.asdict(item) for item in found]
+    body = [_jsonable(item) for item in found]
     typer.echo(json.dumps({"kind": kind, "items": body}, indent=2, default=str))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from activities.payer import AppealPacket, PayerRefused, StatusInquiry, SubmissionReceipt
+from claims.eligibility import EligibilityRequest, EligibilityResult
 from claims.model import Claim
 
 
@@ -36,6 +37,14 @@ class HttpPayerGateway:
 
     async def inquire(self, inquiry: StatusInquiry) -> None:
         await self._send("/v1/inquiries", inquiry.model_dump_json())
+
+    async def check_eligibility(self, request: EligibilityRequest) -> EligibilityResult:
+        """The simulator's JSON eligibility service: synchronous, no X12."""
+        body = await self._send("/v1/eligibility", request.model_dump_json())
+        result = EligibilityResult.model_validate_json(body)
+        return result.model_copy(
+            update={"claim_id": request.claim_id, "trace_number": request.trace_number}
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()

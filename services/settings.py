@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     x12_sender_id: str = "CLAIMFLOW"
     x12_receiver_id: str = "SIMPAYER"
     x12_usage: str = "T"
+    # An eligibility check (270/271) that gets no answer within this many seconds is
+    # reported as a timeout: the claim goes on with a warning.
+    eligibility_timeout_seconds: float = 15.0
 
     # Consumer group of the read-model projector.
     projector_group: str = "claimflow-projector"

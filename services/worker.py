@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.delivery import DeliveryActivities, UnmatchedStore
+from activities.eligibility import EligibilityActivities
 from activities.payer import PayerActivities, PayerGateway
 from activities.publishing import PublishActivities
 from activities.stages import DuplicateIndex, StageActivities
@@ -40,9 +41,11 @@ def build_worker(
     executor: ThreadPoolExecutor,
     unmatched: UnmatchedStore,
     duplicates: DuplicateIndex | None = None,
+    eligibility_timeout_s: float = 15.0,
 ) -> Worker:
     publishing = PublishActivities(producer)
     payer = PayerActivities(gateway)
+    eligibility = EligibilityActivities(gateway, timeout_s=eligibility_timeout_s)
     stages = StageActivities(duplicates)
     delivery = DeliveryActivities(temporal_signaller(client), unmatched)
     return Worker(
@@ -57,6 +60,7 @@ def build_worker(
             payer.submit_claim,
             payer.submit_appeal,
             payer.inquire_status,
+            eligibility.check_eligibility,
             delivery.deliver_payer_messages,
         ],
         # kafka-python is synchronous: the publish activity runs on these threads.
@@ -113,6 +117,7 @@ async def running_worker(
             executor=executor,
             duplicates=SqlDuplicateIndex(engine),
             unmatched=SqlUnmatchedStore(engine),
+            eligibility_timeout_s=settings.eligibility_timeout_seconds,
         )
         try:
             async with worker:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from claims.eligibility import EligibilityRequest
 from claims.model import Claim
+from claims.x12.eligibility_270 import render_270
 from claims.x12.envelope import Envelope
 from claims.x12.render_837p import render_837p, transaction_claim_ids
 from services import x12_store
@@ -40,6 +42,16 @@ def build_837p(settings: Settings, engine: Engine, claims: Sequence[Claim]) -> t
         transaction_claim_ids(claims, envelope=envelope),
     )
     return render_837p(claims, envelope=envelope), envelope.interchange_control_number
+
+
+def build_270(
+    settings: Settings, engine: Engine, requests: Sequence[EligibilityRequest]
+) -> tuple[str, int]:
+    """The 270 text and its interchange control number, from the same counters as 837Ps
+    (a payer's duplicate check sees one sender). A 271 is matched by its TRN, not by
+    control numbers, so nothing else is recorded."""
+    envelope = new_envelope(settings, engine)
+    return render_270(requests, envelope=envelope), envelope.interchange_control_number
 
 
 def keep_copy(settings: Settings, direction: str, name: str, data: str | bytes) -> Path:

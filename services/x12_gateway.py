@@ -1,5 +1,10 @@
 """Payer gateways that speak X12: 837P over HTTP, or 837P files in an outbound folder.
 
+Eligibility is the exception to "answers come later": over HTTP the 270 is the request
+and the 271 the response (a clearinghouse's real-time API). In the file exchange the 270
+goes to the outbound folder and the check is ``pending``; its 271 comes back through the
+inbox like every other payer file.
+
 Both render the 837P with persisted control numbers and record which claims went in which
 transaction set before anything leaves (so the 999 can always be read back). The answers
 do not come back on this call: they arrive later as files (999, 277CA, 835) through the
@@ -17,11 +22,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from activities.payer import AppealPacket, PayerRefused, StatusInquiry, SubmissionReceipt
+from claims.eligibility import EligibilityRequest, EligibilityResult, EligibilityStatus
 from claims.model import Claim
+from claims.x12.read_271 import answer_for
 from claims.x12.render_837p import RenderError
 from services.gateway import HttpPayerGateway
 from services.settings import Settings
-from services.x12_files import build_837p, keep_copy
+from services.x12_files import build_270, build_837p, keep_copy
 
 
 async def _render(settings: Settings, engine: Engine, claim: Claim) -> tuple[str, str]:
@@ -31,6 +38,16 @@ async def _render(settings: Settings, engine: Engine, claim: Claim) -> tuple[str
     except RenderError as exc:
         raise PayerRefused(f"the claim cannot be sent as an 837P: {exc}") from exc
     return text, f"837P-{icn:09d}.x12"
+
+
+async def _render_270(
+    settings: Settings, engine: Engine, request: EligibilityRequest
+) -> tuple[str, int]:
+    """(270 text, interchange number). A request with a delimiter in an id is refused."""
+    try:
+        return await asyncio.to_thread(build_270, settings, engine, [request])
+    except ValueError as exc:
+        raise PayerRefused(f"the request cannot be sent as a 270: {exc}") from exc
 
 
 class X12HttpGateway(HttpPayerGateway):
@@ -47,6 +64,16 @@ class X12HttpGateway(HttpPayerGateway):
         await self._send("/x12/837", text, content_type="application/edi-x12")
         # The payer's claim control number comes back later, in the 277CA (REF*1K).
         return SubmissionReceipt(payer_claim_control_number=None, submission_id=name)
+
+    async def check_eligibility(self, request: EligibilityRequest) -> EligibilityResult:
+        """270 POSTed to the payer's ``/x12/270``; the response body is the 271."""
+        text, icn = await _render_270(self._settings, self._engine, request)
+        sent = f"270-{icn:09d}.x12"
+        keep_copy(self._settings, "sent", sent, text)
+        answer = await self._send("/x12/270", text, content_type="application/edi-x12")
+        keep_copy(self._settings, "received", f"271-{icn:09d}.x12", answer)
+        result = answer_for(request.trace_number, answer, claim_id=request.claim_id)
+        return result.model_copy(update={"reference": sent})
 
 
 class FileExchangeGateway:
@@ -75,6 +102,21 @@ class FileExchangeGateway:
         self._write(name, packet.model_dump_json(indent=2))
         return SubmissionReceipt(
             payer_claim_control_number=packet.payer_claim_control_number, submission_id=name
+        )
+
+    async def check_eligibility(self, request: EligibilityRequest) -> EligibilityResult:
+        """The 270 goes out as a file; its 271 arrives later through the inbox."""
+        text, icn = await _render_270(self._settings, self._engine, request)
+        name = f"270-{icn:09d}.x12"
+        self._write(name, text)
+        keep_copy(self._settings, "sent", name, text)
+        return EligibilityResult(
+            status=EligibilityStatus.PENDING,
+            trace_number=request.trace_number,
+            claim_id=request.claim_id,
+            payer_id=request.payer.payer_id,
+            message=f"270 {name} is in the outbound folder; the 271 comes back as a file",
+            reference=name,
         )
 
     async def inquire(self, inquiry: StatusInquiry) -> None:

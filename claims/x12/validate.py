@@ -14,15 +14,28 @@ handled here so that callers never see them:
   collected into findings instead.
 
 pyx12 is imported on first use: its maps are large, and ``import claims.x12`` stays cheap.
+
+pyx12 4.0.0 has no map for the eligibility guide (270/271, 005010X279A1); ``x279_map``
+describes it, and a file of that guide is validated against a map folder made once per
+pyx12 version and map content: pyx12's own files (linked) plus the two maps and an index
+naming them. The folder sits in the temporary directory under a name that is a digest of
+its content, holds no data from any file validated, and is shared by every process.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 import logging
+import os
+import shutil
+import tempfile
 import threading
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # pyx12's walker and maps are not documented as thread-safe; one validation at a time.
@@ -78,8 +91,9 @@ def _run(text: str, handler: _Collect) -> list[ValidationFinding]:
 
     out = io.StringIO()
     try:
+        map_path = x279_map_dir() if "005010X279" in text else None
         ok = pyx12.x12n_document.x12n_document(
-            pyx12.params.params(), io.StringIO(text), None, None, None, out
+            pyx12.params.params(), io.StringIO(text), None, None, None, out, map_path=map_path
         )
     except Exception as exc:  # noqa: BLE001
         return [ValidationFinding("PYX12_ENGINE", f"{type(exc).__name__}: {exc}")]
@@ -143,3 +157,62 @@ def _flatten(doc: dict[str, Any]) -> list[ValidationFinding]:
                                 )  # fmt: skip
                             )
     return found
+
+
+@functools.cache
+def x279_map_dir() -> str:
+    """The pyx12 map folder that also knows 005010X279A1 (made on first use)."""
+    from importlib.metadata import version
+    from importlib.resources import files
+
+    from claims.x12 import x279_map
+
+    source = Path(str(files("pyx12") / "map"))
+    names = {
+        e.get("ele_num", ""): e.get("name", "")
+        for e in ET.parse(source / "dataele.xml").getroot().iter("data_ele")
+    }
+    generated: dict[str, bytes] = {}
+    for set_id, file_name in x279_map.MAP_FILES.items():
+        envelope = ET.parse(source / "277.5010.X214.xml").getroot()
+        tree = x279_map.build_map(set_id, envelope, names)  # type: ignore[arg-type]
+        generated[file_name] = ET.tostring(tree, encoding="utf-8", xml_declaration=True)
+    index = ET.parse(source / "maps.xml").getroot()
+    for version_node in index.iter("version"):
+        if version_node.get("icvn") == "00501":
+            for set_id, file_name in x279_map.MAP_FILES.items():
+                entry = ET.SubElement(
+                    version_node, "map", vriic=x279_map.VERSION,
+                    fic=x279_map.FUNCTIONAL_IDS[set_id], abbr=set_id,
+                )  # fmt: skip
+                entry.text = file_name
+    generated["maps.xml"] = ET.tostring(index, encoding="utf-8", xml_declaration=True)
+    digest = hashlib.sha256(version("pyx12").encode())
+    for file_name in sorted(generated):
+        digest.update(file_name.encode() + generated[file_name])
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    target = Path(tempfile.gettempdir()) / f"claimflow-pyx12-maps-{uid}-{digest.hexdigest()[:16]}"
+    staging = Path(tempfile.mkdtemp(prefix=".claimflow-pyx12-maps-"))
+    if target.is_dir():
+        # Someone else's folder of that name is not trusted: this process makes its own.
+        if target.stat().st_uid == uid:
+            staging.rmdir()
+            return str(target)
+        target = staging
+    try:
+        for item in source.iterdir():
+            if item.is_file() and item.suffix in (".xml", ".xsd") and item.name != "maps.xml":
+                try:
+                    os.symlink(item, staging / item.name)
+                except OSError:
+                    shutil.copyfile(item, staging / item.name)
+        for file_name, content in generated.items():
+            (staging / file_name).write_bytes(content)
+        if staging != target:
+            staging.rename(target)
+    except OSError:
+        # Another process made the same folder first (same name, same content): use it.
+        shutil.rmtree(staging, ignore_errors=True)
+        if not target.is_dir():
+            raise
+    return str(target)

@@ -27,6 +27,7 @@ from claims.model import Claim
 from claims.payer_messages import PayerMessage
 from claims.x12.errors import X12Error
 from claims.x12.read_837p import SubmittedClaim, parse_837p
+from services.payersim import eligibility
 from services.payersim.outbox import Outbox
 from services.payersim.rules import adjudicate, claim_status, control_number
 
@@ -109,6 +110,7 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
             task.cancel()
 
     app = FastAPI(title="claimflow payer simulator", lifespan=lifespan)
+    app.include_router(eligibility.router)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -21,7 +21,9 @@ from claims.model import Claim
 from claims.npi import make_npi
 from claims.x12.ack_999 import parse_999
 from claims.x12.balance_835 import check_balancing
+from claims.x12.eligibility_270 import parse_270
 from claims.x12.errors import X12Error
+from claims.x12.read_271 import parse_271
 from claims.x12.read_837p import parse_837p
 from claims.x12.remit_835 import parse_835, to_remittance
 from claims.x12.render_837p import render_837p
@@ -34,6 +36,10 @@ PARSERS: dict[str, Callable[[str | bytes], Any]] = {
     "claim_pipe_style.837": parse_837p,
     "ack_partial.999": parse_999,
     "status_mixed.277": parse_277ca,
+    "eligibility_request.270": parse_270,
+    "eligibility_active.271": parse_271,
+    "eligibility_inactive.271": parse_271,
+    "eligibility_not_found.271": parse_271,
 }
 SAMPLES = {name: sample(name) for name in PARSERS}
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
