@@ -13,6 +13,7 @@ from typing import Protocol
 from pydantic import BaseModel
 from temporalio import activity
 
+from events.metrics import PAYER_MESSAGES
 from workflows.messages import PayerMessage
 
 
@@ -60,5 +61,6 @@ class DeliveryActivities:
             except LookupError as exc:
                 self._unmatched.add(file_id=inp.file_id, message=message, reason=str(exc))
                 outcomes.append(Delivery.UNMATCHED)
+            PAYER_MESSAGES.labels(outcomes[-1].value).inc()
             activity.heartbeat(len(outcomes))
         return DeliverResult(outcomes=outcomes)

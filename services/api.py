@@ -32,6 +32,7 @@ from claims.x12.errors import X12Error
 from services import inbound_store, readmodel
 from services.db import init_db, make_engine
 from services.inbound import UnitResult, ingest
+from services.observability import install_observability
 from services.settings import Settings
 from services.temporal import connect
 from services.x12_files import keep_copy
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(title="claimflow", version="0.1.0", lifespan=lifespan)
+    install_observability(app, settings)
 
     def temporal() -> Client:
         result: Client = state["client"]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import httpx
 
-from services.settings import REPO_ROOT, Settings
+from services.settings import REPO_ROOT, Settings, secret_value
 from services.stack import process
 
 APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api", "inbox")
@@ -24,7 +24,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
         if value is not None:
-            env[f"CLAIMFLOW_{name.upper()}"] = str(value)
+            env[f"CLAIMFLOW_{name.upper()}"] = str(secret_value(value))
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

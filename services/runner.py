@@ -129,7 +129,7 @@ def report(settings: Settings, claim_ids: list[str]) -> None:
     print("\nEvents read back from Kafka (claimflow events ID):")
     for claim_id in claim_ids:
         events = read_claim_events(
-            settings.kafka_bootstrap, settings.topic(topics.LIFECYCLE), claim_id
+            settings.kafka_connection, settings.topic(topics.LIFECYCLE), claim_id
         )
         print(f"  {claim_id}: " + ", ".join(e.id.split(":")[1] + " " + e.type for e in events))
 

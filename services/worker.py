@@ -23,6 +23,7 @@ from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
 from services.inbound_store import SqlUnmatchedStore
+from services.observability import start_process_observability
 from services.settings import Settings
 from services.signals import temporal_signaller
 from services.temporal import connect
@@ -66,7 +67,7 @@ def build_worker(
 
 def make_producer(settings: Settings) -> EventProducer:
     return EventProducer(
-        settings.kafka_bootstrap,
+        settings.kafka_connection,
         lifecycle_topic=settings.topic(topics.LIFECYCLE),
         state_topic=settings.topic(topics.STATE),
         alerts_topic=settings.topic(topics.ALERTS),
@@ -131,5 +132,5 @@ async def run(settings: Settings) -> None:
 
 
 def main(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    start_process_observability(settings, "worker")
     asyncio.run(run(settings))

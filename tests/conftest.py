@@ -2,8 +2,9 @@
 
 The stack runs on its own ports (17xxx, 19xxx) and state dir (.state/test), so the suite can
 run beside a developer's ``make run``. ``CLAIMFLOW_TEST_PORT_OFFSET`` shifts every port, so
-two checkouts (git worktrees) on one machine can run their suites at the same time. It is started once per session (idempotently: a
-stack left running by an interrupted run is reused) and stopped at the end.
+two checkouts (git worktrees) on one machine can run their suites at the same time. It is
+started once per session (idempotently: a stack left running by an interrupted run is reused)
+and stopped at the end.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from services import stack
 from services.settings import REPO_ROOT, Settings
 from services.temporal import connect
 from tests.support import Harness, harness, unique_settings
-
 
 PORT_OFFSET = int(os.environ.get("CLAIMFLOW_TEST_PORT_OFFSET", "0"))
 
