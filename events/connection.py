@@ -9,12 +9,14 @@ wherever a connection is, meaning PLAINTEXT: the local stack needs nothing more.
 
 from __future__ import annotations
 
+import logging
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import faust
+from kafka import KafkaAdminClient
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -176,3 +178,86 @@ def faust_credentials(target: str | KafkaConnection) -> faust.auth.Credentials |
     if context is not None:
         return faust.SSLCredentials(context)
     return None
+
+
+class KafkaUnavailable(RuntimeError):
+    """The brokers cannot be reached or refuse us; the message says which and why."""
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _diagnose(conn: KafkaConnection, lines: list[str]) -> str:
+    """Why kafka-python could not bootstrap, from what it logged on the way.
+
+    kafka-python reports every failure as "Unable to bootstrap" after its timeout and logs
+    the cause; a person needs the cause, named in terms of the settings to change.
+    """
+    text = "\n".join(lines)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        detail = next(line for line in lines if "CERTIFICATE_VERIFY_FAILED" in line)
+        trusted = f"the CA in {conn.ca_file}" if conn.ca_file else "the system's CAs"
+        return (
+            f"the broker's certificate is not trusted by {trusted} "
+            f"({detail.rsplit(': ', 1)[-1]}); set the CA file (CLAIMFLOW_KAFKA_SSL_CA_FILE) "
+            "to the CA that signed the brokers' certificates"
+        )
+    if "BAD_CERTIFICATE" in text or "CERTIFICATE_REQUIRED" in text:
+        which = f"refused ours ({conn.cert_file})" if conn.cert_file else "none is set"
+        return (
+            f"the broker requires a TLS client certificate (mutual TLS) and {which}; set "
+            "CLAIMFLOW_KAFKA_SSL_CERT_FILE and CLAIMFLOW_KAFKA_SSL_KEY_FILE to a certificate "
+            "signed by a CA the brokers trust"
+        )
+    if "UnsupportedSaslMechanism" in text:
+        return f"the broker does not offer SASL {conn.sasl_mechanism}"
+    if conn.uses_sasl and "SaslAuthenticate" in text:
+        return (
+            f"SASL {conn.sasl_mechanism} authentication as {conn.username!r} failed: the "
+            "broker closed the connection (wrong username or password, or a user unknown "
+            "for this mechanism)"
+        )
+    if "Connection refused" in text or "ECONNREFUSED" in text:
+        return "connection refused (no broker listening there)"
+    errors = [line for line in lines if "rror" in line]
+    return errors[-1] if errors else "no answer"
+
+
+def check_connection(target: str | KafkaConnection, *, timeout_s: float = 15.0) -> None:
+    """Connect once and fail fast with the reason, before a process starts its clients.
+
+    Without it a wrong password or an untrusted CA shows only as publishes timing out.
+    """
+    conn = as_connection(target)
+    logger = logging.getLogger("kafka")
+    capture = _Capture()
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(capture)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # the client's debug chatter stays out of the process's log
+    admin = None
+    try:
+        admin = KafkaAdminClient(
+            **client_kwargs(conn),
+            client_id="claimflow-connection-check",
+            request_timeout_ms=int(timeout_s * 1000),
+            bootstrap_timeout_ms=int(timeout_s * 1000),
+        )
+        admin.list_topics()
+    except Exception as exc:
+        capture.lines.append(f"{type(exc).__name__}: {exc}")
+        raise KafkaUnavailable(
+            f"cannot connect to Kafka at {conn.describe()}: {_diagnose(conn, capture.lines)}"
+        ) from exc
+    finally:
+        if admin is not None:
+            admin.close()
+        logger.removeHandler(capture)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]

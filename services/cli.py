@@ -292,18 +292,26 @@ def diagram(
 @app.command()
 def worker() -> None:
     """Run the Temporal worker (ClaimWorkflow and its activities)."""
+    from events.connection import KafkaUnavailable
     from services import worker as worker_process
 
-    worker_process.main(get_settings())
+    try:
+        worker_process.main(get_settings())
+    except KafkaUnavailable as exc:
+        fail(str(exc))
 
 
 @app.command()
 def consumer() -> None:
     """Run the event consumer (projects Kafka events into the read model)."""
+    from events.connection import KafkaUnavailable
     from services import consumer as consumer_process
 
     sys.argv = [sys.argv[0], "worker"]  # faust's Worker reads argv
-    consumer_process.main(get_settings())
+    try:
+        consumer_process.main(get_settings())
+    except KafkaUnavailable as exc:
+        fail(str(exc))
 
 
 @app.command()

@@ -6,6 +6,7 @@ import faust
 
 from events import topics
 from events.admin import ensure_topics, wait_for_topics
+from events.connection import check_connection
 from events.stream import build_app, register_projector
 from services.db import init_db, make_engine
 from services.observability import start_process_observability
@@ -43,6 +44,7 @@ def build(settings: Settings) -> faust.App:
 
 def main(settings: Settings) -> None:
     handler = start_process_observability(settings, "consumer", handles_sigterm=True)
+    check_connection(settings.kafka_connection)  # a wrong password fails here, by name
     prepare_topics(settings)
     wait_for_topics(
         settings.kafka_connection, [settings.topic(spec.name) for spec in topics.ALL_TOPICS]

@@ -18,6 +18,7 @@ from activities.publishing import PublishActivities
 from activities.stages import DuplicateIndex, StageActivities
 from claims import icd10, ncci
 from events import topics
+from events.connection import check_connection
 from events.producer import EventProducer
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
@@ -125,6 +126,7 @@ async def running_worker(
 
 
 async def run(settings: Settings) -> None:
+    check_connection(settings.kafka_connection)  # a wrong password fails here, by name
     client = await connect(settings)
     async with running_worker(settings, client):
         logging.getLogger(__name__).info("worker polling task queue %s", settings.task_queue)
