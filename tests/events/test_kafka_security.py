@@ -121,11 +121,10 @@ async def test_a_lifecycle_over_sasl_ssl_with_scram(
     assert [e.seq for e in events] == list(range(1, 8))
 
 
-@pytest.mark.parametrize("security", [mutual_tls, sasl_plain], ids=["ssl-mtls", "sasl-plain"])
-def test_producer_and_projector(
-    settings: Settings, broker: SecureBroker, pki: Pki, security: Any
+def test_producer_and_projector_over_mutual_tls(
+    settings: Settings, broker: SecureBroker, pki: Pki
 ) -> None:
-    secure: Settings = security(settings, broker, pki)
+    secure = mutual_tls(settings, broker, pki)
     prepare_topics(secure)
     engine = make_engine(secure.resolved_database_url)
     init_db(engine)
@@ -154,10 +153,17 @@ def test_producer_and_projector(
     assert row is not None and row.status == ClaimStatus.RECEIVED
 
 
-def test_scram_sha_256_publish_and_read_back(
-    settings: Settings, broker: SecureBroker, pki: Pki
+def _scram_sha_256(s: Settings, b: SecureBroker, p: Pki) -> Settings:
+    return scram(s, b, p, "SCRAM-SHA-256")
+
+
+@pytest.mark.parametrize(
+    "security", [_scram_sha_256, sasl_plain], ids=["sasl-ssl-scram-256", "sasl-plaintext-plain"]
+)
+def test_publish_and_read_back(
+    settings: Settings, broker: SecureBroker, pki: Pki, security: Any
 ) -> None:
-    secure = scram(settings, broker, pki, "SCRAM-SHA-256")
+    secure: Settings = security(settings, broker, pki)
     check_connection(secure.kafka_connection)
     prepare_topics(secure)
     producer = EventProducer(
