@@ -53,7 +53,16 @@ $(HELM):
 	GOBIN=$(CURDIR)/$(TOOLS) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 	mv $(TOOLS)/helm $(HELM)
 
-deploy-check: $(STAMP) $(HELM)
+# Strimzi's CRD schemas, compiled into validators by @kubernetes-models (npm), installed
+# once into a repo-local dir; the resources are fed as JSON (deploy/check.py --strimzi-json).
+STRIMZI_CHECK := $(TOOLS)/strimzi-check
+$(STRIMZI_CHECK)/.installed: deploy/strimzi/schema-check/package.json deploy/strimzi/schema-check/validate.mjs
+	rm -rf $(STRIMZI_CHECK) && mkdir -p $(STRIMZI_CHECK)
+	cp deploy/strimzi/schema-check/package.json deploy/strimzi/schema-check/validate.mjs $(STRIMZI_CHECK)/
+	cd $(STRIMZI_CHECK) && npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	touch $@
+
+deploy-check: $(STAMP) $(HELM) $(STRIMZI_CHECK)/.installed
 	rm -rf $(RENDERED) && mkdir -p $(RENDERED)
 	for values in default $(notdir $(wildcard $(CHART)/ci/*-values.yaml)); do \
 	  args=$$( [ $$values = default ] || echo "--values $(CHART)/ci/$$values" ); \
@@ -63,6 +72,7 @@ deploy-check: $(STAMP) $(HELM)
 	done
 	$(BIN)/kubernetes-validate --strict --quiet --kubernetes-version $(KUBE_VERSION) $(RENDERED)/*.rendered.yaml
 	$(BIN)/python deploy/check.py $(RENDERED)/*.rendered.yaml
+	$(BIN)/python deploy/check.py --strimzi-json | node $(STRIMZI_CHECK)/validate.mjs
 	$(BIN)/hadolint Dockerfile
 	@echo "deploy-check: chart, manifests and Dockerfile OK (the image itself is not built here)"
 

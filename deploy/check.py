@@ -9,8 +9,8 @@ Run by ``make deploy-check`` after the chart is rendered and schema-validated:
   chart gives the processes;
 - the Strimzi cluster keeps ``min.insync.replicas`` 2 of 3 by default.
 
-Strimzi's own CRD schemas are not shipped by any registry package reachable here, so the
-Strimzi resources are checked for these rules, not against the CRDs.
+The Strimzi resources are also validated against Strimzi's CRD schemas by
+``deploy/strimzi/schema-check`` (Node), fed by ``--strimzi-json``.
 Usage: python deploy/check.py RENDERED.yaml... (exit 1 with one line per problem)
 """
 
@@ -91,6 +91,13 @@ def strimzi_problems(strimzi_docs: list[dict[str, Any]], partitions: int) -> lis
     return problems
 
 
+def strimzi_json() -> str:
+    """The Strimzi resources as one JSON array, for the CRD-schema check (Node)."""
+    import json
+
+    return json.dumps([doc for path in sorted(STRIMZI.glob("*.yaml")) for doc in documents(path)])
+
+
 def main(rendered_files: list[str]) -> int:
     rendered = [doc for name in rendered_files for doc in documents(Path(name))]
     strimzi = [doc for path in sorted(STRIMZI.glob("*.yaml")) for doc in documents(path)]
@@ -109,4 +116,7 @@ def main(rendered_files: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--strimzi-json"]:
+        print(strimzi_json())
+        sys.exit(0)
     sys.exit(main(sys.argv[1:]))
