@@ -13,10 +13,12 @@ import logging
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import faust
 from kafka import KafkaAdminClient
+
+if TYPE_CHECKING:  # faust is heavy to import and only the consumer needs it
+    import faust
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -164,6 +166,8 @@ def faust_broker(target: str | KafkaConnection) -> str:
 
 def faust_credentials(target: str | KafkaConnection) -> faust.auth.Credentials | None:
     """The same security as ``client_kwargs``, in the form faust passes on to aiokafka."""
+    import faust
+
     conn = as_connection(target)
     kwargs = client_kwargs(conn)
     context: ssl.SSLContext | None = kwargs.get("ssl_context")

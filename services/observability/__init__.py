@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 
@@ -23,6 +22,9 @@ from services.observability.metrics import ReadModelCollector, registry_with, se
 from services.observability.runtime import telemetry_options
 from services.observability.tracing import configure_tracing, flush_on_sigterm, tracing_enabled
 from services.settings import Settings
+
+if TYPE_CHECKING:  # the worker, consumer and inbox need no web framework at start
+    from fastapi import FastAPI
 
 __all__ = ["install_observability", "start_process_observability", "telemetry_options"]
 
@@ -69,6 +71,8 @@ def install_observability(
 ) -> None:
     """``GET /metrics`` (with the read model's queue depths if ``read_model``), request
     spans when tracing is on, and claim ids in the request's log lines."""
+    from fastapi import Response
+
     collectors: list[Collector] = []
     if read_model:
         from services.db import make_engine

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from services.settings import Settings
+
+if TYPE_CHECKING:  # the SDK and exporter are imported only when tracing is on
+    from opentelemetry.sdk.trace import TracerProvider
 
 # Spans leave at most this often; short, because a claim's trace is followed within seconds.
 EXPORT_DELAY_MS = 1000
@@ -36,6 +35,11 @@ def configure_tracing(settings: Settings, process: str) -> TracerProvider | None
     endpoint = settings.otel_exporter_otlp_endpoint
     if not endpoint:
         return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     provider = TracerProvider(
         resource=Resource.create({"service.name": service_name(settings, process)})
     )
