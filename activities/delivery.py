@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from claims.payer_messages import PayerMessage
+from events.metrics import PAYER_MESSAGES
 
 
 class Delivery(StrEnum):
@@ -60,5 +61,6 @@ class DeliveryActivities:
             except LookupError as exc:
                 self._unmatched.add(file_id=inp.file_id, message=message, reason=str(exc))
                 outcomes.append(Delivery.UNMATCHED)
+            PAYER_MESSAGES.labels(outcomes[-1].value).inc()
             activity.heartbeat(len(outcomes))
         return DeliverResult(outcomes=outcomes)

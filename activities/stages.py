@@ -18,6 +18,7 @@ from claims.duplicates import DuplicateKey, duplicate_key
 from claims.findings import Report
 from claims.model import Claim
 from claims.scrub import scrub as _scrub
+from events.metrics import FINDINGS
 
 
 class CodingInput(BaseModel):
@@ -44,7 +45,7 @@ class StageActivities:
 
     @activity.defn(name="check_coding")
     async def check_coding(self, inp: CodingInput) -> Report:
-        return _check_coding(inp.claim)
+        return _counted(_check_coding(inp.claim))
 
     @activity.defn(name="scrub_claim")
     def scrub_claim(self, inp: ScrubInput) -> Report:
@@ -59,4 +60,10 @@ class StageActivities:
         )
         if report.ok and index is not None and inp.claim.claim_id is not None:
             index.register(inp.claim.claim_id, duplicate_key(inp.claim))
-        return report
+        return _counted(report)
+
+
+def _counted(report: Report) -> Report:
+    for finding in report.findings:
+        FINDINGS.labels(report.stage, finding.code, finding.severity.value).inc()
+    return report

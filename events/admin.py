@@ -13,11 +13,12 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from events.connection import KafkaConnection, client_kwargs
 from events.topics import TopicSpec
 
 
 def ensure_topics(
-    bootstrap: str,
+    bootstrap: str | KafkaConnection,
     specs: Iterable[tuple[str, TopicSpec]],
     *,
     partitions: int,
@@ -25,7 +26,7 @@ def ensure_topics(
     min_insync_replicas: int,
 ) -> list[str]:
     """Create each (full name, spec) topic that is missing; return the names created."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="claimflow-admin")
+    admin = KafkaAdminClient(**client_kwargs(bootstrap), client_id="claimflow-admin")
     try:
         existing = set(admin.list_topics())
         wanted = []
@@ -55,14 +56,16 @@ def ensure_topics(
         admin.close()
 
 
-def wait_for_topics(bootstrap: str, names: Iterable[str], *, timeout_s: float = 30.0) -> None:
+def wait_for_topics(
+    bootstrap: str | KafkaConnection, names: Iterable[str], *, timeout_s: float = 30.0
+) -> None:
     """Return once every topic is in the broker's metadata with its partitions led.
 
     A topic just created is not at once in the metadata a consumer sees; a faust worker that
     starts in that window ignores the topic for good ("Ignoring missing topic").
     """
     wanted = set(names)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="claimflow-topic-wait")
+    consumer = KafkaConsumer(**client_kwargs(bootstrap), client_id="claimflow-topic-wait")
     try:
         deadline = time.monotonic() + timeout_s
         while True:

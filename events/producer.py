@@ -8,11 +8,16 @@ de-duplicates on (claim id, seq).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from kafka import KafkaProducer
+from opentelemetry.trace import SpanKind
 
+from events.connection import KafkaConnection, client_kwargs
 from events.contract import ClaimAlert, ClaimEvent
+from events.metrics import EVENTS_PUBLISHED, PUBLISH_SECONDS
+from events.tracing import inject_headers, tracer
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ class Published:
 class EventProducer:
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: str | KafkaConnection,
         *,
         lifecycle_topic: str,
         state_topic: str,
@@ -37,7 +42,7 @@ class EventProducer:
         self._alerts = alerts_topic
         self._timeout = timeout_s
         self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
+            **client_kwargs(bootstrap),
             acks="all",
             enable_idempotence=True,
             # One in-flight request per connection keeps order even across retries on
@@ -56,20 +61,34 @@ class EventProducer:
         """
         key = event.subject.encode()
         value = event.to_json_bytes()
-        headers = [("ce_type", event.type.encode()), ("ce_id", event.id.encode())]
-        meta = self._producer.send(self._lifecycle, key=key, value=value, headers=headers).get(
-            timeout=self._timeout
-        )
-        self._producer.send(self._state, key=key, value=value, headers=headers).get(
-            timeout=self._timeout
-        )
-        return Published(topic=meta.topic, partition=meta.partition, offset=meta.offset)
+        with tracer.start_as_current_span(
+            f"publish {event.type}",
+            kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "claimflow.claim_id": event.subject},
+        ):
+            headers = [("ce_type", event.type.encode()), ("ce_id", event.id.encode())]
+            headers += inject_headers()
+            published = self._send("lifecycle", self._lifecycle, key, value, headers)
+            self._send("state", self._state, key, value, headers)
+        return published
 
     def publish_alert(self, alert: ClaimAlert) -> Published:
         headers = [("ce_type", alert.type.encode()), ("ce_id", alert.id.encode())]
-        meta = self._producer.send(
-            self._alerts, key=alert.subject.encode(), value=alert.to_json_bytes(), headers=headers
-        ).get(timeout=self._timeout)
+        headers += inject_headers()
+        return self._send(
+            "alerts", self._alerts, alert.subject.encode(), alert.to_json_bytes(), headers
+        )
+
+    def _send(
+        self, kind: str, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> Published:
+        """Send one record and wait for every in-sync replica to have it."""
+        started = time.perf_counter()
+        meta = self._producer.send(topic, key=key, value=value, headers=headers).get(
+            timeout=self._timeout
+        )
+        PUBLISH_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        EVENTS_PUBLISHED.labels(kind).inc()
         return Published(topic=meta.topic, partition=meta.partition, offset=meta.offset)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ import time
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
+from events.connection import KafkaConnection, as_connection, client_kwargs
 from events.contract import ClaimAlert, ClaimEvent
 
 
@@ -21,12 +22,12 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 def read_records(
-    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0
+    bootstrap: str | KafkaConnection, topic: str, claim_id: str, *, timeout_s: float = 10.0
 ) -> list[bytes]:
     """The values of every record keyed by ``claim_id``, in partition (= publish) order."""
     key = claim_id.encode()
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_kwargs(bootstrap),
         enable_auto_commit=False,
         client_id="claimflow-reader",
         consumer_timeout_ms=int(timeout_s * 1000),
@@ -34,7 +35,9 @@ def read_records(
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
-            raise LookupError(f"topic {topic} does not exist on {bootstrap}")
+            raise LookupError(
+                f"topic {topic} does not exist on {as_connection(bootstrap).bootstrap}"
+            )
         tp = TopicPartition(topic, partition_for(key, len(partitions)))
         consumer.assign([tp])
         consumer.seek_to_beginning(tp)
@@ -56,7 +59,12 @@ def read_records(
 
 
 def read_claim_events(
-    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0, dedupe: bool = True
+    bootstrap: str | KafkaConnection,
+    topic: str,
+    claim_id: str,
+    *,
+    timeout_s: float = 10.0,
+    dedupe: bool = True,
 ) -> list[ClaimEvent]:
     """The claim's events in partition order; ``dedupe=False`` keeps redelivered copies."""
     records = [
@@ -72,7 +80,7 @@ def read_claim_events(
 
 
 def read_claim_alerts(
-    bootstrap: str, topic: str, claim_id: str, *, timeout_s: float = 10.0
+    bootstrap: str | KafkaConnection, topic: str, claim_id: str, *, timeout_s: float = 10.0
 ) -> list[ClaimAlert]:
     return [
         ClaimAlert.model_validate_json(raw)

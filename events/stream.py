@@ -9,24 +9,32 @@ the partition or being dropped.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import faust
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
+from events.connection import KafkaConnection, faust_broker, faust_credentials
 from events.contract import ClaimEvent
+from events.metrics import DEAD_LETTERS, EVENT_LAG_SECONDS, TRANSITIONS
 from events.projection import ReadModelStore
+from events.tracing import extract_context, tracer
 
 log = logging.getLogger(__name__)
 
 
-def build_app(*, app_id: str, bootstrap: str, partitions: int, datadir: Path) -> faust.App:
+def build_app(
+    *, app_id: str, bootstrap: str | KafkaConnection, partitions: int, datadir: Path
+) -> faust.App:
     return faust.App(
         app_id,
-        broker=f"kafka://{bootstrap}",
+        broker=faust_broker(bootstrap),
+        broker_credentials=faust_credentials(bootstrap),
         store="memory://",
         web_enabled=False,
         topic_partitions=partitions,
@@ -44,24 +52,39 @@ def register_projector(
     @app.agent(source, name="claimflow-projector")
     async def project(stream: Any) -> None:
         async for record in stream.events():
-            raw: bytes = record.value
-            try:
-                event = ClaimEvent.from_json_bytes(raw)
-            except ValidationError as exc:
-                reason = f"not a v1 claim event: {exc.errors()[0]['msg']}"
-                log.warning("to DLQ: %s", reason)
-                await dlq.send(
-                    key=record.key,
-                    value=json.dumps(
-                        {
-                            "reason": reason,
-                            "topic": record.message.topic,
-                            "partition": record.message.partition,
-                            "offset": record.message.offset,
-                            "value": raw.decode("utf-8", "replace"),
-                        }
-                    ).encode(),
-                )
-                continue
-            # The store is synchronous (SQLModel); keep the event loop free for Kafka I/O.
-            await asyncio.to_thread(store.apply, event)
+            # The span continues the trace the publish activity wrote into the headers.
+            with tracer.start_as_current_span(
+                "project claim event",
+                context=extract_context(record.headers),
+                kind=SpanKind.CONSUMER,
+            ) as span:
+                raw: bytes = record.value
+                try:
+                    event = ClaimEvent.from_json_bytes(raw)
+                except ValidationError as exc:
+                    await _dead_letter(dlq, record, raw, exc)
+                    continue
+                span.set_attribute("claimflow.claim_id", event.subject)
+                # The store is synchronous (SQLModel); keep the event loop free for Kafka I/O.
+                if await asyncio.to_thread(store.apply, event):
+                    TRANSITIONS.labels(event.data.status.value).inc()
+                    lag = dt.datetime.now(dt.UTC) - event.time
+                    EVENT_LAG_SECONDS.observe(max(lag.total_seconds(), 0.0))
+
+
+async def _dead_letter(dlq: Any, record: Any, raw: bytes, exc: ValidationError) -> None:
+    reason = f"not a v1 claim event: {exc.errors()[0]['msg']}"
+    log.warning("to DLQ: %s", reason)
+    DEAD_LETTERS.inc()
+    await dlq.send(
+        key=record.key,
+        value=json.dumps(
+            {
+                "reason": reason,
+                "topic": record.message.topic,
+                "partition": record.message.partition,
+                "offset": record.message.offset,
+                "value": raw.decode("utf-8", "replace"),
+            }
+        ).encode(),
+    )

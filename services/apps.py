@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import httpx
 
-from services.settings import REPO_ROOT, Settings
+from services.settings import REPO_ROOT, Settings, secret_value
 from services.stack import process
 
 APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api", "inbox")
@@ -24,7 +24,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
         if value is not None:
-            env[f"CLAIMFLOW_{name.upper()}"] = str(value)
+            env[f"CLAIMFLOW_{name.upper()}"] = str(secret_value(value))
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -60,9 +60,28 @@ def start(settings: Settings, name: str, *, timeout: float = 60.0) -> int:
     return pid
 
 
+# make run's metrics endpoints, (own /metrics, Temporal SDK's): the processes share one
+# machine, so each needs its own ports. In a cluster every pod uses the chart's two ports.
+LOCAL_METRICS: dict[str, tuple[int | None, int | None]] = {
+    "payer-sim": (None, 9476),  # its own /metrics is on its HTTP port
+    "worker": (9464, 9474),
+    "consumer": (9465, None),  # no Temporal client
+    "api": (None, 9475),  # its own /metrics is on its HTTP port
+    "inbox": (9466, 9477),
+}
+
+
+def local_metrics(settings: Settings, name: str) -> Settings:
+    """``settings`` with this process's local metrics ports, unless some were chosen."""
+    if settings.metrics_port is not None or settings.temporal_sdk_metrics_port is not None:
+        return settings
+    own, sdk = LOCAL_METRICS[name]
+    return settings.model_copy(update={"metrics_port": own, "temporal_sdk_metrics_port": sdk})
+
+
 def start_all(settings: Settings, names: Iterable[str] = APPS) -> None:
     for name in names:
-        start(settings, name)
+        start(local_metrics(settings, name), name)
 
 
 def stop_all(settings: Settings, names: Iterable[str] = APPS) -> None:

@@ -221,7 +221,7 @@ def events(
     settings = get_settings()
     try:
         found = read_claim_events(
-            settings.kafka_bootstrap, settings.topic(topics.LIFECYCLE), claim_id
+            settings.kafka_connection, settings.topic(topics.LIFECYCLE), claim_id
         )
     except LookupError as exc:
         fail(str(exc))
@@ -294,18 +294,26 @@ def diagram(
 @app.command()
 def worker() -> None:
     """Run the Temporal worker (ClaimWorkflow and its activities)."""
+    from events.connection import KafkaUnavailable
     from services import worker as worker_process
 
-    worker_process.main(get_settings())
+    try:
+        worker_process.main(get_settings())
+    except KafkaUnavailable as exc:
+        fail(str(exc))
 
 
 @app.command()
 def consumer() -> None:
     """Run the event consumer (projects Kafka events into the read model)."""
+    from events.connection import KafkaUnavailable
     from services import consumer as consumer_process
 
     sys.argv = [sys.argv[0], "worker"]  # faust's Worker reads argv
-    consumer_process.main(get_settings())
+    try:
+        consumer_process.main(get_settings())
+    except KafkaUnavailable as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -314,10 +322,16 @@ def api() -> None:
     import uvicorn
 
     from services.api import create_app
+    from services.observability import start_process_observability
 
     settings = get_settings()
+    start_process_observability(settings, "api", handles_sigterm=True)
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        log_config=None,  # keep claimflow's log format
     )
 
 
@@ -328,9 +342,11 @@ def inbox() -> None:
 
     from services.db import init_db, make_engine
     from services.inbox import watch
+    from services.observability import start_process_observability
     from services.temporal import connect
 
     settings = get_settings()
+    start_process_observability(settings, "inbox")
     engine = make_engine(settings.resolved_database_url)
     init_db(engine, auto_migrate=settings.auto_migrate)
 
@@ -345,12 +361,14 @@ def payer_sim() -> None:
     """Run the payer simulator."""
     import uvicorn
 
+    from services.observability import install_observability, start_process_observability
     from services.payersim.app import create_app
     from services.payersim.outbox import Outbox, outbox_for
     from services.signals import temporal_signaller
     from services.temporal import connect
 
     settings = get_settings()
+    start_process_observability(settings, "payer-sim", handles_sigterm=True)
 
     async def make_outbox() -> Outbox:
         return outbox_for(
@@ -360,11 +378,14 @@ def payer_sim() -> None:
             receiver_id=settings.x12_sender_id,
         )
 
+    app = create_app(make_outbox, delay=settings.payer_delay_seconds)
+    install_observability(app, settings, process="payer-sim", read_model=False)
     uvicorn.run(
-        create_app(make_outbox, delay=settings.payer_delay_seconds),
+        app,
         host=settings.payer_host,
         port=settings.payer_port,
         log_level="warning",
+        log_config=None,  # keep claimflow's log format
     )
 
 

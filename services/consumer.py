@@ -6,15 +6,17 @@ import faust
 
 from events import topics
 from events.admin import ensure_topics, wait_for_topics
+from events.connection import check_connection
 from events.stream import build_app, register_projector
 from services.db import init_db, make_engine
+from services.observability import start_process_observability
 from services.readmodel import SqlReadModel
 from services.settings import Settings
 
 
 def prepare_topics(settings: Settings) -> list[str]:
     return ensure_topics(
-        settings.kafka_bootstrap,
+        settings.kafka_connection,
         [(settings.topic(spec.name), spec) for spec in topics.ALL_TOPICS],
         partitions=settings.topic_partitions,
         replication_factor=settings.topic_replication_factor,
@@ -27,7 +29,7 @@ def build(settings: Settings) -> faust.App:
     init_db(engine, auto_migrate=settings.auto_migrate)
     app = build_app(
         app_id=settings.topic(settings.projector_group),
-        bootstrap=settings.kafka_bootstrap,
+        bootstrap=settings.kafka_connection,
         partitions=settings.topic_partitions,
         datadir=settings.state_dir / "faust",
     )
@@ -41,10 +43,20 @@ def build(settings: Settings) -> faust.App:
 
 
 def main(settings: Settings) -> None:
+    handler = start_process_observability(settings, "consumer", handles_sigterm=True)
+    check_connection(settings.kafka_connection)  # a wrong password fails here, by name
     prepare_topics(settings)
     wait_for_topics(
-        settings.kafka_bootstrap, [settings.topic(spec.name) for spec in topics.ALL_TOPICS]
+        settings.kafka_connection, [settings.topic(spec.name) for spec in topics.ALL_TOPICS]
     )
     app = build(settings)
-    worker = faust.Worker(app, loglevel="warning", quiet=True)
+    # faust sets up logging again when its worker starts: an empty config (nothing but
+    # version) leaves the loggers alone, and the handler comes back as the only root handler.
+    app.conf.loghandlers = [handler]
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level.lower(),
+        quiet=True,
+        logging_config={"version": 1, "disable_existing_loggers": False},
+    )
     worker.execute_from_commandline()

@@ -22,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from claims.x12.inbound import InboundUnit, read_inbound
+from events.metrics import INBOUND_UNITS
 from services import inbound_store, x12_store
 from services.settings import Settings
 from workflows.posting import PostingInput, PostingWorkflow, posting_workflow_id
@@ -50,7 +51,10 @@ async def ingest(
     """Raises ``claims.x12.errors.X12Error`` for a file that cannot be read."""
     units = read_inbound(data, sent=lambda group: x12_store.sent_transactions(engine, group))
     intake = _Intake(settings, engine, client)
-    return [await _take(unit, data, source, intake) for unit in units]
+    results = [await _take(unit, data, source, intake) for unit in units]
+    for result in results:
+        INBOUND_UNITS.labels(result.kind, result.outcome).inc()
+    return results
 
 
 async def _take(unit: InboundUnit, data: bytes, source: str, intake: _Intake) -> UnitResult:

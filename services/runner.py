@@ -129,7 +129,7 @@ def report(settings: Settings, claim_ids: list[str]) -> None:
     print("\nEvents read back from Kafka (claimflow events ID):")
     for claim_id in claim_ids:
         events = read_claim_events(
-            settings.kafka_bootstrap, settings.topic(topics.LIFECYCLE), claim_id
+            settings.kafka_connection, settings.topic(topics.LIFECYCLE), claim_id
         )
         print(f"  {claim_id}: " + ", ".join(e.id.split(":")[1] + " " + e.type for e in events))
 
@@ -159,6 +159,9 @@ def run_all(settings: Settings, examples: Path) -> None:
             f"(UI http://{settings.temporal_host}:{settings.temporal_ui_port})\n"
             f"Kafka      {settings.kafka_bootstrap}  topics {topics.LIFECYCLE}, {topics.STATE}\n"
             f"Logs       {settings.state_dir / 'logs'}\n"
+            f"Metrics    {settings.api_url}/metrics, {settings.payer_url}/metrics, worker "
+            f":{apps.LOCAL_METRICS['worker'][0]}, consumer :{apps.LOCAL_METRICS['consumer'][0]}"
+            f", inbox :{apps.LOCAL_METRICS['inbox'][0]} (Temporal SDK: :9474-9477)\n"
             "Try: .venv/bin/claimflow status <claim id>   |   Ctrl-C stops everything."
         )
         while not stopping:

@@ -7,8 +7,12 @@ tests override them to run a stack of their own beside a developer's.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events.connection import KafkaConfigError, KafkaConnection
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +32,17 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui: bool = True
     task_queue: str = "claims"
+    # A Temporal cluster or Temporal Cloud instead of the local dev server: its host:port
+    # (overrides temporal_host/temporal_port), TLS and credentials. Any TLS file turns TLS
+    # on; temporal_tls alone means TLS with the system's CAs (Temporal Cloud + API key).
+    temporal_server: str | None = None
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
+    temporal_api_key_file: Path | None = None
 
     # Kafka
     kafka_host: str = "127.0.0.1"
@@ -38,6 +53,19 @@ class Settings(BaseSettings):
     topic_partitions: int = 3
     topic_replication_factor: int = 1
     topic_min_insync_replicas: int = 1
+    # A Kafka cluster instead of the local broker: comma-separated host:port list
+    # (overrides kafka_host/kafka_port), security protocol, SASL and TLS. Files are PEM.
+    kafka_bootstrap_servers: str | None = None
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_sasl_password_file: Path | None = None
+    kafka_ssl_ca_file: Path | None = None
+    kafka_ssl_cert_file: Path | None = None
+    kafka_ssl_key_file: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_check_hostname: bool = True
 
     # Database: SQLite under the state dir unless a URL is given (e.g. PostgreSQL).
     database_url: str | None = None
@@ -70,13 +98,66 @@ class Settings(BaseSettings):
     postgres_port: int = 5432
     postgres_db: str = "claimflow"
 
+    # Observability. The worker, consumer and inbox serve /metrics on metrics_port (off when
+    # unset); the API and the payer simulator serve it on their own port. The Temporal SDK's
+    # own metrics are served by its runtime on temporal_sdk_metrics_port. Traces go to an
+    # OTLP/HTTP collector when otel_exporter_otlp_endpoint is set, and nowhere otherwise.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    temporal_sdk_metrics_port: int | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "claimflow"
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _kafka_settings_agree(self) -> Settings:
+        """Refuse contradictory Kafka security settings at start-up, naming the variable."""
+        self._kafka_connection(password=self._kafka_password_given())
+        return self
+
     @property
     def temporal_address(self) -> str:
-        return f"{self.temporal_host}:{self.temporal_port}"
+        return self.temporal_server or f"{self.temporal_host}:{self.temporal_port}"
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"{self.kafka_host}:{self.kafka_port}"
+        return self.kafka_bootstrap_servers or f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def kafka_connection(self) -> KafkaConnection:
+        """Every Kafka client's connection (``events.connection.client_kwargs``)."""
+        password = None
+        if self.kafka_sasl_password is not None:
+            password = self.kafka_sasl_password.get_secret_value()
+        elif self.kafka_sasl_password_file is not None:
+            password = _read_secret(self.kafka_sasl_password_file, "kafka_sasl_password_file")
+        return self._kafka_connection(password=password)
+
+    def _kafka_password_given(self) -> str | None:
+        # The file is read only when connecting; for validation its existence is enough.
+        if self.kafka_sasl_password is not None or self.kafka_sasl_password_file is not None:
+            return "given"
+        return None
+
+    def _kafka_connection(self, *, password: str | None) -> KafkaConnection:
+        key_password = self.kafka_ssl_key_password
+        try:
+            return KafkaConnection(
+                bootstrap=self.kafka_bootstrap,
+                security_protocol=self.kafka_security_protocol,  # type: ignore[arg-type]
+                sasl_mechanism=self.kafka_sasl_mechanism,  # type: ignore[arg-type]
+                username=self.kafka_sasl_username,
+                password=password,
+                ca_file=self.kafka_ssl_ca_file,
+                cert_file=self.kafka_ssl_cert_file,
+                key_file=self.kafka_ssl_key_file,
+                key_password=key_password.get_secret_value() if key_password else None,
+                check_hostname=self.kafka_ssl_check_hostname,
+            )
+        except KafkaConfigError as exc:
+            variable = f"CLAIMFLOW_KAFKA_{_KAFKA_FIELDS[exc.field].upper()}"
+            raise ValueError(f"{variable}: {exc}") from exc
 
     @property
     def api_url(self) -> str:
@@ -100,6 +181,31 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """Topic names carry an optional prefix so tests get topics of their own."""
         return f"{self.topic_prefix}{name}"
+
+
+# KafkaConnection's fields and the settings (CLAIMFLOW_KAFKA_<name>) they come from.
+_KAFKA_FIELDS = {
+    "security_protocol": "security_protocol",
+    "sasl_mechanism": "sasl_mechanism",
+    "username": "sasl_username",
+    "password": "sasl_password",
+    "ca_file": "ssl_ca_file",
+    "cert_file": "ssl_cert_file",
+    "key_file": "ssl_key_file",
+}
+
+
+def _read_secret(path: Path, setting: str) -> str:
+    """A secret mounted as a file (a Kubernetes Secret volume); trailing newline dropped."""
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"CLAIMFLOW_{setting.upper()}: cannot read {path}: {exc}") from exc
+
+
+def secret_value(value: Any) -> Any:
+    """A setting's value as it must be passed on (e.g. to a child's environment)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def get_settings() -> Settings:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from services.observability.runtime import telemetry_options
 from services.settings import Settings
+from services.temporal_cluster import cluster_options
 
 
 async def connect(settings: Settings) -> Client:
@@ -17,4 +19,6 @@ async def connect(settings: Settings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        **cluster_options(settings),
+        **telemetry_options(settings),
     )

@@ -19,11 +19,13 @@ from activities.publishing import PublishActivities
 from activities.stages import DuplicateIndex, StageActivities
 from claims import icd10, ncci
 from events import topics
+from events.connection import check_connection
 from events.producer import EventProducer
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
 from services.inbound_store import SqlUnmatchedStore
+from services.observability import start_process_observability
 from services.settings import Settings
 from services.signals import temporal_signaller
 from services.temporal import connect
@@ -70,7 +72,7 @@ def build_worker(
 
 def make_producer(settings: Settings) -> EventProducer:
     return EventProducer(
-        settings.kafka_bootstrap,
+        settings.kafka_connection,
         lifecycle_topic=settings.topic(topics.LIFECYCLE),
         state_topic=settings.topic(topics.STATE),
         alerts_topic=settings.topic(topics.ALERTS),
@@ -129,6 +131,7 @@ async def running_worker(
 
 
 async def run(settings: Settings) -> None:
+    check_connection(settings.kafka_connection)  # a wrong password fails here, by name
     client = await connect(settings)
     async with running_worker(settings, client):
         logging.getLogger(__name__).info("worker polling task queue %s", settings.task_queue)
@@ -136,5 +139,5 @@ async def run(settings: Settings) -> None:
 
 
 def main(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    start_process_observability(settings, "worker")
     asyncio.run(run(settings))

@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from services.api import actions, claims, errors, fhir, x12
 from services.db import init_db, make_engine
+from services.observability import install_observability
 from services.settings import Settings
 from services.temporal import connect
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
 
     app = FastAPI(title="claimflow", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    install_observability(app, settings)
     errors.install(app)
 
     @app.get("/health")

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from string import Template
 
@@ -127,8 +128,12 @@ def properties_file(settings: Settings) -> Path:
     return kafka_dir(settings) / "server.properties"
 
 
-def write_properties(settings: Settings) -> Path:
-    """Render the template on every start, so changed ports take effect on the next ``up``."""
+def write_properties(settings: Settings, extra: str = "") -> Path:
+    """Render the template on every start, so changed ports take effect on the next ``up``.
+
+    ``extra`` is appended: a later key overrides an earlier one in a properties file, so a
+    caller can add listeners (TLS, SASL) to the local broker's configuration.
+    """
     text = Template(TEMPLATE.read_text()).substitute(
         host=settings.kafka_host,
         kafka_port=settings.kafka_port,
@@ -138,7 +143,7 @@ def write_properties(settings: Settings) -> Path:
     )
     path = properties_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_text(text + ("\n" + extra if extra else ""))
     return path
 
 
@@ -167,15 +172,18 @@ def _storage_tool(java_bin: str, libs: Path, *args: str) -> str:
     return result.stdout
 
 
-def ensure_formatted(settings: Settings, java_bin: str, libs: Path, props: Path) -> None:
+def ensure_formatted(
+    settings: Settings, java_bin: str, libs: Path, props: Path, extra: Sequence[str] = ()
+) -> None:
     """Format the KRaft storage once; ``meta.properties`` marks a formatted data dir.
 
     Formatting again would give the node a new cluster id and orphan its data, so it is
-    skipped whenever the marker exists.
+    skipped whenever the marker exists. ``extra`` are further StorageTool arguments, e.g.
+    ``--add-scram`` to create SCRAM users before the first start.
     """
     if (data_dir(settings) / "meta.properties").exists():
         return
-    _storage_tool(java_bin, libs, "format", "-t", random_cluster_id(), "-c", str(props))
+    _storage_tool(java_bin, libs, "format", "-t", random_cluster_id(), "-c", str(props), *extra)
 
 
 def random_cluster_id() -> str:
@@ -232,8 +240,12 @@ def is_running(settings: Settings) -> bool:
     return process.is_running(settings.state_dir, NAME)
 
 
-def up(settings: Settings) -> None:
-    """Resolve jars, format storage and start the broker as needed; wait until it answers."""
+def up(settings: Settings, *, extra_properties: str = "", format_args: Sequence[str] = ()) -> None:
+    """Resolve jars, format storage and start the broker as needed; wait until it answers.
+
+    ``extra_properties`` and ``format_args`` configure a broker with more than the local
+    PLAINTEXT listener (see ``write_properties`` and ``ensure_formatted``).
+    """
     state = settings.state_dir
 
     def ready() -> bool:
@@ -248,8 +260,8 @@ def up(settings: Settings) -> None:
                 process.ensure_port_free(settings.kafka_host, port, NAME, setting)
             java_bin = java()
             libs = ensure_libs()
-            props = write_properties(settings)
-            ensure_formatted(settings, java_bin, libs, props)
+            props = write_properties(settings, extra_properties)
+            ensure_formatted(settings, java_bin, libs, props, format_args)
             process.start(state, NAME, command(settings, java_bin, libs, props))
         process.wait_ready(
             state, NAME, ready, START_TIMEOUT, f"metadata from {settings.kafka_bootstrap}"

@@ -178,14 +178,14 @@ async def test_worker_killed_mid_lifecycle(settings: Settings, client: Client) -
     slow = settings.model_copy(update={"payer_delay_seconds": 3.0})
     async with harness(slow, client, worker=False) as h:
         apps.start(slow, "worker")
-        claim_id = await h.submit(claim_payload())
-        await h.wait_status(claim_id, S.SUBMITTED)
-        process.kill(slow.state_dir, "worker")
-        assert not process.is_running(slow.state_dir, "worker")
-        # The payer's answer arrives while no worker runs; Temporal holds it.
-        await asyncio.sleep(4)
-        apps.start(slow, "worker")
-        try:
+        try:  # a failure anywhere must not leave the worker process behind
+            claim_id = await h.submit(claim_payload())
+            await h.wait_status(claim_id, S.SUBMITTED)
+            process.kill(slow.state_dir, "worker")
+            assert not process.is_running(slow.state_dir, "worker")
+            # The payer's answer arrives while no worker runs; Temporal holds it.
+            await asyncio.sleep(4)
+            apps.start(slow, "worker")
             view = await h.wait_status(claim_id, S.PAID, timeout=90)
         finally:
             process.stop(slow.state_dir, "worker")
