@@ -17,7 +17,7 @@ from services.settings import Settings
 from services.stack import process
 
 NAME = "temporal"
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0
 
 # Registered at start-up so workflows can upsert them without an operator step.
 SEARCH_ATTRIBUTES = {
