@@ -25,8 +25,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
-from claims.fhir import FhirMappingError, claim_from_fhir
-from claims.model import ULID_PATTERN, Claim
+from claims.fhir import FhirMappingError, map_fhir_claim
+from claims.model import ULID_PATTERN, Claim, is_phi_field
 from claims.status import ClaimStatus, TransitionError, check_transition
 from claims.x12.errors import X12Error
 from services import inbound_store, readmodel
@@ -57,14 +57,23 @@ class Accepted(BaseModel):
     claim_id: str
     workflow_id: str
     status_url: str
+    # What intake filled in that the sender should know (e.g. a FHIR Claim without an
+    # identifier: its resource id became the account number).
+    notes: list[str] = []
 
 
 def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """FastAPI's errors, minus the echoed input (it may hold PHI), plus a dotted field path."""
+    """FastAPI's errors with a dotted field path. The refused value is quoted when it is
+    not PHI (a procedure code, an NPI), so the sender sees what they wrote; PHI is not
+    echoed."""
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "path", "query")]
-        out.append({"field": ".".join(loc) or "body", "rule": err.get("type"), "msg": err["msg"]})
+        msg = err["msg"]
+        value = err.get("input")
+        if isinstance(value, str | int | float) and not is_phi_field(loc):
+            msg = f"{msg} (got {value!r})"
+        out.append({"field": ".".join(loc) or "body", "rule": err.get("type"), "msg": msg})
     return out
 
 
@@ -297,11 +306,12 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
     async def submit_fhir(resource: dict[str, Any]) -> Accepted:
         """Submit a FHIR R4 Claim resource (with its Patient, Coverage and parties contained)."""
         try:
-            claim = claim_from_fhir(resource)
+            mapped = map_fhir_claim(resource)
         except FhirMappingError as exc:
             raise HTTPException(
                 422, [{"field": exc.path, "rule": "fhir_mapping", "msg": exc.reason}]
             ) from exc
-        return await submit(claim)
+        accepted = await submit(mapped.claim)
+        return accepted.model_copy(update={"notes": list(mapped.notes)})
 
     return app

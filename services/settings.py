@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     payer_port: int = 8100
     # Seconds the payer simulator waits before it sends an adjudication back.
     payer_delay_seconds: float = 1.0
+    # The payer simulator keeps this many characters of CLM01 in its 277CA TRN02 and 835
+    # CLP01, as real payers do (the guide lets them keep 20); 0 echoes CLM01 whole.
+    payer_truncate_clm01_to: int = Field(default=0, ge=0, le=38)
 
     # How claims reach payers: "x12" (837P over HTTP to the payer simulator, answers come
     # back as X12 files), "file" (837P files in an outbound folder, answers picked up from an
