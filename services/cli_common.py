@@ -66,9 +66,11 @@ def is_fhir(body: Any) -> bool:
     return isinstance(body, dict) and body.get("resourceType") == "Claim"
 
 
-def load_claim(path: Path) -> Claim:
+def load_claim(path: Path, *, invalid: int = 2) -> Claim:
     """A claim file in either format every command takes: claimflow's claim JSON or a FHIR
-    R4 Claim (mapped here, its notes printed). Exit 2, naming the field, if it is neither."""
+    R4 Claim (mapped here, its notes printed). A file that is not JSON exits 2; a claim
+    that is not valid exits ``invalid`` (1 where the command's contract calls it a refused
+    request), naming the field and, unless it is PHI, the value."""
     from pydantic import ValidationError
 
     from claims.fhir import FhirMappingError, map_fhir_claim
@@ -79,7 +81,7 @@ def load_claim(path: Path) -> Claim:
         try:
             mapped = map_fhir_claim(body)
         except FhirMappingError as exc:
-            fail(f"{path}: cannot map the FHIR Claim: {exc}", 2)
+            fail(f"{path}: cannot map the FHIR Claim: {exc}", invalid)
         for note in mapped.notes:
             typer.echo(f"{path}: note: {note}", err=True)
         return mapped.claim
@@ -96,10 +98,12 @@ def load_claim(path: Path) -> Claim:
                 else ""
             )
             problems.append(f"  {where}: {e['msg']}{got}")
-        fail(f"{path}: not a valid claim:\n" + "\n".join(problems), 2)
+        fail(f"{path}: not a valid claim:\n" + "\n".join(problems), invalid)
 
 
 def claim_body(path: Path) -> dict[str, Any]:
-    """A claim file (either format) as the API's claim JSON."""
-    body: dict[str, Any] = load_claim(path).model_dump(mode="json", exclude_none=True)
+    """A claim file (either format) as the API's claim JSON; an invalid claim is a refused
+    request (exit 1), as the API would have refused it."""
+    claim = load_claim(path, invalid=1)
+    body: dict[str, Any] = claim.model_dump(mode="json", exclude_none=True)
     return body
