@@ -78,7 +78,8 @@ def _values(claim: Claim) -> Iterator[_Value]:
     if claim.patient is not None:
         yield from _person("patient", "2010CA", claim.patient, address=True)
     yield _Value("payer.name", "2010BB NM103", claim.payer.name, name=True, limit=60, phi=False)
-    yield _Value("account_number", "835 REF*EA", claim.account_number, name=False, limit=38)
+    yield _Value("account_number", "an X12 identifier", claim.account_number, name=False,
+                 limit=38)  # fmt: skip
     if claim.medical_record_number is not None:
         yield _Value("medical_record_number", "2300 REF*EA", claim.medical_record_number,
                      name=False, limit=50)  # fmt: skip
