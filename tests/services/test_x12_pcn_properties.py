@@ -120,7 +120,7 @@ def answers(submitted: list[SubmittedClaim], keep: int) -> tuple[str, str]:
     return status_file, era
 
 
-SLOW = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+SLOW = [HealthCheck.too_slow]
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=SLOW)
