@@ -50,6 +50,16 @@ def check_coding(
     return report("coding", findings)
 
 
+def shown(dx: str) -> str:
+    """An ICD-10-CM code as people write it, and as the claim holds it: ``M54.5 (M545)``.
+
+    Claims hold codes without the dot (the 837P's form); a FHIR Claim or a coder writes
+    them with it. A finding names both, so the sender finds the value they wrote."""
+    if len(dx) <= 3 or not ICD10CM.match(dx):
+        return dx
+    return f"{dx[:3]}.{dx[3:]} ({dx})"
+
+
 def _diagnosis_findings(i: int, dx: str, release: Icd10Release) -> list[Finding]:
     field = f"diagnoses[{i}]"
     if not ICD10CM.match(dx):
@@ -63,17 +73,22 @@ def _diagnosis_findings(i: int, dx: str, release: Icd10Release) -> list[Finding]
     found = lookup(dx)
     if found.status is Icd10Status.UNKNOWN:
         return [
-            error("CODE_ICD10_UNKNOWN", field, f"{dx} is not an ICD-10-CM code in {release.name}")
+            error(
+                "CODE_ICD10_UNKNOWN",
+                field,
+                f"{shown(dx)} is not an ICD-10-CM code in {release.name}",
+            )
         ]
     if found.status is Icd10Status.NOT_BILLABLE:
-        shown = found.children[:MAX_CANDIDATES]
-        more = ", ..." if len(found.children) > len(shown) else ""
+        children = found.children[:MAX_CANDIDATES]
+        more = ", ..." if len(found.children) > len(children) else ""
         return [
             error(
                 "CODE_ICD10_NOT_BILLABLE",
                 field,
-                f"{dx} is not billable; more specific codes exist: {', '.join(shown)}{more}",
-                candidates=shown,
+                f"{shown(dx)} is not billable; more specific codes exist: "
+                f"{', '.join(children)}{more}",
+                candidates=children,
             )
         ]
     return []

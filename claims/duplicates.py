@@ -46,7 +46,7 @@ def duplicate_key(claim: Claim) -> DuplicateKey:
         claim.subscriber.member_id.strip().upper(),
         person.last_name.upper(),
         person.first_name.upper(),
-        person.date_of_birth.isoformat(),
+        person.date_of_birth.isoformat() if person.date_of_birth else "",
         claim.billing_provider.npi,
         rendering,
         *sorted(_line_part(line) for line in claim.lines),

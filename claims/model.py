@@ -14,6 +14,7 @@ findings a biller can fix, not refusals at the door.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -25,6 +26,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 ULID_PATTERN = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
@@ -39,6 +41,15 @@ Money = Annotated[
     AfterValidator(lambda d: d.quantize(CENT)),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+# Claim fields that identify a patient (and everything under them): messages about them
+# never quote the value, because findings and refusals travel in events, logs and answers.
+PHI_FIELDS = frozenset({"subscriber", "patient", "account_number", "medical_record_number"})
+
+
+def is_phi_field(loc: Sequence[int | str]) -> bool:
+    """Whether a validation error's location (a path into a claim) is about PHI."""
+    return any(part in PHI_FIELDS for part in loc)
 
 
 class _Model(BaseModel):
@@ -57,22 +68,55 @@ class Address(_Model):
 
 
 class Provider(_Model):
-    """Loop 2010AA (billing) / 2310B (rendering)."""
+    """Loop 2010AA (billing) / 2310B (rendering) / 2420A (a line's rendering provider).
+
+    An organisation is named by ``name`` (NM102 = 2, NM103 the organisation's name); a
+    person by ``last_name`` and ``first_name`` (NM102 = 1, NM103/NM104). Exactly one of the
+    two forms: the 837P cannot carry "Alex Smith" as an organisation and stay true.
+    """
 
     npi: Npi
-    name: Text
+    name: Text | None = None
+    last_name: Text | None = None
+    first_name: Text | None = None
     taxonomy: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{9}X$")] | None = None
     tax_id: Annotated[str, StringConstraints(pattern=r"^\d{9}$")] | None = None
     address: Address | None = None
 
+    @model_validator(mode="after")
+    def _one_name(self) -> Provider:
+        if (self.name is None) == (self.last_name is None):
+            raise ValueError(
+                "give either name (an organisation) or last_name and first_name (a person)"
+            )
+        if self.first_name is not None and self.last_name is None:
+            raise ValueError("first_name needs last_name (a person's name)")
+        return self
+
+    @property
+    def is_person(self) -> bool:
+        return self.last_name is not None
+
+    @property
+    def display_name(self) -> str:
+        """The organisation's name, or "First Last" of a person."""
+        if self.name is not None:
+            return self.name
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
 
 class Person(_Model):
-    """Loop 2010BA (subscriber) / 2010CA (patient). PHI: never put any of it in events or ids."""
+    """Loop 2010BA (subscriber) / 2010CA (patient). PHI: never put any of it in events or ids.
+
+    The subscriber's birth date and address go on the 837P only when the subscriber is the
+    patient (the guide's rule for 2010BA DMG and N3/N4), so a dependent's claim may leave
+    them out; ``Claim`` requires the birth date when there is no separate patient.
+    """
 
     member_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     first_name: Text
     last_name: Text
-    date_of_birth: dt.date
+    date_of_birth: dt.date | None = None
     sex: Literal["F", "M", "U"]
     address: Address | None = None
 
@@ -80,6 +124,8 @@ class Person(_Model):
 class Patient(Person):
     # SBR02/PAT01 individual relationship code: 01 spouse, 19 child, 20 employee, G8 other.
     relationship: Literal["01", "19", "20", "G8"] = "G8"
+    # 2010CA DMG is required: the patient's birth date always goes out.
+    date_of_birth: dt.date
 
 
 class Payer(_Model):
@@ -126,7 +172,22 @@ class ServiceLine(_Model):
     service_date_from: dt.date
     service_date_to: dt.date | None = None
     place_of_service: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = None
+    # 2420A, when this line's rendering provider differs from the claim's: the provider
+    # (with its name, which NM1*82 needs), or only its NPI when it is named elsewhere on
+    # the claim. Given the provider, ``rendering_npi`` is its NPI.
     rendering_npi: Npi | None = None
+    rendering_provider: Provider | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rendering_npi_of_provider(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("rendering_provider") is None:
+            return data
+        provider = data["rendering_provider"]
+        npi = provider.get("npi") if isinstance(provider, dict) else getattr(provider, "npi", None)
+        if data.get("rendering_npi") in (None, npi):
+            return {**data, "rendering_npi": npi}
+        raise ValueError("rendering_npi differs from rendering_provider.npi; give one")
 
     @property
     def last_service_date(self) -> dt.date:
@@ -136,14 +197,20 @@ class ServiceLine(_Model):
 class Claim(_Model):
     """Loop 2300 (CLM) with its parties and lines.
 
-    ``claim_id`` is claimflow's own opaque id (a ULID), sent as CLM01 so that each 835 CLP01
-    matches back. A submitter may send one to make resubmission idempotent; otherwise
-    intake assigns it. ``account_number`` is the submitter's own patient account or encounter
-    number: kept as data, never used as an id, because it identifies a patient.
+    ``claim_id`` is claimflow's own opaque id (a ULID). A submitter may send one to make
+    resubmission idempotent; otherwise intake assigns it. It is not CLM01: payers keep only
+    20 characters of a patient control number, so the 837P carries a 20-character control
+    number mapped to the claim id (``claims.x12.control``). ``account_number`` is the
+    submitter's own patient account or encounter number: kept as data, never used as an id
+    and never sent (it identifies a patient). ``medical_record_number`` is REF*EA.
     """
 
     claim_id: ClaimId | None = None
     account_number: Annotated[str, StringConstraints(min_length=1, max_length=38)]
+    # REF*EA (2300), the patient's medical record number, when the submitter has one.
+    medical_record_number: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = (
+        None
+    )
     billing_provider: Provider
     rendering_provider: Provider | None = None
     subscriber: Person
@@ -184,6 +251,16 @@ class Claim(_Model):
                         f"{len(diagnoses)} diagnoses on the claim"
                     )
         return lines
+
+    @model_validator(mode="after")
+    def _self_subscriber_born(self) -> Claim:
+        # 2010BA DMG is required when the subscriber is the patient.
+        if self.patient is None and self.subscriber.date_of_birth is None:
+            raise ValueError(
+                "subscriber.date_of_birth is required when the subscriber is the patient "
+                "(no patient given)"
+            )
+        return self
 
     @property
     def first_service_date(self) -> dt.date:

@@ -12,6 +12,11 @@ is rejected at the payer's front end. Each is a finding for the biller to fix.
 * Rendering provider (2310B) only when it differs from the billing provider, and a line's
   rendering NPI (2420A) only when it differs from the claim's: a warning, since payers
   accept the redundancy but the TR3 says not to send it.
+* A line's rendering provider that differs from the claim's needs a name (2420A NM103):
+  an NPI alone is an error unless the claim names that provider elsewhere.
+* A rendering provider given only as ``name`` goes out as an organisation; rendering
+  providers are mostly people, so that is a warning asking for ``last_name`` and
+  ``first_name`` if it is one.
 """
 
 from __future__ import annotations
@@ -113,10 +118,26 @@ def required_field_findings(claim: Claim) -> list[Finding]:
     return findings
 
 
+def _named_npis(claim: Claim) -> set[str]:
+    providers = [claim.billing_provider, claim.rendering_provider]
+    providers += [line.rendering_provider for line in claim.lines]
+    return {p.npi for p in providers if p is not None}
+
+
 def rendering_findings(claim: Claim) -> list[Finding]:
     findings: list[Finding] = []
     billing_npi = claim.billing_provider.npi
     claim_rendering = claim.rendering_provider.npi if claim.rendering_provider else None
+    if claim.rendering_provider is not None and not claim.rendering_provider.is_person:
+        findings.append(
+            warning(
+                "SCRUB_RENDERING_NOT_A_PERSON",
+                "rendering_provider.name",
+                "the rendering provider is given as an organisation name and goes out as one "
+                "(NM1*82*2); if it is a person, give last_name and first_name instead",
+            )
+        )
+    named = _named_npis(claim)
     if claim_rendering == billing_npi:
         findings.append(
             warning(
@@ -127,6 +148,17 @@ def rendering_findings(claim: Claim) -> list[Finding]:
             )
         )
     for i, line in enumerate(claim.lines):
+        differs = line.rendering_npi and line.rendering_npi != (claim_rendering or billing_npi)
+        if differs and line.rendering_npi not in named:
+            findings.append(
+                error(
+                    "SCRUB_LINE_RENDERING_NAME_MISSING",
+                    f"lines[{i}].rendering_provider",
+                    f"the line's rendering NPI {line.rendering_npi} differs from the claim's, "
+                    "and the 837P names it (2420A NM103): give lines[].rendering_provider "
+                    "with the provider's name",
+                )
+            )
         if line.rendering_npi and line.rendering_npi == (claim_rendering or billing_npi):
             findings.append(
                 warning(

@@ -7,6 +7,8 @@ and a sentence a biller can act on. The edits, in order:
   (``SCRUB_TOTAL_MISMATCH``), from <= to (``SCRUB_DATE_ORDER``), no date in the future
   (``SCRUB_DATE_FUTURE``), a replacement or void carries REF*F8 (``SCRUB_MISSING_F8``);
 * parties (``claims.parties``): NPIs, required 837P fields, rendering provider rules;
+* every value the 837P carries fits its X12 element (``claims.x12_values``): no
+  delimiter, only the X12 character set, within the element's length;
 * timely filing (``claims.timely_filing``);
 * NCCI PTP and MUE (``claims.ncci_edits``) against ``tables``;
 * duplicate claim (``SCRUB_DUPLICATE_CLAIM``), when a lookup is given.
@@ -28,6 +30,7 @@ from claims.ncci import EditTables, default_tables
 from claims.ncci_edits import mue_findings, ptp_findings
 from claims.parties import npi_findings, rendering_findings, required_field_findings
 from claims.timely_filing import timely_filing_findings
+from claims.x12_values import x12_value_findings
 
 # Given a claim's duplicate key, the id of a claim already known with that key, or None.
 DuplicateLookup = Callable[[DuplicateKey], str | None]
@@ -52,6 +55,7 @@ def scrub(
     findings.extend(npi_findings(claim))
     findings.extend(required_field_findings(claim))
     findings.extend(rendering_findings(claim))
+    findings.extend(x12_value_findings(claim))
     findings.extend(timely_filing_findings(claim, today))
     findings.extend(ptp_findings(claim.lines, edit_tables.ptp))
     findings.extend(mue_findings(claim.lines, edit_tables.mue))

@@ -14,7 +14,16 @@ from typing import Any
 
 import typer
 
-from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
+from services.cli_common import (
+    API_OPTION,
+    CliError,
+    api_url,
+    claim_body,
+    explain,
+    fail,
+    load_claim,
+    request,
+)
 from services.cli_db import db_app
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
@@ -31,16 +40,10 @@ app.add_typer(db_app, name="db")
 app.command()(remit)
 
 
-def _is_fhir(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("resourceType") == "Claim"
-
-
 @app.command()
 def submit(file: Path, api: str | None = API_OPTION) -> None:
     """Submit a claim JSON file (claimflow format or a FHIR R4 Claim); prints the claim id."""
-    body = load_json(file)
-    path = "/fhir/Claim" if _is_fhir(body) else "/claims"
-    response = request("POST", f"{api_url(api)}{path}", json=body)
+    response = request("POST", f"{api_url(api)}/claims", json=claim_body(file))
     if response.status_code != 202:
         explain(response)
     typer.echo(response.json()["claim_id"])
@@ -57,23 +60,10 @@ def scrub(
     """
     import datetime as dt
 
-    from pydantic import ValidationError
-
     from claims.coding import check_coding
-    from claims.fhir import FhirMappingError, claim_from_fhir
-    from claims.model import Claim
     from claims.scrub import scrub as scrub_claim
 
-    body = load_json(file)
-    try:
-        claim = claim_from_fhir(body) if _is_fhir(body) else Claim.model_validate(body)
-    except FhirMappingError as exc:
-        fail(f"{file}: cannot map the FHIR Claim: {exc}", 2)
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in e['loc']) or 'claim'}: {e['msg']}" for e in exc.errors()
-        )
-        fail(f"{file}: not a valid claim:\n{problems}", 2)
+    claim = load_claim(file)
     reports = [check_coding(claim), scrub_claim(claim, today=dt.date.today())]
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
@@ -92,7 +82,7 @@ def scrub(
 def _send_correction(
     verb: str, claim_id: str, file: Path, note: str | None, api: str | None
 ) -> None:
-    body = {"claim": load_json(file), "note": note}
+    body = {"claim": claim_body(file), "note": note}
     response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
     if response.status_code != 200:
         explain(response)
@@ -196,7 +186,7 @@ def replace(
     api: str | None = API_OPTION,
 ) -> None:
     """Replace a claim the payer has with a corrected one (sends frequency 7)."""
-    _act(claim_id, "replace", {"claim": load_json(file), "note": note}, api)
+    _act(claim_id, "replace", {"claim": claim_body(file), "note": note}, api)
 
 
 @app.command("write-off")
@@ -376,6 +366,7 @@ def payer_sim() -> None:
             signal=temporal_signaller(await connect(settings)),
             inbound_url=f"{settings.api_url}/x12/inbound",
             receiver_id=settings.x12_sender_id,
+            truncate_to=settings.payer_truncate_clm01_to,
         )
 
     app = create_app(make_outbox, delay=settings.payer_delay_seconds)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 import typer
 
 from services.settings import get_settings
+
+if TYPE_CHECKING:
+    from claims.model import Claim
 
 API_OPTION = typer.Option(None, "--api", help="API base URL (default: from settings).")
 
@@ -57,3 +60,50 @@ def load_json(path: Path) -> Any:
         fail(f"{path}: no such file", 2)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         fail(f"{path}: not valid JSON: {exc}", 2)
+
+
+def is_fhir(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("resourceType") == "Claim"
+
+
+def load_claim(path: Path, *, invalid: int = 2) -> Claim:
+    """A claim file in either format every command takes: claimflow's claim JSON or a FHIR
+    R4 Claim (mapped here, its notes printed). A file that is not JSON exits 2; a claim
+    that is not valid exits ``invalid`` (1 where the command's contract calls it a refused
+    request), naming the field and, unless it is PHI, the value."""
+    from pydantic import ValidationError
+
+    from claims.fhir import FhirMappingError, map_fhir_claim
+    from claims.model import Claim, is_phi_field
+
+    body = load_json(path)
+    if is_fhir(body):
+        try:
+            mapped = map_fhir_claim(body)
+        except FhirMappingError as exc:
+            fail(f"{path}: cannot map the FHIR Claim: {exc}", invalid)
+        for note in mapped.notes:
+            typer.echo(f"{path}: note: {note}", err=True)
+        return mapped.claim
+    try:
+        return Claim.model_validate(body)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e["loc"]) or "claim"
+            value = e.get("input")
+            got = (
+                f" (got {value!r})"
+                if isinstance(value, str | int | float) and not is_phi_field(e["loc"])
+                else ""
+            )
+            problems.append(f"  {where}: {e['msg']}{got}")
+        fail(f"{path}: not a valid claim:\n" + "\n".join(problems), invalid)
+
+
+def claim_body(path: Path) -> dict[str, Any]:
+    """A claim file (either format) as the API's claim JSON; an invalid claim is a refused
+    request (exit 1), as the API would have refused it."""
+    claim = load_claim(path, invalid=1)
+    body: dict[str, Any] = claim.model_dump(mode="json", exclude_none=True)
+    return body

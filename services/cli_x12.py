@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from services.cli_common import API_OPTION, api_url, fail, load_json, request
+from services.cli_common import API_OPTION, api_url, fail, load_claim, request
 from services.settings import get_settings
 
 x12_app = typer.Typer(help="Read, check and write X12 5010 (837P, 999, 277CA, 835, 270, 271).")
@@ -30,19 +30,15 @@ def x12_render(
     file: Path,
     out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
-    """Render a claim JSON file as an 837P (control numbers from the persisted counter)."""
-    from pydantic import ValidationError
-
-    from claims.model import Claim
+    """Render a claim file (claim JSON or a FHIR R4 Claim) as an 837P (control numbers from
+    the persisted counter; the claim's patient control number recorded like a submission's)."""
     from claims.x12.render_837p import RenderError
+    from services import x12_store
     from services.db import init_db, make_engine
     from services.x12_files import build_837p
 
     settings = get_settings()
-    try:
-        claim = Claim.model_validate(load_json(file))
-    except ValidationError as exc:
-        fail(f"{file}: not a valid claim: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2)
+    claim = load_claim(file)
     if claim.claim_id is None:
         from ulid import ULID
 
@@ -57,7 +53,8 @@ def x12_render(
         typer.echo(text, nl=False)
     else:
         out.write_text(text)
-        typer.echo(f"wrote {out} (claim {claim.claim_id})")
+        pcn = x12_store.patient_control_number_of(engine, claim.claim_id or "")
+        typer.echo(f"wrote {out} (claim {claim.claim_id}, patient control number {pcn})")
 
 
 def _jsonable(value: Any) -> Any:

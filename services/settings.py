@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.connection import KafkaConfigError, KafkaConnection
@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     payer_port: int = 8100
     # Seconds the payer simulator waits before it sends an adjudication back.
     payer_delay_seconds: float = 1.0
+    # The payer simulator keeps this many characters of CLM01 in its 277CA TRN02 and 835
+    # CLP01, as real payers do (the guide lets them keep 20); 0 echoes CLM01 whole.
+    payer_truncate_clm01_to: int = Field(default=0, ge=0, le=38)
 
     # How claims reach payers: "x12" (837P over HTTP to the payer simulator, answers come
     # back as X12 files), "file" (837P files in an outbound folder, answers picked up from an

@@ -1,10 +1,15 @@
 """Signalling a claim's workflow with a payer message: one mapping from message to signal.
 
 Used by inbound-file posting and by the payer simulator, so both speak to ClaimWorkflow the
-same way.
+same way. A payer names a claim by the patient control number it was sent (CLM01, maybe
+truncated); with a ``match`` (``services.x12_store.claim_for_patient_control_number``) that
+name is turned into the claim id here, the one place every inbound message passes.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
 
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -24,8 +29,21 @@ def signal_name(message: PayerMessage) -> str:
     return "acknowledgment"
 
 
-def temporal_signaller(client: Client) -> Signaller:
+# A payer's claim reference -> claim id, or None; may raise LookupError (ambiguous).
+ClaimMatcher = Callable[[str], str | None]
+
+
+def temporal_signaller(client: Client, match: ClaimMatcher | None = None) -> Signaller:
     async def signal(message: PayerMessage) -> None:
+        if match is not None:
+            claim_id = await asyncio.to_thread(match, message.claim_id)
+            if claim_id is None:
+                raise LookupError(
+                    f"no claim has patient control number {message.claim_id!r} "
+                    "(not sent by claimflow, or sent from another database)"
+                )
+            # The workflow takes messages addressed to its own claim id only.
+            message = message.model_copy(update={"claim_id": claim_id})
         handle = client.get_workflow_handle(workflow_id(message.claim_id))
         try:
             await handle.signal(signal_name(message), message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,13 +22,14 @@ from claims import icd10, ncci
 from events import topics
 from events.connection import check_connection
 from events.producer import EventProducer
+from services import x12_store
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
 from services.inbound_store import SqlUnmatchedStore
 from services.observability import start_process_observability
 from services.settings import Settings
-from services.signals import temporal_signaller
+from services.signals import ClaimMatcher, temporal_signaller
 from services.temporal import connect
 from services.x12_gateway import FileExchangeGateway, X12HttpGateway
 from workflows.claim import ClaimWorkflow
@@ -44,12 +46,15 @@ def build_worker(
     unmatched: UnmatchedStore,
     duplicates: DuplicateIndex | None = None,
     eligibility_timeout_s: float = 15.0,
+    match: ClaimMatcher | None = None,
 ) -> Worker:
+    """``match`` turns the claim reference in a payer's file into a claim id
+    (``services.x12_store.claim_for_patient_control_number``)."""
     publishing = PublishActivities(producer)
     payer = PayerActivities(gateway)
     eligibility = EligibilityActivities(gateway, timeout_s=eligibility_timeout_s)
     stages = StageActivities(duplicates)
-    delivery = DeliveryActivities(temporal_signaller(client), unmatched)
+    delivery = DeliveryActivities(temporal_signaller(client, match), unmatched)
     return Worker(
         client,
         task_queue=task_queue,
@@ -120,6 +125,7 @@ async def running_worker(
             duplicates=SqlDuplicateIndex(engine),
             unmatched=SqlUnmatchedStore(engine),
             eligibility_timeout_s=settings.eligibility_timeout_seconds,
+            match=functools.partial(x12_store.claim_for_patient_control_number, engine),
         )
         try:
             async with worker:

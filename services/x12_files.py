@@ -33,15 +33,20 @@ def new_envelope(settings: Settings, engine: Engine) -> Envelope:
 
 
 def build_837p(settings: Settings, engine: Engine, claims: Sequence[Claim]) -> tuple[str, int]:
-    """The 837P text and its interchange control number; which claim went in which
-    transaction set is recorded first, so the 999 can never arrive before we can read it."""
+    """The 837P text and its interchange control number. Each claim's patient control
+    number (CLM01) and which claim went in which transaction set are recorded first, so no
+    answer (999, 277CA, 835) can arrive before we can match it."""
     envelope = new_envelope(settings, engine)
+    pcns = x12_store.assign_patient_control_numbers(
+        engine, (c.claim_id for c in claims if c.claim_id)
+    )
     x12_store.record_sent(
         engine,
         envelope.group_control_number,
         transaction_claim_ids(claims, envelope=envelope),
     )
-    return render_837p(claims, envelope=envelope), envelope.interchange_control_number
+    text = render_837p(claims, envelope=envelope, control_numbers=pcns.__getitem__)
+    return text, envelope.interchange_control_number
 
 
 def build_270(

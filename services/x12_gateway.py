@@ -9,7 +9,8 @@ Both render the 837P with persisted control numbers and record which claims went
 transaction set before anything leaves (so the 999 can always be read back). The answers
 do not come back on this call: they arrive later as files (999, 277CA, 835) through the
 inbound API or the inbound folder, like a clearinghouse's. Appeals and status inquiries
-have no X12 here: they go as JSON (HTTP) or as JSON files (folder).
+have no X12 here: they go as JSON (HTTP) or as JSON files (folder), naming the claim as the
+payer knows it: by the patient control number it was sent (CLM01), not claimflow's id.
 """
 
 from __future__ import annotations
@@ -26,9 +27,17 @@ from claims.eligibility import EligibilityRequest, EligibilityResult, Eligibilit
 from claims.model import Claim
 from claims.x12.read_271 import answer_for
 from claims.x12.render_837p import RenderError
+from services import x12_store
 from services.gateway import HttpPayerGateway
 from services.settings import Settings
 from services.x12_files import build_270, build_837p, keep_copy
+
+
+async def _as_sent(engine: Engine, claim_id: str) -> str:
+    """How the payer knows the claim: its CLM01 (the claim id itself for a claim sent
+    before patient control numbers existed)."""
+    pcn = await asyncio.to_thread(x12_store.patient_control_number_of, engine, claim_id)
+    return pcn or claim_id
 
 
 async def _render(settings: Settings, engine: Engine, claim: Claim) -> tuple[str, str]:
@@ -75,6 +84,14 @@ class X12HttpGateway(HttpPayerGateway):
         result = answer_for(request.trace_number, answer, claim_id=request.claim_id)
         return result.model_copy(update={"reference": sent})
 
+    async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
+        ref = await _as_sent(self._engine, packet.claim_id)
+        return await super().submit_appeal(packet.model_copy(update={"claim_id": ref}))
+
+    async def inquire(self, inquiry: StatusInquiry) -> None:
+        ref = await _as_sent(self._engine, inquiry.claim_id)
+        await super().inquire(inquiry.model_copy(update={"claim_id": ref}))
+
 
 class FileExchangeGateway:
     """Batch exchange with a clearinghouse: files in ``<state>/x12/outbound``."""
@@ -98,8 +115,9 @@ class FileExchangeGateway:
         return SubmissionReceipt(payer_claim_control_number=None, submission_id=name)
 
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
-        name = f"appeal-{packet.claim_id}-L{packet.level}.json"
-        self._write(name, packet.model_dump_json(indent=2))
+        ref = await _as_sent(self._engine, packet.claim_id)
+        name = f"appeal-{ref}-L{packet.level}.json"
+        self._write(name, packet.model_copy(update={"claim_id": ref}).model_dump_json(indent=2))
         return SubmissionReceipt(
             payer_claim_control_number=packet.payer_claim_control_number, submission_id=name
         )
@@ -120,8 +138,10 @@ class FileExchangeGateway:
         )
 
     async def inquire(self, inquiry: StatusInquiry) -> None:
+        ref = await _as_sent(self._engine, inquiry.claim_id)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-        self._write(f"inquiry-{inquiry.claim_id}-{stamp}.json", json.dumps(inquiry.model_dump()))
+        body = inquiry.model_copy(update={"claim_id": ref}).model_dump()
+        self._write(f"inquiry-{ref}-{stamp}.json", json.dumps(body))
 
     async def aclose(self) -> None:
         return None

@@ -3,14 +3,22 @@
 Control numbers: ISA13 and GS06 must be unique per sender, across restarts, so they are a
 persisted counter, not a clock or a random number. Sent transactions: a 999 names only our
 GS06 and ST02s, so which claims went in which transaction set is kept to map it back.
+Patient control numbers: CLM01 is a 20-character number per claim (``claims.x12.control``),
+recorded before the 837P leaves; every 835 CLP01, 277CA TRN02 and 999 answer finds its
+claim through ``claim_for_patient_control_number``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine, text
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from claims.model import ULID_PATTERN
+from claims.x12.control import ALPHABET, patient_control_number
 
 
 class ControlNumber(SQLModel, table=True):
@@ -25,7 +33,18 @@ class SentTransaction(SQLModel, table=True):
 
     group_control_number: str = Field(primary_key=True, max_length=9)
     transaction_control_number: str = Field(primary_key=True, max_length=9)
-    claim_id: str = Field(primary_key=True, max_length=40)
+    # Indexed: the claims sent before patient control numbers existed carried their claim id
+    # as CLM01, and a payer that keeps 20 characters answers with its prefix.
+    claim_id: str = Field(primary_key=True, max_length=40, index=True)
+
+
+class PatientControlNumber(SQLModel, table=True):
+    """CLM01 -> claim id, one number per claim for all its submissions."""
+
+    __tablename__ = "x12_patient_control_numbers"
+
+    patient_control_number: str = Field(primary_key=True, max_length=20)
+    claim_id: str = Field(unique=True, max_length=40)
 
 
 INTERCHANGE = "interchange"
@@ -86,3 +105,97 @@ def sent_transactions(engine: Engine, group: str) -> dict[str, list[str]]:
     for row in rows:
         found.setdefault(row.transaction_control_number, []).append(row.claim_id)
     return found
+
+
+def assign_patient_control_numbers(engine: Engine, claim_ids: Iterable[str]) -> dict[str, str]:
+    """Claim id -> CLM01, recording a number for each claim that has none yet.
+
+    A claim keeps its number for every resubmission. The number is derived from the claim
+    id; the primary key makes it unique, so on the rare clash with another claim's number
+    (or a concurrent insert) the next derivation is tried.
+    """
+    found: dict[str, str] = {}
+    for claim_id in dict.fromkeys(claim_ids):
+        for attempt in range(100):
+            with Session(engine) as session:
+                row = session.exec(
+                    select(PatientControlNumber).where(PatientControlNumber.claim_id == claim_id)
+                ).first()
+                if row is not None:
+                    found[claim_id] = row.patient_control_number
+                    break
+                pcn = patient_control_number(claim_id, attempt)
+                session.add(PatientControlNumber(patient_control_number=pcn, claim_id=claim_id))
+                try:
+                    session.commit()
+                except IntegrityError:
+                    continue  # taken by another claim, or this one concurrently: look again
+                found[claim_id] = pcn
+                break
+        else:  # pragma: no cover - 100 clashes of 100-bit numbers
+            raise RuntimeError(f"no free patient control number for claim {claim_id}")
+    return found
+
+
+class AmbiguousControlNumber(LookupError):
+    """A truncated patient control number that the prefixes of several claims share."""
+
+
+# A payer that keeps fewer characters than it was sent returns a prefix; below this many,
+# a prefix says too little to name one claim with confidence.
+MIN_PREFIX = 10
+_PREFIX = re.compile(rf"[{ALPHABET}]{{{MIN_PREFIX},25}}")
+_CLAIM_ID = re.compile(ULID_PATTERN)
+
+
+def claim_for_patient_control_number(engine: Engine, value: str) -> str | None:
+    """The claim a payer means by ``value`` (835 CLP01, 277CA TRN02, 999 claim), or None.
+
+    In order: a recorded patient control number; a whole claim id (claims sent before
+    patient control numbers existed, and 999 answers, which are mapped to claim ids by
+    ST02); a prefix of either, as a payer that truncates returns it, when exactly one claim
+    has it. Raises ``AmbiguousControlNumber`` when several do, so the message is parked
+    for a person rather than posted to a guess.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    with Session(engine) as session:
+        row = session.get(PatientControlNumber, value)
+        if row is not None:
+            return row.claim_id
+        if _CLAIM_ID.fullmatch(value):
+            return value
+        if not _PREFIX.fullmatch(value):
+            return None
+        candidates = set(
+            session.exec(
+                select(PatientControlNumber.claim_id)
+                .where(col(PatientControlNumber.patient_control_number).startswith(value))
+                .limit(2)
+            ).all()
+        )
+        candidates |= set(
+            session.exec(
+                select(SentTransaction.claim_id)
+                .where(col(SentTransaction.claim_id).startswith(value))
+                .distinct()
+                .limit(2)
+            ).all()
+        )
+    if len(candidates) > 1:
+        raise AmbiguousControlNumber(
+            f"patient control number {value!r} is the start of several claims' numbers; "
+            "the payer truncated it too far to tell which claim it means"
+        )
+    return candidates.pop() if candidates else None
+
+
+def patient_control_number_of(engine: Engine, claim_id: str) -> str | None:
+    """The CLM01 a claim was sent with, or None (never sent as X12, or sent before patient
+    control numbers existed: then its claim id was CLM01)."""
+    with Session(engine) as session:
+        row = session.exec(
+            select(PatientControlNumber).where(PatientControlNumber.claim_id == claim_id)
+        ).first()
+    return row.patient_control_number if row is not None else None

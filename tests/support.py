@@ -83,7 +83,7 @@ def claim_payload(
                 "postal_code": "627011234",
             },
         },
-        "rendering_provider": {"npi": VALID_NPI_2, "name": "Dana Whitfield MD"},
+        "rendering_provider": {"npi": VALID_NPI_2, "last_name": "Whitfield", "first_name": "Dana"},
         "subscriber": {
             "member_id": "XJH123456789",
             "first_name": "Alex",
@@ -236,6 +236,7 @@ async def harness(
             signal=temporal_signaller(client),
             inbound_url=f"{settings.api_url}/x12/inbound",
             receiver_id=settings.x12_sender_id,
+            truncate_to=settings.payer_truncate_clm01_to,
         )
 
     async with AsyncExitStack() as stack:

@@ -157,7 +157,7 @@ def _subject(claim: Claim | SubmittedClaim) -> _Subject:
     if isinstance(claim, Claim):
         person = claim.patient or claim.subscriber
         return _Subject(
-            claim.claim_id, claim.billing_provider.npi, claim.billing_provider.name,
+            claim.claim_id, claim.billing_provider.npi, claim.billing_provider.display_name,
             person.last_name, person.first_name, claim.subscriber.member_id,
             claim.first_service_date, max(line.last_service_date for line in claim.lines),
         )  # fmt: skip

@@ -37,6 +37,9 @@ class Accepted(BaseModel):
     claim_id: str
     workflow_id: str
     status_url: str
+    # What intake filled in that the sender should know (e.g. a FHIR Claim without an
+    # identifier: its resource id became the account number).
+    notes: list[str] = []
 
 
 async def start_claim(claim: Claim, client: Client, settings: Settings) -> Accepted:

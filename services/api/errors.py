@@ -1,7 +1,7 @@
 """One shape for every refusal: ``{"detail": [{"field", "rule", "msg"}]}`` or a message.
 
-Validation errors name the field and the rule it broke, and never echo the input back: the
-input may hold PHI.
+Validation errors name the field and the rule it broke, and quote the refused value only
+where it is not PHI.
 """
 
 from __future__ import annotations
@@ -12,13 +12,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from claims.model import is_phi_field
+
 
 def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """FastAPI's errors, minus the echoed input (it may hold PHI), plus a dotted field path."""
+    """FastAPI's errors with a dotted field path. The refused value is quoted when it is
+    not PHI (a procedure code, an NPI), so the sender sees what they wrote; PHI is not
+    echoed."""
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "path", "query")]
-        out.append({"field": ".".join(loc) or "body", "rule": err.get("type"), "msg": err["msg"]})
+        msg = err["msg"]
+        value = err.get("input")
+        if isinstance(value, str | int | float) and not is_phi_field(loc):
+            msg = f"{msg} (got {value!r})"
+        out.append({"field": ".".join(loc) or "body", "rule": err.get("type"), "msg": msg})
     return out
 
 

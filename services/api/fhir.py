@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from claims.fhir import FhirMappingError, claim_from_fhir
+from claims.fhir import FhirMappingError, map_fhir_claim
 from services.api.claims import Accepted, start_claim
 from services.api.deps import SettingsDep, TemporalDep
 
@@ -19,9 +19,10 @@ async def submit_fhir(
 ) -> Accepted:
     """Submit a FHIR R4 Claim resource (with its Patient, Coverage and parties contained)."""
     try:
-        claim = claim_from_fhir(resource)
+        mapped = map_fhir_claim(resource)
     except FhirMappingError as exc:
         raise HTTPException(
             422, [{"field": exc.path, "rule": "fhir_mapping", "msg": exc.reason}]
         ) from exc
-    return await start_claim(claim, client, settings)
+    accepted = await start_claim(mapped.claim, client, settings)
+    return accepted.model_copy(update={"notes": list(mapped.notes)})

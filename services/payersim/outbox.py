@@ -2,11 +2,14 @@
 
 In X12 mode it behaves like a payer behind a clearinghouse: the 999 for each 837P, then a
 277CA and an 835 per claim, each POSTed as a file to claimflow's inbound endpoint, which
-posts them the same way it posts a real payer's files.
+posts them the same way it posts a real payer's files. It echoes the claim's CLM01 as it
+received it in TRN02 and CLP01, or (``truncate_to``) only its first characters, as a payer
+that stores 20 of them does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Awaitable, Callable
@@ -58,9 +61,10 @@ class SignalOutbox:
 class X12Outbox:
     """X12 mode: render the answer as a file and POST it to ``inbound_url``."""
 
-    def __init__(self, inbound_url: str, *, receiver_id: str) -> None:
+    def __init__(self, inbound_url: str, *, receiver_id: str, truncate_to: int = 0) -> None:
         self._url = inbound_url
         self._receiver = receiver_id
+        self._keep = truncate_to
         self._numbers = itertools.count(1)
         self._http = httpx.AsyncClient(timeout=30)
 
@@ -96,7 +100,13 @@ class X12Outbox:
                 groups.append(ack_999.group_ack("HC", gs.control_number, gs.version, accepted))
         await self._post("999", render_999(groups, envelope=self._envelope()))
 
+    def _echo(self, clm01: str) -> str:
+        return clm01[: self._keep] if self._keep else clm01
+
     async def send(self, message: PayerMessage, claim: Claim | SubmittedClaim) -> None:
+        if isinstance(claim, SubmittedClaim):
+            claim = dataclasses.replace(claim, claim_id=self._echo(claim.claim_id))
+        message = message.model_copy(update={"claim_id": self._echo(message.claim_id)})
         if isinstance(message, ClaimStatusReport):
             category, _, code = (message.status_codes or (f"{message.category}:20",))[0].partition(
                 ":"
@@ -142,8 +152,10 @@ def outbox_for(
     signal: Callable[[PayerMessage], Awaitable[None]],
     inbound_url: str,
     receiver_id: str,
+    truncate_to: int = 0,
 ) -> Outbox:
-    """JSON mode answers by signal; every other mode speaks X12 to claimflow's inbound API."""
+    """JSON mode answers by signal; every other mode speaks X12 to claimflow's inbound API
+    (echoing only the first ``truncate_to`` characters of CLM01 when that is not 0)."""
     if mode == "json":
         return SignalOutbox(signal)
-    return X12Outbox(inbound_url, receiver_id=receiver_id)
+    return X12Outbox(inbound_url, receiver_id=receiver_id, truncate_to=truncate_to)

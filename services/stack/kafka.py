@@ -10,10 +10,7 @@ The broker's data, config and log live in the state dir like everything else.
 from __future__ import annotations
 
 import base64
-import fcntl
-import hashlib
 import re
-import shutil
 import signal
 import subprocess
 import uuid
@@ -22,7 +19,7 @@ from pathlib import Path
 from string import Template
 
 from services.settings import REPO_ROOT, Settings
-from services.stack import process
+from services.stack import maven, process
 
 NAME = "kafka"
 DEPLOY_DIR = REPO_ROOT / "deploy" / "kafka"
@@ -30,7 +27,6 @@ POM = DEPLOY_DIR / "pom.xml"
 TEMPLATE = DEPLOY_DIR / "server.properties.tmpl"
 LOG4J_CONFIG = DEPLOY_DIR / "log4j2.properties"
 LIBS_ROOT = REPO_ROOT / ".state" / "kafka-libs"
-COMPLETE_MARKER = ".complete"
 # Generous: a JVM on a loaded 2-core machine has been seen to need over a minute.
 START_TIMEOUT = 180.0
 # A graceful KRaft shutdown (controlled shutdown, flushing logs) takes a few seconds.
@@ -38,16 +34,11 @@ STOP_TIMEOUT = 30.0
 MIN_JAVA = 17
 
 
-def _tool(name: str, install_hint: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise process.StackError(f"{name} not found on PATH: {install_hint}")
-    return path
-
-
 def java() -> str:
     """The ``java`` on PATH, checked to be new enough for Kafka 4 (Java 17+)."""
-    path = _tool("java", "install a Java 17 runtime (apt-get install -y openjdk-17-jre-headless)")
+    path = maven.tool(
+        "java", "install a Java 17 runtime (apt-get install -y openjdk-17-jre-headless)"
+    )
     out = subprocess.run(
         [path, "-version"], capture_output=True, text=True, stdin=subprocess.DEVNULL
     ).stderr
@@ -66,55 +57,13 @@ def java() -> str:
 
 def libs_dir() -> Path:
     """The directory the current pom's jars are (or will be) resolved into."""
-    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
-    return LIBS_ROOT / digest
+    return LIBS_ROOT / maven.digest([POM])
 
 
 def ensure_libs() -> Path:
-    """Resolve the broker's jars with Maven unless a previous run already did.
-
-    Maven writes into a scratch dir that is renamed into place only after it succeeded, and a
-    lock keeps concurrent ``up`` calls (parallel test sessions) from resolving twice; so a
-    directory with the marker is always complete.
-    """
-    target = libs_dir()
-    if (target / COMPLETE_MARKER).exists():
-        return target
-    LIBS_ROOT.mkdir(parents=True, exist_ok=True)
-    with (LIBS_ROOT / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (target / COMPLETE_MARKER).exists():
-            return target
-        mvn = _tool("mvn", "install Maven (apt-get install -y maven)")
-        scratch = target.with_name(target.name + ".partial")
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(target, ignore_errors=True)
-        result = subprocess.run(
-            [
-                mvn,
-                "-q",
-                "-B",
-                "-f",
-                str(POM),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={scratch}",
-            ],  # fmt: skip
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=900,
-        )
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
-            raise process.StackError(
-                f"Maven could not resolve the Kafka jars from {POM} "
-                f"(exit {result.returncode}); is Maven Central reachable?\n{tail}"
-            )
-        if not any(scratch.glob("kafka_2.13-*.jar")):
-            raise process.StackError(f"Maven ran but put no kafka_2.13 jar in {scratch}")
-        (scratch / COMPLETE_MARKER).write_text(POM.read_text())
-        scratch.rename(target)
-    return target
+    """Resolve the broker's jars with Maven unless a previous run already did (see
+    ``services.stack.maven``: complete or absent, never half-resolved)."""
+    return maven.resolve(POM, LIBS_ROOT, expect="kafka_2.13-*.jar", what="the Kafka jars")
 
 
 def kafka_dir(settings: Settings) -> Path:

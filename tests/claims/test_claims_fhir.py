@@ -162,7 +162,11 @@ def test_happy_path_maps_every_element() -> None:
     assert claim.billing_provider.address.postal_code == "627011234"
     assert claim.rendering_provider is not None
     assert claim.rendering_provider.npi == RENDERING_NPI
-    assert claim.rendering_provider.name == "Alex Smith"
+    assert claim.rendering_provider.is_person
+    assert (claim.rendering_provider.last_name, claim.rendering_provider.first_name) == (
+        "Smith",
+        "Alex",
+    )
     assert claim.subscriber.member_id == "MEM123"
     assert (claim.subscriber.last_name, claim.subscriber.sex) == ("Jones", "F")
     assert claim.patient is None
@@ -275,7 +279,6 @@ REFUSALS: list[tuple[str, Mutation, str]] = [
     ("draft", _set("status", "draft"), "Claim.status"),
     ("preauthorization", _set("use", "preauthorization"), "Claim.use"),
     ("institutional", _set("type.coding.0.code", "institutional"), "Claim.type"),
-    ("no identifier", _set("identifier", _DELETE), "Claim.identifier"),
     ("external patient", _set("patient.reference", "Patient/123"), "Claim.patient"),
     ("absent contained", _set("provider.reference", "#nope"), "Claim.provider"),
     ("wrong contained type", _set("provider.reference", "#cov"), "Claim.provider"),
@@ -358,7 +361,7 @@ REFUSALS: list[tuple[str, Mutation, str]] = [
     (
         "malformed procedure code",
         _set("item.0.productOrService.coding.0.code", "992130"),
-        "Claim.item[0]",
+        "Claim.item[0].productOrService",
     ),
     (
         "unknown diagnosis sequence",

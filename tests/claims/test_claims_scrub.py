@@ -25,6 +25,11 @@ from claims.scrub import scrub
 BAD_NPI = "1234567890"
 
 
+def dr(npi: str = RENDERING_NPI) -> dict[str, str]:
+    """A rendering provider who is a person."""
+    return {"npi": npi, "last_name": "Whitfield", "first_name": "Dana"}
+
+
 def run(**overrides: object) -> list[str]:
     return codes(scrub(clean_claim(**overrides), today=TODAY))
 
@@ -82,21 +87,40 @@ def test_billing_npi_check_digit() -> None:
 
 
 def test_rendering_npi_check_digit() -> None:
-    rendering = {"npi": BAD_NPI, "name": "Dr Who"}
+    rendering = {"npi": BAD_NPI, "last_name": "Who", "first_name": "Ada"}
     assert run(rendering_provider=rendering) == ["SCRUB_NPI_INVALID"]
 
 
 def test_line_rendering_npi_check_digit() -> None:
-    claim = clean_claim(line(rendering_npi=BAD_NPI))
+    claim = clean_claim(line(rendering_provider=dr(BAD_NPI)))
     (f,) = scrub(claim, today=TODAY).findings
     assert (f.code, f.field) == ("SCRUB_NPI_INVALID", "lines[0].rendering_npi")
 
 
 def test_valid_rendering_npis_pass() -> None:
-    claim = clean_claim(
-        line(rendering_npi=OTHER_NPI), rendering_provider={"npi": RENDERING_NPI, "name": "Dr A"}
-    )
+    claim = clean_claim(line(rendering_provider=dr(OTHER_NPI)), rendering_provider=dr())
     assert codes(scrub(claim, today=TODAY)) == []
+
+
+def test_a_line_rendering_npi_needs_a_name_unless_the_claim_names_it() -> None:
+    """Issue 15 #4: 2420A carries the line's rendering provider's real name, never a made-up
+    one, so an NPI the claim names nowhere is a finding at scrub."""
+    report = scrub(clean_claim(line(rendering_npi=OTHER_NPI), rendering_provider=dr()), today=TODAY)
+    (f,) = report.errors
+    assert (f.code, f.field) == ("SCRUB_LINE_RENDERING_NAME_MISSING", "lines[0].rendering_provider")
+    named = clean_claim(
+        line(rendering_npi=OTHER_NPI),
+        line("85025", rendering_provider=dr(OTHER_NPI)),
+        rendering_provider=dr(),
+    )  # fmt: skip
+    assert scrub(named, today=TODAY).ok
+
+
+def test_a_rendering_provider_named_as_an_organisation_is_a_warning() -> None:
+    report = scrub(clean_claim(rendering_provider={"npi": RENDERING_NPI, "name": "Dr A"}),
+                   today=TODAY)  # fmt: skip
+    (f,) = report.findings
+    assert (f.code, f.severity) == ("SCRUB_RENDERING_NOT_A_PERSON", Severity.WARNING)
 
 
 def _billing(**changes: object) -> dict[str, object]:
@@ -150,9 +174,7 @@ def test_patient_address_required_when_patient_differs() -> None:
 
 
 def test_rendering_same_as_billing_warns() -> None:
-    report = scrub(
-        clean_claim(rendering_provider={"npi": BILLING_NPI, "name": "Dr A"}), today=TODAY
-    )
+    report = scrub(clean_claim(rendering_provider=dr(BILLING_NPI)), today=TODAY)
     (f,) = report.findings
     assert (f.code, f.severity, f.field) == (
         "SCRUB_RENDERING_REDUNDANT",
@@ -163,10 +185,7 @@ def test_rendering_same_as_billing_warns() -> None:
 
 
 def test_line_rendering_repeating_claim_rendering_warns() -> None:
-    claim = clean_claim(
-        line(rendering_npi=RENDERING_NPI),
-        rendering_provider={"npi": RENDERING_NPI, "name": "Dr A"},
-    )
+    claim = clean_claim(line(rendering_npi=RENDERING_NPI), rendering_provider=dr())
     (f,) = scrub(claim, today=TODAY).findings
     assert (f.code, f.field) == ("SCRUB_RENDERING_REDUNDANT", "lines[0].rendering_npi")
 
@@ -253,7 +272,7 @@ def test_duplicate_key_ignores_line_order_and_charges() -> None:
         {"lines": [line(service_date_from="2026-03-03")]},
         {"lines": [line(modifiers=["25"])]},
         {"payer": {"payer_id": "OTHER", "name": "Other"}},
-        {"rendering_provider": {"npi": RENDERING_NPI, "name": "Dr A"}},
+        {"rendering_provider": dr()},
     ],
 )
 def test_duplicate_key_changes_with_what_makes_a_claim_distinct(change: dict[str, object]) -> None:

@@ -90,3 +90,37 @@ async def test_unmappable_fhir_claim_is_422_naming_the_element(claimflow: Harnes
     [error] = response.json()["detail"]
     assert error["field"] == "Claim.contained[0].birthDate"
     assert error["rule"] == "fhir_mapping"
+
+
+async def test_fhir_claim_without_identifier_says_what_it_filled_in(claimflow: Harness) -> None:
+    resource = json.loads((REPO_ROOT / "examples" / "fhir-claim.json").read_text())
+    del resource["identifier"]
+    response = await claimflow.http.post("/fhir/Claim", json=resource)
+    assert response.status_code == 202, response.text
+    assert any("resource id" in note for note in response.json()["notes"])
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        (("subscriber", "member_id"), "XJH*1", "subscriber.member_id"),
+        (("account_number",), "ACCT~1", "account_number"),
+        (("prior_authorization",), "PA:1", "prior_authorization"),
+        (("subscriber", "last_name"), "李", "subscriber.last_name"),
+    ],
+)
+async def test_a_value_x12_cannot_carry_stops_at_scrub_not_at_render(
+    claimflow: Harness, where: tuple[str, ...], value: str, field: str
+) -> None:
+    """Issue 11 #1 / issue 15 #6: the claim ends in SCRUB_FAILED with a finding naming the
+    field, where a biller can correct it; it is never submitted (no 837P is rendered)."""
+    payload = claim_payload()
+    node = payload
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    claim_id = await claimflow.submit(payload)
+    view = await claimflow.wait_status(claim_id, S.SCRUB_FAILED)
+    errors = [f for f in view["reports"]["scrub"]["findings"] if f["severity"] == "error"]
+    assert [(f["code"].startswith("SCRUB_X12_"), f["field"]) for f in errors] == [(True, field)]
+    assert not list((claimflow.settings.x12_dir / "sent").glob("837P-*"))

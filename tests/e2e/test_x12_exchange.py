@@ -28,6 +28,7 @@ from claims.x12.render_remits import (
 )
 from claims.x12.status_277ca import StatusCode
 from claims.x12.validate import validate
+from services import x12_store
 from services.inbox import take_folder
 from services.payersim.outbox import PAYER_ADDRESS
 from services.settings import Settings
@@ -79,7 +80,10 @@ async def test_clean_claim_goes_out_as_a_valid_837p_and_comes_back_as_x12(
     [sent] = list((claimflow.settings.x12_dir / "sent").glob("837P-*.x12"))
     text = sent.read_text()
     assert validate(text) == []
-    assert [c.claim_id for c in parse_837p(text)] == [claim_id]
+    # CLM01 is the claim's 20-character patient control number, recorded before sending.
+    pcn = x12_store.patient_control_number_of(claimflow.engine, claim_id)
+    assert pcn is not None and len(pcn) == 20
+    assert [c.claim_id for c in parse_837p(text)] == [pcn]
     received = " ".join(p.name for p in (claimflow.settings.x12_dir / "received").iterdir())
     assert "-999" in received and "-277CA-" in received and "-835-" in received
 

@@ -62,7 +62,7 @@ async def test_bad_input_gets_a_clear_error(claimflow: Harness, tmp_path: Path) 
     path.write_text(json.dumps(bad))
     result = await asyncio.to_thread(cli, claimflow, "submit", str(path))
     assert result.returncode == 1
-    assert "billing_provider.npi" in result.stderr
+    assert "billing_provider.npi" in result.stderr and "'12'" in result.stderr
     no_traceback(result)
 
     garbage = tmp_path / "garbage.json"
@@ -139,4 +139,50 @@ def test_x12_render_then_validate(tmp_path: Path) -> None:
     broken.write_text(out.read_text()[:200])
     result = run_cli("x12", "parse", str(broken))
     assert result.returncode == 2 and "segment" in result.stderr
+    no_traceback(result)
+
+
+def render_cli(tmp_path: Path, file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env_db = {"CLAIMFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    return subprocess.run(
+        [sys.executable, "-m", "services", "x12", "render", str(file), *extra],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
+        env={**os.environ, **env_db},
+    )  # fmt: skip
+
+
+def test_x12_render_takes_a_fhir_claim_like_scrub_and_submit(tmp_path: Path) -> None:
+    """Issue 15 #7: every command that takes a claim file takes both formats."""
+    fhir = REPO_ROOT / "examples" / "fhir-claim.json"
+    out = tmp_path / "fhir.837"
+    rendered = render_cli(tmp_path, fhir, "--out", str(out))
+    assert rendered.returncode == 0, rendered.stderr
+    assert "patient control number" in rendered.stdout
+    assert run_cli("x12", "validate", str(out)).returncode == 0
+    assert run_cli("scrub", str(fhir)).returncode == 0
+    # A FHIR Claim without an identifier: mapped, and the fallback said (on stderr).
+    body = json.loads(fhir.read_text())
+    del body["identifier"]
+    no_id = tmp_path / "no-id.json"
+    no_id.write_text(json.dumps(body))
+    rendered = render_cli(tmp_path, no_id)
+    assert rendered.returncode == 0 and "resource id" in rendered.stderr
+    # One that cannot be mapped is refused naming the FHIR element.
+    body["type"]["coding"][0]["code"] = "institutional"
+    no_id.write_text(json.dumps(body))
+    refused = render_cli(tmp_path, no_id)
+    assert refused.returncode == 2 and "Claim.type" in refused.stderr
+    no_traceback(refused)
+
+
+def test_invalid_claim_files_name_the_field_and_the_value(tmp_path: Path) -> None:
+    bad = json.loads((REPO_ROOT / "examples" / "clean-office-visit.json").read_text())
+    bad["lines"][0]["procedure_code"] = "992130"
+    bad["subscriber"]["member_id"] = ""
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    result = run_cli("scrub", str(path))
+    assert result.returncode == 2
+    assert "lines.0.procedure_code" in result.stderr and "'992130'" in result.stderr
+    assert "subscriber.member_id" in result.stderr  # named, but PHI is not echoed
     no_traceback(result)

@@ -3,8 +3,10 @@
 Inputs are random bytes and random damage to valid files (truncation, deleted or
 duplicated segments, swapped delimiters, flipped characters). An ``X12Error`` whose
 message says "internal error" means a parser bug was caught by the safety net; that fails
-too. Rendering is checked the other way: any claim the model accepts renders to an 837P
-our reader reads back to the same ids and amounts.
+too. Rendering is checked the other way: any claim the model accepts either fails the scrub's
+X12 value checks (and cannot render) or renders to an 837P our reader reads back to the same
+control numbers and amounts. ``test_x12_pcn_properties`` adds pyx12, imsweb and the payer's
+answer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from x12_testkit import envelope, sample, ulid
@@ -21,13 +24,15 @@ from claims.model import Claim
 from claims.npi import make_npi
 from claims.x12.ack_999 import parse_999
 from claims.x12.balance_835 import check_balancing
+from claims.x12.control import patient_control_number as pcn
 from claims.x12.eligibility_270 import parse_270
 from claims.x12.errors import X12Error
 from claims.x12.read_271 import parse_271
 from claims.x12.read_837p import parse_837p
 from claims.x12.remit_835 import parse_835, to_remittance
-from claims.x12.render_837p import render_837p
+from claims.x12.render_837p import RenderError, render_837p
 from claims.x12.status_277ca import parse_277ca
+from claims.x12_values import x12_value_findings
 from tests.claims.claims_testkit import claim_data, line
 
 PARSERS: dict[str, Callable[[str | bytes], Any]] = {
@@ -150,7 +155,8 @@ def test_replaced_elements(name: str, data: st.DataObject) -> None:
 
 # ------------------------------------------------------------------- render side
 
-# Any Latin-1 text with at least one letter or digit (one X12 can carry).
+# Any Latin-1 text with at least one letter or digit: names X12 can carry as they are, after
+# transliteration, or not at all (the scrub refuses those, and so does the renderer).
 names = st.text(st.characters(codec="latin-1", categories=["L", "N", "P", "S", "Zs"]),
                 min_size=1, max_size=40).filter(lambda s: any(c.isascii() and c.isalnum()
                                                               for c in s))  # fmt: skip
@@ -179,14 +185,23 @@ def claims(draw: st.DrawFn, n: int) -> Claim:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, 10**6), min_size=1, max_size=6, unique=True), st.data())
-def test_any_claim_renders_and_reads_back(numbers: list[int], data: st.DataObject) -> None:
+def test_any_claim_renders_and_reads_back_or_fails_scrub(
+    numbers: list[int], data: st.DataObject
+) -> None:
+    """A claim whose values X12 cannot carry fails scrub and cannot render; any other renders
+    with a CLM01 of at most 20 characters and reads back to the same amounts."""
     batch = [data.draw(claims(n)) for n in numbers]
     per = data.draw(st.integers(1, 6))
+    if any(x12_value_findings(c) for c in batch):
+        with pytest.raises(RenderError):
+            render_837p(batch, envelope=envelope(), claims_per_transaction=per)
+        return
     text = render_837p(batch, envelope=envelope(), claims_per_transaction=per)
     back = {c.claim_id: c for c in parse_837p(text)}
-    assert set(back) == {c.claim_id for c in batch}
+    assert set(back) == {pcn(c.claim_id or "") for c in batch}
     for claim in batch:
-        sent = back[claim.claim_id or ""]
+        sent = back[pcn(claim.claim_id or "")]
+        assert len(sent.claim_id) <= 20
         assert sent.total_charge == claim.total_charge
         assert [ln.charge for ln in sent.lines] == [ln.charge for ln in claim.lines]
         assert [ln.units for ln in sent.lines] == [ln.units for ln in claim.lines]
