@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events.topics import DEFAULT_PARTITIONS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,7 +37,7 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 9093
     kafka_heap: str = "512m"
     topic_prefix: str = ""
-    topic_partitions: int = 3
+    topic_partitions: int = DEFAULT_PARTITIONS
     topic_replication_factor: int = 1
     topic_min_insync_replicas: int = 1
 
