@@ -30,6 +30,7 @@ from claims.model import ULID_PATTERN, Claim
 from claims.status import ClaimStatus, TransitionError, check_transition
 from claims.x12.errors import X12Error
 from services import inbound_store, readmodel
+from services.api_webhooks import webhooks_router
 from services.db import init_db, make_engine
 from services.inbound import UnitResult, ingest
 from services.settings import Settings
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(title="claimflow", version="0.1.0", lifespan=lifespan)
+    app.include_router(webhooks_router(settings))
 
     def temporal() -> Client:
         result: Client = state["client"]

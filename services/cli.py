@@ -322,6 +322,14 @@ def consumer() -> None:
     consumer_process.main(get_settings())
 
 
+@app.command("webhook-delivery")
+def webhook_delivery() -> None:
+    """Run the webhook delivery process (POSTs events to the webhook subscriptions)."""
+    from services.webhooks import process as delivery_process
+
+    delivery_process.main(get_settings())
+
+
 @app.command()
 def api() -> None:
     """Run the HTTP API."""

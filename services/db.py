@@ -13,6 +13,7 @@ from services import (  # noqa: F401  (register their tables)
     readmodel,
     x12_store,
 )
+from services.webhooks import store as webhook_store  # noqa: F401
 
 
 def make_engine(url: str) -> Engine:

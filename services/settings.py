@@ -63,6 +63,22 @@ class Settings(BaseSettings):
     # Consumer group of the read-model projector.
     projector_group: str = "claimflow-projector"
 
+    # Webhook delivery (services/webhooks/). A delivery is retried with exponential backoff
+    # (initial, doubling, capped, with jitter) and dead-lettered after max attempts.
+    webhooks_group: str = "claimflow-webhooks"
+    webhook_max_attempts: int = 10
+    webhook_backoff_initial_seconds: float = 1.0
+    webhook_backoff_max_seconds: float = 600.0
+    webhook_timeout_seconds: float = 10.0
+    # Requests in flight to one subscription's URL at once (one per claim at most).
+    webhook_concurrency: int = 8
+    # Records read but not yet delivered; reading pauses above it.
+    webhook_max_in_flight: int = 2000
+    # How often the process re-reads subscriptions and looks for re-driven dead letters.
+    webhook_poll_seconds: float = 1.0
+    # AES-256 key (base64) for webhook secrets at rest; unset: <state dir>/keys/, 0600.
+    webhook_secret_key: str | None = None
+
     postgres_port: int = 5432
     postgres_db: str = "claimflow"
 
