@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
+from services.cli_events import events_app
 from services.cli_webhooks import webhooks_app
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(stack_app, name="stack")
 app.add_typer(x12_app, name="x12")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(events_app, name="events")
 app.command()(remit)
 
 
@@ -208,32 +210,6 @@ def write_off(
 ) -> None:
     """Write off what a claim still owes."""
     _act(claim_id, "write-off", {"reason": reason, "note": note}, api)
-
-
-@app.command()
-def events(
-    claim_id: str, as_json: bool = typer.Option(False, "--json", help="One CloudEvent per line.")
-) -> None:
-    """Read a claim's events back from Kafka, in order."""
-    from events import topics
-    from events.reader import read_claim_events
-
-    settings = get_settings()
-    try:
-        found = read_claim_events(
-            settings.kafka_bootstrap, settings.topic(topics.LIFECYCLE), claim_id
-        )
-    except LookupError as exc:
-        fail(str(exc))
-    except Exception as exc:  # kafka-python raises many kinds for "no broker"
-        fail(f"cannot read events from Kafka at {settings.kafka_bootstrap}: {exc}")
-    if not found:
-        fail(f"no events for claim {claim_id}")
-    for event in found:
-        if as_json:
-            typer.echo(event.model_dump_json())
-        else:
-            typer.echo(f"{event.seq:>3}  {event.time.isoformat()}  {event.type}")
 
 
 schema_app = typer.Typer(help="Print the JSON Schemas of the claim format and the events.")
