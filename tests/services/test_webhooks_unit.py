@@ -126,3 +126,18 @@ def test_a_key_from_settings_must_be_32_bytes(tmp_path: Path) -> None:
     assert not key_file(Settings(state_dir=tmp_path)).exists()
     with pytest.raises(SecretKeyError, match="32 bytes"):
         load_key(Settings(state_dir=tmp_path, webhook_secret_key="c2hvcnQ="))
+
+
+def test_the_readme_shows_the_example_receivers_verify() -> None:
+    """README.md's ten-line verify() is the tested one in examples/webhook_receiver.py."""
+    import inspect
+    import textwrap
+
+    from examples.webhook_receiver import verify
+    from services.settings import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    start = readme.index("  def verify(")
+    block = textwrap.dedent(readme[start : readme.index("  ```", start)])
+    assert block == inspect.getsource(verify)
+    assert len(block.strip().splitlines()) <= 11  # the signature and ten lines
