@@ -211,7 +211,8 @@ def active_subscriptions(engine: Engine, box: SecretBox) -> list[ActiveSubscript
                 payer_ids=json.loads(row.payer_ids),
                 content_mode=row.content_mode,
                 secret=box.open(row.secret_sealed, subscription_id=row.id),
-                created_at=row.created_at,
+                # SQLite hands back naive datetimes; every time we store is UTC.
+                created_at=row.created_at.replace(tzinfo=row.created_at.tzinfo or dt.UTC),
             )
             for row in rows
         ]
