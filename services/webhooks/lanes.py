@@ -113,41 +113,34 @@ class Lanes:
                 del self.queues[key]
 
     async def _new_event(self, key: LaneKey, envelope: binding.Envelope) -> None:
-        sub_id, claim_id = key
         if key in self.parked:
             behind = await self._behind(key)
-            await asyncio.to_thread(
-                store.add_dead_letter,
-                self.engine,
-                subscription_id=sub_id,
-                claim_id=claim_id,
-                event_id=envelope.id,
-                event_type=envelope.type,
-                payload=envelope.raw,
-                attempts=0,
-                last_status=None,
-                last_error=f"held behind {behind}, an earlier dead letter of this claim",
-                held_behind=behind,
-            )
+            held = f"held behind {behind}, an earlier dead letter of this claim"
+            await self._dead_letter(key, envelope, Outcome(False, 0, None, held), behind)
             return
-        outcome = await self.deliver(sub_id, envelope)
+        outcome = await self.deliver(key[0], envelope)
         if outcome is None or outcome.ok:
             return
-        log.warning("dead-lettered %s for subscription %s: %s", envelope.id, sub_id, outcome.error)
+        log.warning("dead-lettered %s for subscription %s: %s", envelope.id, key[0], outcome.error)
+        await self._dead_letter(key, envelope, outcome, None)
+        self.parked[key] = envelope.id
+
+    async def _dead_letter(
+        self, key: LaneKey, envelope: binding.Envelope, outcome: Outcome, behind: str | None
+    ) -> None:
         await asyncio.to_thread(
             store.add_dead_letter,
             self.engine,
-            subscription_id=sub_id,
-            claim_id=claim_id,
+            subscription_id=key[0],
+            claim_id=key[1],
             event_id=envelope.id,
             event_type=envelope.type,
             payload=envelope.raw,
             attempts=outcome.attempts,
             last_status=outcome.status,
             last_error=outcome.error,
-            held_behind=None,
+            held_behind=behind,
         )
-        self.parked[key] = envelope.id
 
     async def _behind(self, key: LaneKey) -> str:
         behind = self.parked.get(key)

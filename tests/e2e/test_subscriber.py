@@ -20,6 +20,7 @@ from events import topics
 from services import readmodel
 from services.consumer import prepare_topics
 from services.settings import REPO_ROOT, Settings
+from tests.events.events_testkit import raw_event
 from tests.services.webhooks_testkit import distinct_claim
 from tests.support import Harness, claim_payload, denied_for_auth_payload, harness
 
@@ -115,21 +116,6 @@ async def test_the_subscriber_bootstraps_mid_run_and_keeps_up(
         assert view(db)[early[1]][1] == "PAID"
 
 
-def event(claim: str, seq: int, status: str) -> bytes:
-    return json.dumps(
-        {
-            "specversion": "1.0",
-            "id": f"{claim}:{seq}",
-            "source": "/claimflow/claim-workflow",
-            "type": f"claimflow.claim.{status.lower()}.v1",
-            "subject": claim,
-            "time": "2026-11-02T12:00:00Z",
-            "datacontenttype": "application/json",
-            "data": {"claim_id": claim, "seq": seq, "status": status, "payer_id": "P"},
-        }
-    ).encode()
-
-
 async def test_a_gap_after_bootstrap_is_filled_by_re_reading(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -141,8 +127,10 @@ async def test_a_gap_after_bootstrap_is_filled_by_re_reading(
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     life, state = settings.topic(topics.LIFECYCLE), settings.topic(topics.STATE)
     for seq, status in [(1, "RECEIVED"), (2, "CODED"), (3, "SCRUBBED")]:
-        producer.send(life, key=claim.encode(), value=event(claim, seq, status), timestamp_ms=old)
-    producer.send(state, key=claim.encode(), value=event(claim, 2, "CODED")).get(timeout=10)
+        producer.send(
+            life, key=claim.encode(), value=raw_event(claim, seq, status), timestamp_ms=old
+        )
+    producer.send(state, key=claim.encode(), value=raw_event(claim, 2, "CODED")).get(timeout=10)
     producer.flush()
     db = tmp_path / "view.db"
     sub = start(settings, db, settings.topic("gap-subscriber"))
@@ -151,7 +139,7 @@ async def test_a_gap_after_bootstrap_is_filled_by_re_reading(
         while view(db).get(claim, (0,))[0] != 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         for _ in range(2):  # seq 4, twice (at-least-once)
-            producer.send(life, key=claim.encode(), value=event(claim, 4, "SUBMITTED"))
+            producer.send(life, key=claim.encode(), value=raw_event(claim, 4, "SUBMITTED"))
         producer.flush()
         while view(db).get(claim, (0,))[0] != 4 and time.monotonic() < deadline:
             await asyncio.sleep(0.2)

@@ -21,6 +21,7 @@ from examples.webhook_receiver import verify as readme_verify
 from services.apps import child_env
 from services.settings import REPO_ROOT, Settings
 from services.webhooks import signing
+from tests.events.events_testkit import raw_event
 from tests.services.webhooks_testkit import (
     Delivery,
     delivering,
@@ -175,21 +176,6 @@ async def test_a_dead_receiver_leaves_dead_letters_in_order_and_others_flow(
         assert states == {"delivered"}
 
 
-def record(claim_id: str, seq: int, type_: str, payer: str = "SIMPAYER1") -> bytes:
-    return json.dumps(
-        {
-            "specversion": "1.0",
-            "id": f"{claim_id}:{seq}",
-            "source": "/claimflow/claim-workflow",
-            "type": type_,
-            "subject": claim_id,
-            "time": "2026-11-02T12:00:00Z",
-            "datacontenttype": "application/json",
-            "data": {"claim_id": claim_id, "seq": seq, "payer_id": payer, "status": "X"},
-        }
-    ).encode()
-
-
 async def test_only_the_types_and_payers_asked_for_are_delivered(
     settings: Settings, client: Client
 ) -> None:
@@ -214,7 +200,7 @@ async def test_only_the_types_and_payers_asked_for_are_delivered(
             producer.send(
                 settings.topic(topics.LIFECYCLE),
                 key=claim.encode(),
-                value=record(claim, seq, type_),
+                value=raw_event(claim, seq, "X", type_=type_),
             ).get(timeout=10)
         producer.close()
         await rec.wait_for(3)

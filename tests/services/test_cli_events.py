@@ -12,21 +12,7 @@ from events import topics
 from services.apps import child_env
 from services.consumer import prepare_topics
 from services.settings import REPO_ROOT, Settings
-
-
-def record(claim: str, seq: int, status: str, payer: str) -> bytes:
-    return json.dumps(
-        {
-            "specversion": "1.0",
-            "id": f"{claim}:{seq}",
-            "source": "/claimflow/claim-workflow",
-            "type": f"claimflow.claim.{status.lower()}.v1",
-            "subject": claim,
-            "time": f"2026-11-02T12:00:0{seq}Z",
-            "datacontenttype": "application/json",
-            "data": {"claim_id": claim, "seq": seq, "status": status, "payer_id": payer},
-        }
-    ).encode()
+from tests.events.events_testkit import raw_event
 
 
 def publish(settings: Settings, *records: tuple[str, int, str, str]) -> None:
@@ -35,7 +21,7 @@ def publish(settings: Settings, *records: tuple[str, int, str, str]) -> None:
         producer.send(
             settings.topic(topics.LIFECYCLE),
             key=claim.encode(),
-            value=record(claim, seq, status, payer),
+            value=raw_event(claim, seq, status, payer_id=payer, time=f"2026-11-02T12:00:0{seq}Z"),
         ).get(timeout=10)
     producer.close()
 
