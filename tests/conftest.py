@@ -21,6 +21,7 @@ from services.settings import REPO_ROOT, Settings
 from services.temporal import connect
 from tests.support import Harness, harness, unique_settings
 
+
 PORT_OFFSET = int(os.environ.get("CLAIMFLOW_TEST_PORT_OFFSET", "0"))
 
 
