@@ -7,8 +7,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The AsyncAPI project's parser (npm), which the tests run over events/schemas/asyncapi.json.
+ASYNCAPI_TOOL  := tools/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI_TOOL)/node_modules/.installed-stamp
 
-.PHONY: run test lint typecheck down reset install postgres clean deploy-check lock
+.PHONY: run test lint typecheck down reset install postgres clean deploy-check lock asyncapi-tools
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -17,7 +20,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Node.js and npm come from Debian when the machine has none. Install scripts stay off: the
+# parser needs none, and one of its dependencies would phone home from its postinstall.
+$(ASYNCAPI_STAMP): $(ASYNCAPI_TOOL)/package.json $(ASYNCAPI_TOOL)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm)
+	cd $(ASYNCAPI_TOOL) && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(ASYNCAPI_STAMP)
+
+asyncapi-tools: $(ASYNCAPI_STAMP)
+
+install: $(STAMP) $(ASYNCAPI_STAMP)
 
 # PostgreSQL comes from Debian; only the database tests need it.
 postgres:
@@ -27,7 +40,7 @@ postgres:
 run: $(STAMP)
 	$(BIN)/claimflow run
 
-test: $(STAMP) postgres
+test: $(STAMP) $(ASYNCAPI_STAMP) postgres
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -36,6 +36,8 @@ def ensure_topics(
             configs = {"min.insync.replicas": str(min_insync_replicas)}
             if spec.compacted:
                 configs["cleanup.policy"] = "compact"
+            if spec.retention_ms is not None:
+                configs["retention.ms"] = str(spec.retention_ms)
             wanted.append(
                 NewTopic(
                     name=name,

@@ -1,82 +1,279 @@
-"""The AsyncAPI 2.6 document of the v1 topics, generated from the same models as the schemas.
+"""The AsyncAPI 3.0 document of the v1 topics, generated from the same models as the schemas.
 
-Consumers read it to learn what is on each topic, how records are keyed and what they must
-do (de-duplicate on subject + seq); the drift test keeps it equal to the code.
+A team starting a consumer reads it to learn what is on each topic, how records are keyed
+and partitioned, what delivery guarantees it gets (at least once: de-duplicate on the
+CloudEvents id), how long each topic keeps records, and which fields are PHI. The drift
+test keeps it equal to the code; ``tests/events/test_asyncapi.py`` runs the AsyncAPI
+project's own parser over it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
-from events import topics
-from events.contract import ClaimAlert, ClaimEvent
+from pydantic import BaseModel
 
-KEY = {"type": "string", "description": "the claim id (CloudEvents subject)"}
-DEDUPE = (
-    "Delivery is at-least-once: de-duplicate on (subject, data.seq). Records of one claim "
-    "share a partition (key = claim id) and arrive in seq order."
+from claims.status import ClaimStatus
+from events import topics
+from events.contract import (
+    AdjustmentData,
+    AlertKind,
+    ClaimAlert,
+    ClaimAlertData,
+    ClaimEvent,
+    ClaimEventData,
+    make_alert,
+    make_event,
+)
+from events.phi import CLASSIFICATION, LEGEND
+
+CONTRACT_VERSION = "1.0.0"
+KAFKA_BINDING = "0.5.0"
+REF = "#/components/schemas/{model}"
+
+DELIVERY = (
+    "Delivery is **at least once**: a retried publish or a consumer restart can deliver a "
+    "record again, so de-duplicate on the CloudEvents `id` (`<claim id>:<seq>`). Records of "
+    "one claim share a partition (key = claim id) and arrive in `data.seq` order, 1, 2, 3 "
+    "... with no gaps: a gap in what you have seen means you missed records, so re-read."
+)
+EVOLUTION = (
+    "Within v1 changes are additive only: fields are never removed or renamed, never change "
+    "type, and new fields are optional. A breaking change is a new `v2` event type on new "
+    "`.v2` topics. Consumers ignore fields and event types they do not know."
 )
 
 
-REF = "#/components/schemas/{model}"
+def _classified(name: str, schema: dict[str, Any], models: dict[str, type[BaseModel]]) -> None:
+    """Mark every property of a model's schema with its PHI class (``x-phi``)."""
+    model = models.get(name)
+    if model is None:
+        return
+    classes = CLASSIFICATION[model]
+    for field, prop in schema.get("properties", {}).items():
+        prop["x-phi"] = classes[field].value
 
 
-def _message(
-    name: str,
-    model: type[ClaimEvent] | type[ClaimAlert],
-    summary: str,
-    components: dict[str, Any],
-) -> dict[str, Any]:
-    """The message, with the model's nested schemas moved to the shared components."""
-    payload = model.model_json_schema(mode="serialization", ref_template=REF)
-    components.update(payload.pop("$defs", {}))
+def _schemas() -> dict[str, Any]:
+    """Every model's schema under components, each property with its PHI class."""
+    models = {model.__name__: model for model in CLASSIFICATION}
+    components: dict[str, Any] = {}
+    for model in (ClaimEvent, ClaimAlert):
+        schema = model.model_json_schema(mode="serialization", ref_template=REF)
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+    for name, schema in components.items():
+        _classified(name, schema, models)
+    return components
+
+
+def _example_event() -> dict[str, Any]:
+    data = ClaimEventData(
+        claim_id="01M8D30NME42C8SBHNJGA7MKP7",
+        seq=6,
+        status=ClaimStatus.DENIED,
+        previous_status=ClaimStatus.ADJUDICATED,
+        payer_id="SIMPAYER1",
+        total_charge=Decimal("1450.00"),
+        paid_amount=Decimal("0.00"),
+        outstanding_amount=Decimal("0.00"),
+        diagnosis_codes=("G43909",),
+        procedure_codes=("70553",),
+        adjustments=(
+            AdjustmentData(group="CO", carc="197", amount=Decimal("1450.00"), rarcs=("N54",)),
+        ),
+    )
+    event = make_event(time=dt.datetime(2026, 11, 26, 23, 28, 29, tzinfo=dt.UTC), data=data)
+    result: dict[str, Any] = event.model_dump(mode="json")
+    return result
+
+
+def _example_alert() -> dict[str, Any]:
+    alert = make_alert(
+        time=dt.datetime(2026, 12, 27, 9, 0, tzinfo=dt.UTC),
+        data=ClaimAlertData(
+            claim_id="01M8D30NME42C8SBHNJGA7MKP7",
+            alert_seq=1,
+            kind=AlertKind.APPEAL_DEADLINE,
+            status=ClaimStatus.DENIED,
+            payer_id="SIMPAYER1",
+            due=dt.datetime(2027, 1, 25, tzinfo=dt.UTC),
+            days_left=30,
+            message="appeal deadline in 30 days",
+        ),
+    )
+    result: dict[str, Any] = alert.model_dump(mode="json")
+    return result
+
+
+def _message(name: str, title: str, summary: str, example: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
-        "contentType": "application/cloudevents+json",
+        "title": title,
         "summary": summary,
-        "bindings": {"kafka": {"key": KEY}},
-        "payload": payload,
+        "contentType": "application/cloudevents+json",
+        "payload": {"$ref": REF.format(model=name)},
+        "headers": {
+            "type": "object",
+            "description": "Kafka record headers, copies of envelope attributes for routing.",
+            "properties": {
+                "ce_type": {"type": "string", "description": "the CloudEvents type"},
+                "ce_id": {"type": "string", "description": "the CloudEvents id"},
+            },
+        },
+        "correlationId": {
+            "description": "The CloudEvents id: the de-duplication key.",
+            "location": "$message.payload#/id",
+        },
+        "bindings": {
+            "kafka": {
+                "key": {
+                    "type": "string",
+                    "description": (
+                        "The claim id (CloudEvents subject): one claim's records share a "
+                        "partition and keep their order."
+                    ),
+                },
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
+        "examples": [{"name": example["type"], "payload": example}],
+    }
+
+
+def _dead_letter() -> dict[str, Any]:
+    return {
+        "name": "DeadLetter",
+        "title": "Dead letter",
+        "summary": "A record no consumer could read, with where it came from.",
+        "contentType": "application/json",
+        "payload": {
+            "type": "object",
+            "required": ["reason", "topic", "partition", "offset", "value"],
+            "properties": {
+                "reason": {"type": "string", "x-phi": "none"},
+                "topic": {"type": "string", "x-phi": "none"},
+                "partition": {"type": "integer", "x-phi": "none"},
+                "offset": {"type": "integer", "x-phi": "none"},
+                "value": {
+                    "type": "string",
+                    "description": "The unreadable record as text.",
+                    "x-phi": "health",
+                },
+            },
+        },
+        "bindings": {
+            "kafka": {
+                "key": {"type": "string", "description": "the original record's key"},
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
+    }
+
+
+CHANNELS: dict[str, tuple[str, str]] = {
+    # channel id: (topic, message id)
+    "lifecycle": (topics.LIFECYCLE, "ClaimEvent"),
+    "state": (topics.STATE, "ClaimEvent"),
+    "alerts": (topics.ALERTS, "ClaimAlert"),
+    "dlq": (topics.DLQ, "DeadLetter"),
+}
+
+OPERATIONS: dict[str, str] = {
+    "lifecycle": "Follow every claim transition (history, in order per claim).",
+    "state": (
+        "Bootstrap current state: read from the beginning, keep the record with the highest "
+        "seq per claim, then follow the lifecycle topic."
+    ),
+    "alerts": "Follow deadline and SLA alerts.",
+    "dlq": "Inspect records no consumer could read.",
+}
+
+
+def _channel(spec: topics.TopicSpec, message: str) -> dict[str, Any]:
+    config: dict[str, Any] = {"cleanup.policy": ["compact" if spec.compacted else "delete"]}
+    if spec.retention_ms is not None:
+        config["retention.ms"] = spec.retention_ms
+    return {
+        "address": spec.name,
+        "title": spec.name,
+        "description": spec.description,
+        "messages": {message: {"$ref": f"#/components/messages/{message}"}},
+        "bindings": {
+            "kafka": {
+                "topic": spec.name,
+                "partitions": topics.DEFAULT_PARTITIONS,
+                "replicas": 1,
+                "topicConfiguration": config,
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
     }
 
 
 def document() -> dict[str, Any]:
-    components: dict[str, Any] = {}
-    event = _message("ClaimEvent", ClaimEvent, "One claim status transition.", components)
-    alert = _message("ClaimAlert", ClaimAlert, "An alert about one claim.", components)
+    specs = {spec.name: spec for spec in topics.ALL_TOPICS}
+    legend = "\n".join(f"- `{phi.value}`: {text}" for phi, text in LEGEND.items())
     return {
-        "asyncapi": "2.6.0",
+        "asyncapi": "3.0.0",
+        "id": "urn:claimflow:claim-events",
         "info": {
             "title": "claimflow claim events",
-            "version": "1.0.0",
+            "version": CONTRACT_VERSION,
             "description": (
-                "Every claim status change as a CloudEvents 1.0 structured JSON record. "
-                "Within v1 changes are additive only. " + DEDUPE
+                "Every claim status change as a CloudEvents 1.0 structured JSON record.\n\n"
+                f"{DELIVERY}\n\n{EVOLUTION}\n\n"
+                "Partitions: topics are created with "
+                f"{topics.DEFAULT_PARTITIONS} partitions and replication 1 locally "
+                "(settings `CLAIMFLOW_TOPIC_PARTITIONS`, `..._REPLICATION_FACTOR`, "
+                "`..._MIN_INSYNC_REPLICAS`; 3/3/2 in production). Depend on the key, never "
+                "on the partition count.\n\n"
+                "Every payload property carries `x-phi`, its PHI class. Events never carry "
+                "direct identifiers (names, birth dates, member ids, addresses, account "
+                f"numbers).\n{legend}"
             ),
+            "license": {"name": "Apache-2.0"},
+        },
+        "defaultContentType": "application/cloudevents+json",
+        "servers": {
+            "local": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "The broker of `make run`; a deployment's brokers are settings.",
+            }
         },
         "channels": {
-            topics.LIFECYCLE: {
-                "description": "History: every transition of every claim, append-only.",
-                "subscribe": {"message": event},
-            },
-            topics.STATE: {
-                "description": (
-                    "Latest event per claim, compacted: read from the beginning to bootstrap "
-                    "current state without replaying history."
-                ),
-                "subscribe": {"message": event},
-                "bindings": {"kafka": {"topicConfiguration": {"cleanup.policy": ["compact"]}}},
-            },
-            topics.ALERTS: {
-                "description": "Follow-up, appeal-deadline and unexpected-payer-message alerts.",
-                "subscribe": {"message": alert},
-            },
-            topics.DLQ: {
-                "description": (
-                    "Records no consumer could read, with the reason, topic, partition and "
-                    "offset they came from."
-                ),
-                "subscribe": {"message": {"name": "DeadLetter", "payload": {"type": "object"}}},
-            },
+            channel: _channel(specs[topic], message)
+            for channel, (topic, message) in CHANNELS.items()
         },
-        "components": {"schemas": components},
+        "operations": {
+            f"receive-{channel}": {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{channel}"},
+                "summary": OPERATIONS[channel],
+                "description": DELIVERY,
+                "messages": [{"$ref": f"#/channels/{channel}/messages/{message}"}],
+            }
+            for channel, (_, message) in CHANNELS.items()
+        },
+        "components": {
+            "messages": {
+                "ClaimEvent": _message(
+                    "ClaimEvent",
+                    "Claim event",
+                    "One claim status transition.",
+                    _example_event(),
+                ),
+                "ClaimAlert": _message(
+                    "ClaimAlert",
+                    "Claim alert",
+                    "An alert about one claim.",
+                    _example_alert(),
+                ),
+                "DeadLetter": _dead_letter(),
+            },
+            "schemas": _schemas(),
+        },
     }

@@ -16,7 +16,7 @@ import httpx
 from services.settings import REPO_ROOT, Settings, secret_value
 from services.stack import process
 
-APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api", "inbox")
+APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api", "inbox", "webhook-delivery")
 
 
 def child_env(settings: Settings) -> dict[str, str]:

@@ -25,6 +25,8 @@ from services.cli_common import (
     request,
 )
 from services.cli_db import db_app
+from services.cli_events import events_app
+from services.cli_webhooks import webhooks_app
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
 from services.stack.cli import stack_app
@@ -37,6 +39,8 @@ app = typer.Typer(
 app.add_typer(stack_app, name="stack")
 app.add_typer(x12_app, name="x12")
 app.add_typer(db_app, name="db")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(events_app, name="events")
 app.command()(remit)
 
 
@@ -200,32 +204,6 @@ def write_off(
     _act(claim_id, "write-off", {"reason": reason, "note": note}, api)
 
 
-@app.command()
-def events(
-    claim_id: str, as_json: bool = typer.Option(False, "--json", help="One CloudEvent per line.")
-) -> None:
-    """Read a claim's events back from Kafka, in order."""
-    from events import topics
-    from events.reader import read_claim_events
-
-    settings = get_settings()
-    try:
-        found = read_claim_events(
-            settings.kafka_connection, settings.topic(topics.LIFECYCLE), claim_id
-        )
-    except LookupError as exc:
-        fail(str(exc))
-    except Exception as exc:  # kafka-python raises many kinds for "no broker"
-        fail(f"cannot read events from Kafka at {settings.kafka_bootstrap}: {exc}")
-    if not found:
-        fail(f"no events for claim {claim_id}")
-    for event in found:
-        if as_json:
-            typer.echo(event.model_dump_json())
-        else:
-            typer.echo(f"{event.seq:>3}  {event.time.isoformat()}  {event.type}")
-
-
 schema_app = typer.Typer(help="Print the JSON Schemas of the claim format and the events.")
 app.add_typer(schema_app, name="schema")
 
@@ -252,6 +230,22 @@ def schema_write() -> None:
     from events import schemas
 
     for path in schemas.write():
+        typer.echo(f"wrote {path}")
+
+
+@schema_app.command("release")
+def schema_release(version: str) -> None:
+    """Keep the current event schemas as a released contract version (e.g. 1.1.0).
+
+    Refused when the change since any earlier release would break its consumers.
+    """
+    from events import schemas
+
+    try:
+        paths = schemas.release(version)
+    except ValueError as exc:
+        fail(str(exc))
+    for path in paths:
         typer.echo(f"wrote {path}")
 
 
@@ -304,6 +298,14 @@ def consumer() -> None:
         consumer_process.main(get_settings())
     except KafkaUnavailable as exc:
         fail(str(exc))
+
+
+@app.command("webhook-delivery")
+def webhook_delivery() -> None:
+    """Run the webhook delivery process (POSTs events to the webhook subscriptions)."""
+    from services.webhooks import process as delivery_process
+
+    delivery_process.main(get_settings())
 
 
 @app.command()

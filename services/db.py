@@ -27,6 +27,7 @@ from services import (  # noqa: F401  (register their tables)
     readmodel,
     x12_store,
 )
+from services.webhooks import store as webhook_store  # noqa: F401
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Revision of the schema as it was before migrations existed: a database created then by

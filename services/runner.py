@@ -138,7 +138,7 @@ def run_all(settings: Settings, examples: Path) -> None:
     print(f"starting the stack (state in {settings.state_dir}) ...")
     stack.up(settings, postgres=settings.resolved_database_url.startswith("postgresql"))
     prepare_topics(settings)
-    print("starting payer simulator, worker, consumer and API ...")
+    print("starting payer simulator, worker, consumer, API, inbox and webhook delivery ...")
     apps.start_all(settings)
     stopping = False
 

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.connection import KafkaConfigError, KafkaConnection
+from events.topics import DEFAULT_PARTITIONS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 9093
     kafka_heap: str = "512m"
     topic_prefix: str = ""
-    topic_partitions: int = 3
+    topic_partitions: int = DEFAULT_PARTITIONS
     topic_replication_factor: int = 1
     topic_min_insync_replicas: int = 1
     # A Kafka cluster instead of the local broker: comma-separated host:port list
@@ -97,6 +98,22 @@ class Settings(BaseSettings):
 
     # Consumer group of the read-model projector.
     projector_group: str = "claimflow-projector"
+
+    # Webhook delivery (services/webhooks/). A delivery is retried with exponential backoff
+    # (initial, doubling, capped, with jitter) and dead-lettered after max attempts.
+    webhooks_group: str = "claimflow-webhooks"
+    webhook_max_attempts: int = 10
+    webhook_backoff_initial_seconds: float = 1.0
+    webhook_backoff_max_seconds: float = 600.0
+    webhook_timeout_seconds: float = 10.0
+    # Requests in flight to one subscription's URL at once (one per claim at most).
+    webhook_concurrency: int = 8
+    # Records read but not yet delivered; reading pauses above it.
+    webhook_max_in_flight: int = 2000
+    # How often the process re-reads subscriptions and looks for re-driven dead letters.
+    webhook_poll_seconds: float = 1.0
+    # AES-256 key (base64) for webhook secrets at rest; unset: <state dir>/keys/, 0600.
+    webhook_secret_key: str | None = None
 
     postgres_port: int = 5432
     postgres_db: str = "claimflow"

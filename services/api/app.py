@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from services.api import actions, claims, errors, fhir, x12
+from services.api_webhooks import webhooks_router
 from services.db import init_db, make_engine
 from services.observability import install_observability
 from services.settings import Settings
@@ -36,4 +37,5 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
 
     for router in (claims.router, actions.router, fhir.router, x12.router):
         app.include_router(router)
+    app.include_router(webhooks_router(settings))
     return app

@@ -71,10 +71,28 @@ def down() -> None:
     typer.echo("stack down")
 
 
+def _print_lag(settings: Settings) -> None:
+    """The consumer groups' lag, when the broker runs (else there is nothing to ask)."""
+    from services.consumer_lag import lag_by_group
+
+    if not kafka.is_running(settings):
+        return
+    try:
+        lags = lag_by_group(settings, timeout_ms=3000)
+    except Exception as exc:  # a broker still starting, a network error: say so, go on
+        typer.echo(f"consumer lag unknown: {type(exc).__name__}: {exc}")
+        return
+    for name, lag in lags.items():
+        topics = ", ".join(f"{t} {n}" for t, n in lag.by_topic().items()) or "no topics yet"
+        typer.echo(f"{name:<9} lag {lag.total:<9} {topics}")
+
+
 @stack_app.command()
 def status() -> None:
-    """One line per component: name, running/stopped, address."""
-    _run(_print_status, get_settings())
+    """One line per component (name, running/stopped, address), then consumer lag."""
+    settings = get_settings()
+    _run(_print_status, settings)
+    _print_lag(settings)
 
 
 @stack_app.command()

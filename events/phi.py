@@ -1,0 +1,118 @@
+"""The PHI classification of every field of every event, published in the AsyncAPI document.
+
+Events carry no direct identifiers (names, birth dates, member ids, addresses, account
+numbers): the contract test checks that. What they do carry is health and payment
+information keyed by an opaque claim id, and a consumer has to know which field is which to
+decide what it may log, keep or show. A field added to a model without a class here fails
+``tests/events/test_phi.py``, so the document can never be silently incomplete.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from events.contract import (
+    AdjustmentData,
+    ClaimAlert,
+    ClaimAlertData,
+    ClaimEvent,
+    ClaimEventData,
+    CloudEvent,
+    FindingData,
+)
+
+
+class Phi(StrEnum):
+    # About no patient: envelope metadata, counters, the payer (an organisation).
+    NONE = "none"
+    # An opaque id that leads to a patient only through claimflow's or the payer's records.
+    PSEUDONYMOUS_ID = "pseudonymous-id"
+    # Health or payment information about the (pseudonymous) patient of the claim: codes,
+    # amounts, statuses, adjustments. PHI once joined with the claim's patient.
+    HEALTH = "health"
+    # Text typed by a person (an appeal reason): claimflow puts no PHI there, a person might.
+    FREE_TEXT = "free-text"
+
+
+LEGEND: dict[Phi, str] = {
+    Phi.NONE: "about no patient (envelope metadata, counters, the payer organisation)",
+    Phi.PSEUDONYMOUS_ID: (
+        "an opaque id that leads to a patient only through claimflow's or the payer's records"
+    ),
+    Phi.HEALTH: (
+        "health or payment information of the claim's (pseudonymous) patient: PHI once joined "
+        "with the patient, so keep it as you keep PHI"
+    ),
+    Phi.FREE_TEXT: "typed by a person: may contain anything, never log it",
+}
+
+_ENVELOPE: dict[str, Phi] = {
+    "specversion": Phi.NONE,
+    "id": Phi.PSEUDONYMOUS_ID,
+    "source": Phi.NONE,
+    # The type names the status the claim entered (e.g. denied).
+    "type": Phi.HEALTH,
+    "subject": Phi.PSEUDONYMOUS_ID,
+    "time": Phi.NONE,
+    "datacontenttype": Phi.NONE,
+}
+
+CLASSIFICATION: dict[type[BaseModel], dict[str, Phi]] = {
+    ClaimEvent: {**_ENVELOPE, "data": Phi.HEALTH},
+    ClaimAlert: {**_ENVELOPE, "data": Phi.HEALTH},
+    ClaimEventData: {
+        "claim_id": Phi.PSEUDONYMOUS_ID,
+        "seq": Phi.NONE,
+        "status": Phi.HEALTH,
+        "previous_status": Phi.HEALTH,
+        "payer_id": Phi.NONE,
+        "total_charge": Phi.HEALTH,
+        "paid_amount": Phi.HEALTH,
+        "patient_responsibility": Phi.HEALTH,
+        "outstanding_amount": Phi.HEALTH,
+        "diagnosis_codes": Phi.HEALTH,
+        "procedure_codes": Phi.HEALTH,
+        "payer_claim_control_number": Phi.PSEUDONYMOUS_ID,
+        "adjustments": Phi.HEALTH,
+        "findings": Phi.HEALTH,
+        "appeal_level": Phi.HEALTH,
+        "reason": Phi.FREE_TEXT,
+    },
+    AdjustmentData: {
+        "group": Phi.HEALTH,
+        "carc": Phi.HEALTH,
+        "amount": Phi.HEALTH,
+        "rarcs": Phi.HEALTH,
+    },
+    FindingData: {
+        "code": Phi.HEALTH,
+        "severity": Phi.NONE,
+        "field": Phi.NONE,
+        # Written by claimflow's checks; it quotes codes, never demographics.
+        "message": Phi.HEALTH,
+        "candidates": Phi.HEALTH,
+    },
+    ClaimAlertData: {
+        "claim_id": Phi.PSEUDONYMOUS_ID,
+        "alert_seq": Phi.NONE,
+        "kind": Phi.HEALTH,
+        "status": Phi.HEALTH,
+        "payer_id": Phi.NONE,
+        "due": Phi.HEALTH,
+        "days_left": Phi.HEALTH,
+        "message": Phi.HEALTH,
+    },
+}
+
+# The envelope base is classified through its subclasses; listed so the check sees it.
+BASES: tuple[type[BaseModel], ...] = (CloudEvent,)
+
+
+def classify(model_name: str, field: str) -> Phi:
+    """The class of ``field`` of the model whose JSON Schema title is ``model_name``."""
+    for model, fields in CLASSIFICATION.items():
+        if model.__name__ == model_name:
+            return fields[field]
+    raise KeyError(f"{model_name} has no PHI classification")

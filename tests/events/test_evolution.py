@@ -1,0 +1,189 @@
+"""Contract evolution: new events still read under every released schema, and the checker
+that guards it catches each kind of breaking change."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from claims.status import ClaimStatus
+from events import evolution, schemas
+from events.contract import (
+    AdjustmentData,
+    AlertKind,
+    ClaimAlertData,
+    ClaimEventData,
+    FindingData,
+    make_alert,
+    make_event,
+)
+
+T = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
+
+
+def every_event() -> list[dict[str, Any]]:
+    """One event of every type, every optional field filled, as consumers receive them."""
+    events = []
+    for n, status in enumerate(ClaimStatus, start=1):
+        data = ClaimEventData(
+            claim_id="01M8D30NJ44G962JVCCHKVFJ8A",
+            seq=n,
+            status=status,
+            previous_status=ClaimStatus.RECEIVED,
+            payer_id="SIMPAYER1",
+            total_charge=Decimal("185.10"),
+            paid_amount=Decimal("82.00"),
+            patient_responsibility=Decimal("20.50"),
+            outstanding_amount=Decimal("0"),
+            diagnosis_codes=("E119",),
+            procedure_codes=("99213",),
+            payer_claim_control_number="PCN1",
+            adjustments=(
+                AdjustmentData(group="CO", carc="45", amount=Decimal("1.00"), rarcs=("N54",)),
+            ),
+            findings=(
+                FindingData(
+                    code="c", severity="error", field="lines.0", message="m", candidates=("A",)
+                ),
+            ),
+            appeal_level=1,
+            reason="why",
+        )
+        events.append(make_event(time=T, data=data).model_dump(mode="json"))
+    return events
+
+
+def every_alert() -> list[dict[str, Any]]:
+    return [
+        make_alert(
+            time=T,
+            data=ClaimAlertData(
+                claim_id="01M8D30NJ44G962JVCCHKVFJ8A",
+                alert_seq=n,
+                kind=kind,
+                status=ClaimStatus.DENIED,
+                payer_id="SIMPAYER1",
+                due=T,
+                days_left=7,
+                message="m",
+            ),
+        ).model_dump(mode="json")
+        for n, kind in enumerate(AlertKind, start=1)
+    ]
+
+
+def test_the_first_release_is_kept() -> None:
+    assert evolution.release_versions()[0] == "1.0.0"
+
+
+@pytest.mark.parametrize("version", evolution.release_versions())
+def test_new_events_validate_against_every_released_schema(version: str) -> None:
+    released = evolution.load_release(version)
+    for name, instances in (
+        ("claim-event.v1.json", every_event()),
+        ("claim-alert.v1.json", every_alert()),
+    ):
+        validator = Draft202012Validator(released[name])
+        for instance in instances:
+            errors = [e.message for e in validator.iter_errors(instance)]
+            assert not errors, f"{instance['type']} breaks release {version} {name}: {errors}"
+
+
+def test_current_schemas_break_no_release() -> None:
+    problems = evolution.check_against_releases(schemas.generated())
+    assert not problems, "\n".join(f"{k}: {b}" for k, v in problems.items() for b in v)
+
+
+# --- the checker itself, on the real released schema with one change made to it
+
+
+def released_event() -> dict[str, Any]:
+    return evolution.load_release(evolution.release_versions()[-1])["claim-event.v1.json"]
+
+
+def data_props(schema: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = schema["$defs"]["ClaimEventData"]["properties"]
+    return props
+
+
+def test_an_optional_field_added_is_compatible() -> None:
+    new = copy.deepcopy(released_event())
+    data_props(new)["rendering_npi"] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    assert evolution.breaking_changes(released_event(), new) == []
+
+
+def test_a_removed_field_is_caught() -> None:
+    new = copy.deepcopy(released_event())
+    del data_props(new)["paid_amount"]
+    breaks = evolution.breaking_changes(released_event(), new)
+    assert [(b.path, b.kind) for b in breaks] == [("data.paid_amount", "removed")]
+
+
+def test_a_removed_nested_field_is_caught() -> None:
+    new = copy.deepcopy(released_event())
+    del new["$defs"]["AdjustmentData"]["properties"]["rarcs"]
+    breaks = evolution.breaking_changes(released_event(), new)
+    assert [(b.path, b.kind) for b in breaks] == [("data.adjustments[].rarcs", "removed")]
+
+
+def test_a_changed_type_is_caught() -> None:
+    new = copy.deepcopy(released_event())
+    data_props(new)["seq"] = {"type": "string"}
+    breaks = evolution.breaking_changes(released_event(), new)
+    assert [(b.path, b.kind) for b in breaks] == [("data.seq", "type")]
+    assert "integer" in breaks[0].detail and "string" in breaks[0].detail
+
+
+def test_a_field_made_nullable_is_a_changed_type() -> None:
+    new = copy.deepcopy(released_event())
+    data_props(new)["payer_id"] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    breaks = evolution.breaking_changes(released_event(), new)
+    assert [(b.path, b.kind) for b in breaks] == [("data.payer_id", "type")]
+
+
+def test_a_new_enum_value_is_a_changed_type() -> None:
+    new = copy.deepcopy(released_event())
+    new["$defs"]["ClaimStatus"]["enum"].append("ON_HOLD")
+    breaks = evolution.breaking_changes(released_event(), new)
+    assert {b.path for b in breaks} == {"data.status", "data.previous_status"}
+    assert all(b.kind == "type" and "ON_HOLD" in b.detail for b in breaks)
+
+
+def test_a_newly_required_field_is_caught() -> None:
+    new = copy.deepcopy(released_event())
+    data_props(new)["rendering_npi"] = {"type": "string"}
+    new["$defs"]["ClaimEventData"]["required"].append("rendering_npi")
+    breaks = evolution.breaking_changes(released_event(), new)
+    assert [(b.path, b.kind) for b in breaks] == [("data.rendering_npi", "required")]
+
+
+def test_an_existing_field_made_required_is_caught() -> None:
+    new = copy.deepcopy(released_event())
+    new["$defs"]["ClaimEventData"]["required"].append("reason")
+    breaks = evolution.breaking_changes(released_event(), new)
+    assert [(b.path, b.kind) for b in breaks] == [("data.reason", "required")]
+
+
+def test_release_refuses_a_breaking_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`claimflow schema release` will not keep a schema that breaks an earlier release."""
+    releases = tmp_path / "v1"
+    (releases / "1.0.0").mkdir(parents=True)
+    for name, schema in evolution.load_release("1.0.0").items():
+        (releases / "1.0.0" / name).write_text(schemas.render(schema))
+    monkeypatch.setattr(evolution, "RELEASES_DIR", releases)
+    current = schemas.generated()
+    del data_props(current["claim-event.v1.json"])["seq"]
+    monkeypatch.setattr(schemas, "generated", lambda: current)
+    with pytest.raises(ValueError, match=r"data\.seq: removed"):
+        schemas.release("1.1.0")
+    assert not (releases / "1.1.0").exists()
+    with pytest.raises(ValueError, match="exists already"):
+        schemas.release("1.0.0")
+    with pytest.raises(ValueError, match="1.MINOR.PATCH"):
+        schemas.release("2.0.0")
