@@ -21,11 +21,11 @@ from collections import deque
 from typing import Any
 
 import httpx
-from events.connection import client_kwargs
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from sqlalchemy import Engine
 
 from events import topics
+from events.connection import client_kwargs
 from services.db import init_db, make_engine
 from services.settings import Settings
 from services.webhooks import binding, store
