@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from services.cli_auth import apikey_app, audit, keys_app, token_app, users_app
 from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
@@ -27,6 +28,11 @@ app = typer.Typer(
 app.add_typer(stack_app, name="stack")
 app.add_typer(x12_app, name="x12")
 app.command()(remit)
+app.add_typer(users_app, name="users")
+app.add_typer(token_app, name="token")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(keys_app, name="keys")
+app.command()(audit)
 
 
 def _is_fhir(body: Any) -> bool:
@@ -146,9 +152,18 @@ def status(
                 f"  {finding['severity']}: {finding['code']} {finding['field']}: "
                 f"{finding['message']}"
             )
+    pending = view.get("pending_write_off")
+    if pending:
+        by = (pending.get("requested_by") or {}).get("name", "?")
+        typer.echo(
+            f"  write-off of {pending['amount']} asked by {by} waits for a supervisor: "
+            f"{pending['reason']}"
+        )
     for entry in view["history"]:
         reason = f"  ({entry['reason']})" if entry.get("reason") else ""
-        typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}")
+        actor = entry.get("actor")
+        who = f"  by {actor['name']} ({actor['channel']})" if actor else ""
+        typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}{who}")
 
 
 @app.command()
@@ -170,9 +185,16 @@ def appeal(
 
 def _act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
     response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
-    if response.status_code != 200:
+    if response.status_code not in (200, 202):
         explain(response)
     result = response.json()
+    pending = result.get("pending_write_off")
+    if pending:
+        typer.echo(
+            f"claim {result['claim_id']} {result['status']}: the write-off of "
+            f"{pending['amount']} waits for a supervisor's approval"
+        )
+        return
     typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")
 
 
@@ -204,8 +226,28 @@ def write_off(
     note: str | None = typer.Option(None, "--note"),
     api: str | None = API_OPTION,
 ) -> None:
-    """Write off what a claim still owes."""
+    """Write off what a claim still owes (above the threshold a supervisor must approve)."""
     _act(claim_id, "write-off", {"reason": reason, "note": note}, api)
+
+
+@app.command("approve-write-off")
+def approve_write_off(
+    claim_id: str,
+    note: str | None = typer.Option(None, "--note"),
+    api: str | None = API_OPTION,
+) -> None:
+    """Approve the write-off waiting on a claim (supervisors)."""
+    _act(claim_id, "write-off/approve", {"note": note}, api)
+
+
+@app.command("reject-write-off")
+def reject_write_off(
+    claim_id: str,
+    note: str | None = typer.Option(None, "--note", help="Why, for the biller."),
+    api: str | None = API_OPTION,
+) -> None:
+    """Reject the write-off waiting on a claim; the claim stays as it is (supervisors)."""
+    _act(claim_id, "write-off/reject", {"note": note}, api)
 
 
 @app.command()
@@ -313,6 +355,9 @@ def api() -> None:
 
     from services.api import create_app
 
+    from services import logs
+
+    logs.configure()
     settings = get_settings()
     uvicorn.run(
         create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning"
@@ -324,10 +369,12 @@ def inbox() -> None:
     """Take in payer files dropped into <state>/x12/inbound (a clearinghouse's file drop)."""
     import asyncio
 
+    from services import logs
     from services.db import init_db, make_engine
     from services.inbox import watch
     from services.temporal import connect
 
+    logs.configure()
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
@@ -343,12 +390,15 @@ def payer_sim() -> None:
     """Run the payer simulator."""
     import uvicorn
 
+    from services import logs
     from services.payersim.app import create_app
     from services.payersim.outbox import Outbox, outbox_for
     from services.signals import temporal_signaller
     from services.temporal import connect
 
+    logs.configure()
     settings = get_settings()
+    key = settings.payer_api_key.get_secret_value() if settings.payer_api_key else None
 
     async def make_outbox() -> Outbox:
         return outbox_for(
@@ -356,6 +406,7 @@ def payer_sim() -> None:
             signal=temporal_signaller(await connect(settings)),
             inbound_url=f"{settings.api_url}/x12/inbound",
             receiver_id=settings.x12_sender_id,
+            api_key=key,
         )
 
     uvicorn.run(

@@ -41,7 +41,9 @@ async def take_folder(settings: Settings, engine: Engine, client: Client) -> int
             )
             _move(path, done, json.dumps([r.model_dump() for r in results], indent=2))
         except X12Error as exc:
-            log.warning("inbound file %s refused: %s", path.name, exc)
+            # The reason is written to failed/ beside the file; the log line keeps to where
+            # (a segment's content could be PHI).
+            log.warning("inbound file %s refused at segment %s", path.name, exc.segment_id)
             _move(path, failed, str(exc))
         taken += 1
     return taken

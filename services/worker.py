@@ -19,6 +19,7 @@ from activities.stages import DuplicateIndex, StageActivities
 from claims import icd10, ncci
 from events import topics
 from events.producer import EventProducer
+from services import logs
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
@@ -131,5 +132,5 @@ async def run(settings: Settings) -> None:
 
 
 def main(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     asyncio.run(run(settings))

@@ -2,7 +2,8 @@
 
 The copies under ``<state>/x12/sent`` and ``<state>/x12/received`` are what a biller or an
 EDI analyst opens when a payer says "we never got it": the exact bytes, named by control
-number.
+number. They hold PHI, so they are encrypted with the data key ring (mode 0600);
+``claimflow x12 show FILE`` decrypts one for a person allowed to see it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from claims.model import Claim
 from claims.x12.envelope import Envelope
 from claims.x12.render_837p import render_837p, transaction_claim_ids
 from services import x12_store
+from services.crypto.files import write_encrypted
+from services.crypto.keyring import KeyRing
 from services.settings import Settings
 
 
@@ -43,11 +46,5 @@ def build_837p(settings: Settings, engine: Engine, claims: Sequence[Claim]) -> t
 
 
 def keep_copy(settings: Settings, direction: str, name: str, data: str | bytes) -> Path:
-    folder = settings.x12_dir / direction
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    if isinstance(data, str):
-        path.write_text(data)
-    else:
-        path.write_bytes(data)
-    return path
+    """Keep an encrypted copy (0600) of a file exchanged with a payer."""
+    return write_encrypted(KeyRing.for_settings(settings), settings.x12_dir / direction / name, data)

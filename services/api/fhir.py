@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from claims.fhir import FhirMappingError, claim_from_fhir
 from services.api.claims import Accepted, start_claim
 from services.api.deps import SettingsDep, TemporalDep
+from services.api.errors import error
+from services.auth.policy import AUTHORIZED, Authorized
 
-router = APIRouter(tags=["fhir"])
+router = APIRouter(tags=["fhir"], dependencies=AUTHORIZED)
 
 
 @router.post("/fhir/Claim", status_code=202)
 async def submit_fhir(
-    resource: dict[str, Any], client: TemporalDep, settings: SettingsDep
+    resource: dict[str, Any], client: TemporalDep, settings: SettingsDep, principal: Authorized
 ) -> Accepted:
     """Submit a FHIR R4 Claim resource (with its Patient, Coverage and parties contained)."""
     try:
         claim = claim_from_fhir(resource)
     except FhirMappingError as exc:
-        raise HTTPException(
-            422, [{"field": exc.path, "rule": "fhir_mapping", "msg": exc.reason}]
-        ) from exc
-    return await start_claim(claim, client, settings)
+        raise error(422, exc.reason, rule="fhir_mapping", field=exc.path) from exc
+    return await start_claim(claim, client, settings, principal.actor())
