@@ -353,9 +353,8 @@ def api() -> None:
     """Run the HTTP API."""
     import uvicorn
 
-    from services.api import create_app
-
     from services import logs
+    from services.api import create_app
 
     logs.configure()
     settings = get_settings()

@@ -25,8 +25,8 @@ from claims.x12.inbound import InboundUnit, read_inbound
 from events.contract import Actor
 from services import inbound_store, x12_store
 from services.crypto.files import write_encrypted
-from services.crypto.secret_files import write_private
 from services.crypto.keyring import KeyRing
+from services.crypto.secret_files import write_private
 from services.settings import Settings
 from workflows.posting import PostingInput, PostingWorkflow, posting_workflow_id
 

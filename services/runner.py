@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from pydantic import SecretStr
 
 from claims.status import TERMINAL, ClaimStatus

@@ -47,4 +47,31 @@ def build_837p(settings: Settings, engine: Engine, claims: Sequence[Claim]) -> t
 
 def keep_copy(settings: Settings, direction: str, name: str, data: str | bytes) -> Path:
     """Keep an encrypted copy (0600) of a file exchanged with a payer."""
-    return write_encrypted(KeyRing.for_settings(settings), settings.x12_dir / direction / name, data)
+    return write_encrypted(
+        KeyRing.for_settings(settings), settings.x12_dir / direction / name, data
+    )
+
+
+class NoExchangeFolder(RuntimeError):
+    """The ``file`` gateway or the inbox was started without ``x12_exchange_dir``."""
+
+
+def exchange_dir(settings: Settings) -> Path:
+    """The folder shared with a clearinghouse (``outbound/``, ``inbound/``).
+
+    Files there are plain X12, because the clearinghouse's connection must read them and
+    writes them plain: so it is a setting of its own, outside the state dir (where claimflow
+    keeps only encrypted copies), on storage that connection owns and protects.
+    """
+    folder = settings.x12_exchange_dir
+    if folder is None:
+        raise NoExchangeFolder(
+            "the file exchange needs CLAIMFLOW_X12_EXCHANGE_DIR: the folder shared with the "
+            "clearinghouse (outbound/ and inbound/), outside the state dir"
+        )
+    if folder.resolve().is_relative_to(settings.state_dir.resolve()):
+        raise NoExchangeFolder(
+            f"CLAIMFLOW_X12_EXCHANGE_DIR={folder} is inside the state dir "
+            f"{settings.state_dir}, which holds no plain PHI: choose a folder outside it"
+        )
+    return folder

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from google.protobuf import json_format
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
 from services.api.deps import KeyRingDep, SettingsDep
@@ -27,7 +28,6 @@ from services.crypto.aead import DecryptionError
 from services.crypto.codec import EncryptionCodec
 from services.crypto.keyring import UnknownKeyError
 from services.settings import Settings
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 router = APIRouter(tags=["codec"], dependencies=AUTHORIZED)
 

@@ -89,7 +89,8 @@ class OidcVerifier:
         try:
             key = self.jwks.key(kid)
         except (httpx.HTTPError, ValueError, KeyError) as exc:
-            raise jwt.InvalidTokenError(f"the identity provider's keys are unavailable: {exc}")
+            msg = f"the identity provider's keys are unavailable: {exc}"
+            raise jwt.InvalidTokenError(msg) from exc
         if key is None:
             raise jwt.InvalidTokenError(f"unknown key id {kid!r}")
         if key.algorithm_name != alg:

@@ -136,8 +136,7 @@ def authorize(request: Request, principal: PrincipalDep) -> Principal:
         held = ", ".join(sorted(principal.roles)) or "no claimflow role"
         raise error(
             403,
-            f"{request.method} {path} needs the role {_names(needed)}; "
-            f"{principal.name} has {held}",
+            f"{request.method} {path} needs the role {_names(needed)}; {principal.name} has {held}",
             rule="role_required",
         )
     return principal
@@ -167,6 +166,8 @@ def check_routes(openapi: dict[str, Any]) -> None:
                 problems.append(f"{key[0]} {path} has no line in ROUTE_ROLES")
             elif not operation.get("security"):
                 problems.append(f"{key[0]} {path}: its router lacks dependencies=AUTHORIZED")
-    problems += [f"{m} {p} is in ROUTE_ROLES but not served" for m, p in ROUTE_ROLES.keys() - served]
+    problems += [
+        f"{m} {p} is in ROUTE_ROLES but not served" for m, p in ROUTE_ROLES.keys() - served
+    ]
     if problems:
         raise RuntimeError("routes without authorization:\n  " + "\n  ".join(sorted(problems)))
