@@ -64,7 +64,6 @@ async def x12_inbound(
 
 @router.post(
     "/x12/decrypt",
-    response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "The file in plain text"}},
 )
 async def x12_decrypt(request: Request, ring: KeyRingDep) -> PlainTextResponse:
