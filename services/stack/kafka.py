@@ -30,7 +30,8 @@ TEMPLATE = DEPLOY_DIR / "server.properties.tmpl"
 LOG4J_CONFIG = DEPLOY_DIR / "log4j2.properties"
 LIBS_ROOT = REPO_ROOT / ".state" / "kafka-libs"
 COMPLETE_MARKER = ".complete"
-START_TIMEOUT = 60.0
+# A JVM broker loading its topics on 2 cores shared by a busy team can take over a minute.
+START_TIMEOUT = 180.0
 # A graceful KRaft shutdown (controlled shutdown, flushing logs) takes a few seconds.
 STOP_TIMEOUT = 30.0
 MIN_JAVA = 17
