@@ -229,14 +229,24 @@ class Harness:
         result: dict[str, Any] = response.json()
         return result
 
+    async def _poll_view(self, claim_id: str) -> dict[str, Any] | None:
+        """The view, or None while the claim cannot be read (503: no worker answers queries,
+        e.g. one that was just killed and is starting again)."""
+        response = await self.http.get(f"/claims/{claim_id}")
+        if response.status_code == 503:
+            return None
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
     async def wait_status(
         self, claim_id: str, status: ClaimStatus, timeout: float = 60
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         view: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            view = await self.view(claim_id)
-            if view["status"] == status:
+            view = await self._poll_view(claim_id) or view
+            if view.get("status") == status:
                 return view
             await asyncio.sleep(0.1)
         raise AssertionError(f"claim {claim_id} did not reach {status}; last view: {view}")
@@ -246,8 +256,8 @@ class Harness:
         deadline = time.monotonic() + timeout
         view: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            view = await self.view(claim_id)
-            if view["seq"] >= seq:
+            view = await self._poll_view(claim_id) or view
+            if view.get("seq", 0) >= seq:
                 return view
             await asyncio.sleep(0.1)
         raise AssertionError(f"claim {claim_id} never reached seq {seq}; last view: {view}")
