@@ -44,7 +44,10 @@ def _wait_for(
     deadline = time.monotonic() + timeout
     view: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        response = api.get(f"/claims/{claim_id}", timeout=10)
+        try:
+            response = api.get(f"/claims/{claim_id}", timeout=10)
+        except httpx.TimeoutException:
+            continue  # a busy machine: the workflow's answer is late, not lost
         if response.status_code == 200:
             view = response.json()
             if ClaimStatus(view["status"]) in statuses:
@@ -158,7 +161,9 @@ def run_all(settings: Settings, examples: Path) -> None:
     settings = settings.model_copy(update={"payer_api_key": SecretStr(creds.payer_key)})
     print("starting payer simulator, worker, consumer and API ...")
     apps.start_all(settings)
-    api = httpx.Client(base_url=settings.api_url, headers={"X-API-Key": creds.feeder_key})
+    api = httpx.Client(
+        base_url=settings.api_url, headers={"X-API-Key": creds.feeder_key}, timeout=30
+    )
     stopping = False
 
     def _stop(*_: object) -> None:
