@@ -15,7 +15,17 @@ from typing import Any
 import typer
 
 from services.cli_auth import apikey_app, audit, keys_app, token_app, users_app
-from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
+from services.cli_common import (
+    API_OPTION,
+    CliError,
+    act,
+    api_url,
+    explain,
+    fail,
+    load_json,
+    request,
+)
+from services.cli_writeoff import approve_write_off, reject_write_off
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
 from services.stack.cli import stack_app
@@ -33,6 +43,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(keys_app, name="keys")
 app.command()(audit)
+app.command("approve-write-off")(approve_write_off)
+app.command("reject-write-off")(reject_write_off)
 
 
 def _is_fhir(body: Any) -> bool:
@@ -183,21 +195,6 @@ def appeal(
     typer.echo(f"claim {result['claim_id']} {result['status']} (level {result['level']})")
 
 
-def _act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
-    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
-    if response.status_code not in (200, 202):
-        explain(response)
-    result = response.json()
-    pending = result.get("pending_write_off")
-    if pending:
-        typer.echo(
-            f"claim {result['claim_id']} {result['status']}: the write-off of "
-            f"{pending['amount']} waits for a supervisor's approval"
-        )
-        return
-    typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")
-
-
 @app.command()
 def void(
     claim_id: str,
@@ -205,7 +202,7 @@ def void(
     api: str | None = API_OPTION,
 ) -> None:
     """Void a claim the payer has (sends frequency 8 with the payer's control number)."""
-    _act(claim_id, "void", {"reason": reason}, api)
+    act(claim_id, "void", {"reason": reason}, api)
 
 
 @app.command()
@@ -216,7 +213,7 @@ def replace(
     api: str | None = API_OPTION,
 ) -> None:
     """Replace a claim the payer has with a corrected one (sends frequency 7)."""
-    _act(claim_id, "replace", {"claim": load_json(file), "note": note}, api)
+    act(claim_id, "replace", {"claim": load_json(file), "note": note}, api)
 
 
 @app.command("write-off")
@@ -227,27 +224,7 @@ def write_off(
     api: str | None = API_OPTION,
 ) -> None:
     """Write off what a claim still owes (above the threshold a supervisor must approve)."""
-    _act(claim_id, "write-off", {"reason": reason, "note": note}, api)
-
-
-@app.command("approve-write-off")
-def approve_write_off(
-    claim_id: str,
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Approve the write-off waiting on a claim (supervisors)."""
-    _act(claim_id, "write-off/approve", {"note": note}, api)
-
-
-@app.command("reject-write-off")
-def reject_write_off(
-    claim_id: str,
-    note: str | None = typer.Option(None, "--note", help="Why, for the biller."),
-    api: str | None = API_OPTION,
-) -> None:
-    """Reject the write-off waiting on a claim; the claim stays as it is (supervisors)."""
-    _act(claim_id, "write-off/reject", {"note": note}, api)
+    act(claim_id, "write-off", {"reason": reason, "note": note}, api)
 
 
 @app.command()

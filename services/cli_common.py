@@ -91,3 +91,19 @@ def load_json(path: Path) -> Any:
         fail(f"{path}: no such file", 2)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         fail(f"{path}: not valid JSON: {exc}", 2)
+
+
+def act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
+    """POST a human action on a claim and print where it left the claim (or that it waits)."""
+    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
+    if response.status_code not in (200, 202):
+        explain(response)
+    result = response.json()
+    pending = result.get("pending_write_off")
+    if pending:
+        typer.echo(
+            f"claim {result['claim_id']} {result['status']}: the write-off of "
+            f"{pending['amount']} waits for a supervisor's approval"
+        )
+        return
+    typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")
