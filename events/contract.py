@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from claims.roles import Role
 from claims.status import ClaimStatus, event_name
 
 SOURCE = "/claimflow/claim-workflow"
@@ -59,6 +60,22 @@ class FindingData(BaseModel):
     candidates: tuple[str, ...] = ()
 
 
+class Actor(BaseModel):
+    """Who caused a transition: a person (a user) or a machine (an API key), never PHI.
+
+    Set by the API from the credential that made the request (a client cannot choose it);
+    absent for what the payer or a timer caused.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: Literal["user", "api_key"]
+    roles: tuple[Role, ...] = ()
+    # How the request came: the HTTP API, the claimflow CLI, or the web console.
+    channel: Literal["api", "cli", "console"] = "api"
+
+
 class ClaimEventData(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -79,6 +96,8 @@ class ClaimEventData(BaseModel):
     findings: tuple[FindingData, ...] = ()
     appeal_level: int = 0
     reason: str | None = None
+    # Who caused this transition (absent: the payer, a deadline or the engine itself).
+    actor: Actor | None = None
 
 
 class CloudEvent(BaseModel):
@@ -132,6 +151,13 @@ class AlertKind(StrEnum):
     APPEAL_DEADLINE = "appeal_deadline"
     # The payer sent something the claim's state cannot use; a person must look.
     UNEXPECTED_PAYER_MESSAGE = "unexpected_payer_message"
+    # A write-off above the threshold waits for a supervisor. It stays open until the claim
+    # moves past ``claim_seq`` (the approved write-off's event, or anything else that moves
+    # the claim) or a ``write_off_rejected`` alert for the claim arrives: the queue of
+    # "write-offs awaiting approval" is kept from these two rules alone.
+    WRITE_OFF_APPROVAL_REQUESTED = "write_off_approval_requested"
+    # A supervisor rejected the pending write-off; the claim stays where it was.
+    WRITE_OFF_REJECTED = "write_off_rejected"
 
 
 class ClaimAlertData(BaseModel):
@@ -145,6 +171,12 @@ class ClaimAlertData(BaseModel):
     due: dt.datetime | None = None
     days_left: int | None = None
     message: str
+    # The claim's lifecycle seq when the alert was raised.
+    claim_seq: int | None = None
+    # The amount at stake (the outstanding amount of a write-off request).
+    amount: DecimalString | None = None
+    # Who asked (write-off requests) or decided (rejections).
+    actor: Actor | None = None
 
 
 class ClaimAlert(CloudEvent):

@@ -7,24 +7,34 @@ the worker mid-lifecycle and start it again.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable
 
 import httpx
+from pydantic import SecretStr
 
 from services.settings import REPO_ROOT, Settings, secret_value
 from services.stack import process
 
 APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api", "inbox", "webhook-delivery")
+# Secrets a setting holds go only to the app that uses them.
+SECRET_OWNERS = {"payer_api_key": "payer-sim"}
 
 
-def child_env(settings: Settings) -> dict[str, str]:
+def child_env(settings: Settings, app: str | None = None) -> dict[str, str]:
     """The child's environment: this process's settings, made explicit."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"CLAIMFLOW_{name.upper()}"] = str(secret_value(value))
+        owner = SECRET_OWNERS.get(name)
+        if value is None or (owner is not None and owner != app):
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, list | dict):
+            value = json.dumps(value)
+        env[f"CLAIMFLOW_{name.upper()}"] = str(value)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -51,7 +61,7 @@ def start(settings: Settings, name: str, *, timeout: float = 60.0) -> int:
             settings.state_dir,
             name,
             [sys.executable, "-m", "services", name],
-            env=child_env(settings),
+            env=child_env(settings, name),
             cwd=REPO_ROOT,
         )
     url = _health_url(settings, name)

@@ -14,9 +14,11 @@ from typing import Any
 
 import typer
 
+from services.cli_auth import apikey_app, audit, keys_app, token_app, users_app
 from services.cli_common import (
     API_OPTION,
     CliError,
+    act,
     api_url,
     claim_body,
     explain,
@@ -27,6 +29,7 @@ from services.cli_common import (
 from services.cli_db import db_app
 from services.cli_events import events_app
 from services.cli_webhooks import webhooks_app
+from services.cli_writeoff import approve_write_off, reject_write_off
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
 from services.stack.cli import stack_app
@@ -42,6 +45,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(events_app, name="events")
 app.command()(remit)
+app.add_typer(users_app, name="users")
+app.add_typer(token_app, name="token")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(keys_app, name="keys")
+app.command()(audit)
+app.command("approve-write-off")(approve_write_off)
+app.command("reject-write-off")(reject_write_off)
 
 
 @app.command()
@@ -142,9 +152,18 @@ def status(
                 f"  {finding['severity']}: {finding['code']} {finding['field']}: "
                 f"{finding['message']}"
             )
+    pending = view.get("pending_write_off")
+    if pending:
+        by = (pending.get("requested_by") or {}).get("name", "?")
+        typer.echo(
+            f"  write-off of {pending['amount']} asked by {by} waits for a supervisor: "
+            f"{pending['reason']}"
+        )
     for entry in view["history"]:
         reason = f"  ({entry['reason']})" if entry.get("reason") else ""
-        typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}")
+        actor = entry.get("actor")
+        who = f"  by {actor['name']} ({actor['channel']})" if actor else ""
+        typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}{who}")
 
 
 @app.command()
@@ -164,14 +183,6 @@ def appeal(
     typer.echo(f"claim {result['claim_id']} {result['status']} (level {result['level']})")
 
 
-def _act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
-    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
-    if response.status_code != 200:
-        explain(response)
-    result = response.json()
-    typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")
-
-
 @app.command()
 def void(
     claim_id: str,
@@ -179,7 +190,7 @@ def void(
     api: str | None = API_OPTION,
 ) -> None:
     """Void a claim the payer has (sends frequency 8 with the payer's control number)."""
-    _act(claim_id, "void", {"reason": reason}, api)
+    act(claim_id, "void", {"reason": reason}, api)
 
 
 @app.command()
@@ -190,7 +201,7 @@ def replace(
     api: str | None = API_OPTION,
 ) -> None:
     """Replace a claim the payer has with a corrected one (sends frequency 7)."""
-    _act(claim_id, "replace", {"claim": claim_body(file), "note": note}, api)
+    act(claim_id, "replace", {"claim": claim_body(file), "note": note}, api)
 
 
 @app.command("write-off")
@@ -200,8 +211,8 @@ def write_off(
     note: str | None = typer.Option(None, "--note"),
     api: str | None = API_OPTION,
 ) -> None:
-    """Write off what a claim still owes."""
-    _act(claim_id, "write-off", {"reason": reason, "note": note}, api)
+    """Write off what a claim still owes (above the threshold a supervisor must approve)."""
+    act(claim_id, "write-off", {"reason": reason, "note": note}, api)
 
 
 schema_app = typer.Typer(help="Print the JSON Schemas of the claim format and the events.")
@@ -361,6 +372,7 @@ def payer_sim() -> None:
 
     settings = get_settings()
     start_process_observability(settings, "payer-sim", handles_sigterm=True)
+    key = settings.payer_api_key.get_secret_value() if settings.payer_api_key else None
 
     async def make_outbox() -> Outbox:
         return outbox_for(
@@ -369,6 +381,7 @@ def payer_sim() -> None:
             inbound_url=f"{settings.api_url}/x12/inbound",
             receiver_id=settings.x12_sender_id,
             truncate_to=settings.payer_truncate_clm01_to,
+            api_key=key,
         )
 
     app = create_app(make_outbox, delay=settings.payer_delay_seconds)

@@ -7,6 +7,7 @@ code (1 refused, 2 unreadable input): never a traceback for a bad request.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -35,9 +36,23 @@ def api_url(url: str | None) -> str:
     return url or get_settings().api_url
 
 
+def credentials() -> dict[str, str]:
+    """The caller's credential, from ``CLAIMFLOW_TOKEN`` (a person's bearer token) or
+    ``CLAIMFLOW_API_KEY`` (a machine's key); the API refuses a request without one (401)."""
+    headers = {"X-Claimflow-Channel": "cli"}
+    token = os.environ.get("CLAIMFLOW_TOKEN", "").strip()
+    key = os.environ.get("CLAIMFLOW_API_KEY", "").strip()
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    elif key:
+        headers["X-API-Key"] = key
+    return headers
+
+
 def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    headers = {**credentials(), **kwargs.pop("headers", {})}
     try:
-        return httpx.request(method, url, timeout=30.0, **kwargs)
+        return httpx.request(method, url, timeout=30.0, headers=headers, **kwargs)
     except httpx.HTTPError as exc:
         fail(f"cannot reach the claimflow API at {url}: {exc}. Is it running (make run)?")
 
@@ -47,10 +62,29 @@ def explain(response: httpx.Response) -> NoReturn:
         detail = response.json().get("detail")
     except ValueError:
         detail = response.text
+    hint = ""
+    if response.status_code == 401:
+        hint = "\n  (set CLAIMFLOW_TOKEN from `claimflow token create`, or CLAIMFLOW_API_KEY)"
     if isinstance(detail, list):
-        lines = [f"  {d.get('field')}: {d.get('msg')} ({d.get('rule')})" for d in detail]
-        fail(f"rejected ({response.status_code}):\n" + "\n".join(lines))
-    fail(f"rejected ({response.status_code}): {detail}")
+        lines = [
+            f"  {d.get('field')}: {d.get('msg')} ({d.get('rule')})"
+            if d.get("field")
+            else f"  {d.get('msg')} ({d.get('rule')})"
+            for d in detail
+            if isinstance(d, dict)
+        ]
+        fail(f"rejected ({response.status_code}):\n" + "\n".join(lines) + hint)
+    fail(f"rejected ({response.status_code}): {detail}{hint}")
+
+
+def local_engine() -> Any:
+    """The database named by settings, for commands that work without the API (users, keys:
+    the first admin has nobody to ask)."""
+    from services.db import init_db, make_engine
+
+    engine = make_engine(get_settings().resolved_database_url)
+    init_db(engine)
+    return engine
 
 
 def load_json(path: Path) -> Any:
@@ -107,3 +141,17 @@ def claim_body(path: Path) -> dict[str, Any]:
     claim = load_claim(path, invalid=1)
     body: dict[str, Any] = claim.model_dump(mode="json", exclude_none=True)
     return body
+def act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
+    """POST a human action on a claim and print where it left the claim (or that it waits)."""
+    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
+    if response.status_code not in (200, 202):
+        explain(response)
+    result = response.json()
+    pending = result.get("pending_write_off")
+    if pending:
+        typer.echo(
+            f"claim {result['claim_id']} {result['status']}: the write-off of "
+            f"{pending['amount']} waits for a supervisor's approval"
+        )
+        return
+    typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")

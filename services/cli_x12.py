@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from services.cli_common import API_OPTION, api_url, fail, load_claim, request
+from services.cli_common import API_OPTION, api_url, explain, fail, load_claim, load_json, request
 from services.settings import get_settings
 
 x12_app = typer.Typer(help="Read, check and write X12 5010 (837P, 999, 277CA, 835, 270, 271).")
@@ -124,6 +124,32 @@ def x12_validate(file: Path) -> None:
     typer.echo(f"{file}: valid")
 
 
+@x12_app.command("show")
+def x12_show(file: Path, api: str | None = API_OPTION) -> None:
+    """Print a kept X12 file (sent, received, quarantined) in plain text.
+
+    Kept copies are encrypted; the API decrypts one for a signed-in biller, supervisor or
+    ops user (CLAIMFLOW_TOKEN) and records who read it in the audit log.
+    """
+    from services.crypto.files import is_encrypted
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(f"{file}: {exc.strerror or exc}", 2)
+    if not is_encrypted(data):
+        fail(f"{file}: not an encrypted claimflow file (it can be read as it is)", 2)
+    response = request(
+        "POST",
+        f"{api_url(api)}/x12/decrypt",
+        content=data,
+        headers={"content-type": "application/octet-stream"},
+    )
+    if response.status_code != 200:
+        explain(response)
+    typer.echo(response.text, nl=False)
+
+
 def remit(file: Path, api: str | None = API_OPTION) -> None:
     """Take a payer's 835 (or 277CA, 999): post it, or say why it was quarantined or refused.
 
@@ -140,6 +166,8 @@ def remit(file: Path, api: str | None = API_OPTION) -> None:
     if response.status_code == 422 and isinstance(body, dict):
         detail = body["detail"][0]
         fail(f"{file}: {detail['msg']}", 2)
+    if isinstance(body, dict):  # refused as a request (401, 403, 413), not per unit
+        explain(response)
     for unit in body:
         typer.echo(f"{unit['file_id']}: {unit['outcome']} ({unit['messages']} messages)")
         for problem in unit["problems"]:

@@ -22,7 +22,8 @@ class HttpPayerGateway:
             path, content=body, headers={"content-type": content_type}
         )
         if 400 <= response.status_code < 500:
-            raise PayerRefused(f"payer refused {path}: {response.status_code} {response.text}")
+            # Not the answer's body: a payer may echo the claim (PHI) into activity failures.
+            raise PayerRefused(f"payer refused {path}: HTTP {response.status_code}")
         response.raise_for_status()
         return response.content
 

@@ -23,7 +23,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from claims.x12.inbound import InboundUnit, read_inbound
 from events.metrics import INBOUND_UNITS
+from events.contract import Actor
 from services import inbound_store, x12_store
+from services.crypto.files import write_encrypted
+from services.crypto.keyring import KeyRing
+from services.crypto.secret_files import write_private
 from services.settings import Settings
 from workflows.posting import PostingInput, PostingWorkflow, posting_workflow_id
 
@@ -43,14 +47,24 @@ class _Intake:
     settings: Settings
     engine: Engine
     client: Client
+    actor: Actor | None
 
 
 async def ingest(
-    data: bytes, *, source: str, settings: Settings, engine: Engine, client: Client
+    data: bytes,
+    *,
+    source: str,
+    settings: Settings,
+    engine: Engine,
+    client: Client,
+    actor: Actor | None = None,
 ) -> list[UnitResult]:
-    """Raises ``claims.x12.errors.X12Error`` for a file that cannot be read."""
+    """Raises ``claims.x12.errors.X12Error`` for a file that cannot be read.
+
+    ``actor``: who uploaded the file (recorded in the posting workflow's input).
+    """
     units = read_inbound(data, sent=lambda group: x12_store.sent_transactions(engine, group))
-    intake = _Intake(settings, engine, client)
+    intake = _Intake(settings, engine, client, actor)
     results = [await _take(unit, data, source, intake) for unit in units]
     for result in results:
         INBOUND_UNITS.labels(result.kind, result.outcome).inc()
@@ -85,10 +99,11 @@ async def _take(unit: InboundUnit, data: bytes, source: str, intake: _Intake) ->
             problems=[f"{unit.file_id} was already taken on {when}; nothing posted again"],
         )
     if outcome == "quarantined":
+        # The file is PHI: encrypted (claimflow x12 show decrypts it); the report is not.
         quarantine_dir = intake.settings.state_dir / "quarantine"
-        quarantine_dir.mkdir(parents=True, exist_ok=True)
-        (quarantine_dir / f"{unit.file_id}.x12").write_bytes(data)
-        (quarantine_dir / f"{unit.file_id}.report.txt").write_text("\n".join(problems) + "\n")
+        ring = KeyRing.for_settings(intake.settings)
+        write_encrypted(ring, quarantine_dir / f"{unit.file_id}.x12", data)
+        write_private(quarantine_dir / f"{unit.file_id}.report.txt", "\n".join(problems) + "\n")
     else:
         await _post(unit, intake)
     return UnitResult(
@@ -104,7 +119,7 @@ async def _post(unit: InboundUnit, intake: _Intake) -> None:
     with suppress(WorkflowAlreadyStartedError):
         await intake.client.start_workflow(
             PostingWorkflow.run,
-            PostingInput(file_id=unit.file_id, messages=unit.messages),
+            PostingInput(file_id=unit.file_id, messages=unit.messages, actor=intake.actor),
             id=posting_workflow_id(unit.file_id),
             task_queue=intake.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from claims.status import TERMINAL, ClaimStatus
 from events import topics
 from events.reader import read_claim_events
 from services import apps, stack
+from services.auth import bootstrap
 from services.consumer import prepare_topics
+from services.db import init_db, make_engine
 from services.settings import Settings
 
 # Where a sample claim waits for a person (or is done): the runner stops polling there.
@@ -36,12 +39,15 @@ RESTING = {
 
 
 def _wait_for(
-    api: str, claim_id: str, statuses: set[ClaimStatus], timeout: float
+    api: httpx.Client, claim_id: str, statuses: set[ClaimStatus], timeout: float
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     view: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        response = httpx.get(f"{api}/claims/{claim_id}", timeout=10)
+        try:
+            response = api.get(f"/claims/{claim_id}", timeout=10)
+        except httpx.TimeoutException:
+            continue  # a busy machine: the workflow's answer is late, not lost
         if response.status_code == 200:
             view = response.json()
             if ClaimStatus(view["status"]) in statuses:
@@ -54,14 +60,13 @@ def _fed_file(settings: Settings) -> Path:
     return settings.state_dir / "fed-samples.json"
 
 
-def feed(settings: Settings, examples: Path) -> list[str]:
+def feed(settings: Settings, api: httpx.Client, examples: Path) -> list[str]:
     """Submit samples not fed before; return every sample claim id, old and new.
 
     What was fed is remembered in the state dir, so a second ``make run`` shows the claims
     of the first instead of filing the same claims again (which the duplicate edit would
     rightly refuse). Invalid samples are sent every time to show their 422.
     """
-    api = settings.api_url
     fed: dict[str, str] = {}
     if _fed_file(settings).exists():
         fed = json.loads(_fed_file(settings).read_text())
@@ -72,8 +77,8 @@ def feed(settings: Settings, examples: Path) -> list[str]:
             continue
         body = path.read_bytes()
         route = "/fhir/Claim" if json.loads(body).get("resourceType") == "Claim" else "/claims"
-        response = httpx.post(
-            f"{api}{route}",
+        response = api.post(
+            route,
             content=body,
             headers={"content-type": "application/json"},
             timeout=30,
@@ -90,15 +95,14 @@ def feed(settings: Settings, examples: Path) -> list[str]:
     return list(fed.values())
 
 
-def settle(settings: Settings, claim_ids: list[str]) -> None:
+def settle(api: httpx.Client, claim_ids: list[str]) -> None:
     """Wait for each claim to come to rest; appeal the denials an appeal can overturn."""
-    api = settings.api_url
     for claim_id in claim_ids:
         view = _wait_for(api, claim_id, RESTING, timeout=60)
         overturnable = {"CO-197", "CO-97"} & set(view.get("denial_reasons", []))
         if view.get("status") in (ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID) and overturnable:
-            response = httpx.post(
-                f"{api}/claims/{claim_id}/appeal",
+            response = api.post(
+                f"/claims/{claim_id}/appeal",
                 json={
                     "reason": "authorization obtained retroactively",
                     "attachments": ["auth-letter.pdf"],
@@ -109,11 +113,10 @@ def settle(settings: Settings, claim_ids: list[str]) -> None:
             _wait_for(api, claim_id, {ClaimStatus.PAID, ClaimStatus.DENIED}, timeout=60)
 
 
-def report(settings: Settings, claim_ids: list[str]) -> None:
-    api = settings.api_url
+def report(settings: Settings, api: httpx.Client, claim_ids: list[str]) -> None:
     print("\nClaims (GET /claims/{id}):")
     for claim_id in claim_ids:
-        view = httpx.get(f"{api}/claims/{claim_id}", timeout=10).json()
+        view = api.get(f"/claims/{claim_id}", timeout=10).json()
         stages = " -> ".join(entry["status"] for entry in view["history"])
         print(
             f"  {claim_id}  {view['status']:<12} paid {view['paid_amount']}  "
@@ -134,12 +137,33 @@ def report(settings: Settings, claim_ids: list[str]) -> None:
         print(f"  {claim_id}: " + ", ".join(e.id.split(":")[1] + " " + e.type for e in events))
 
 
+def sign_ins(settings: Settings, creds: bootstrap.RunCredentials) -> None:
+    print(f"\nSign in (kept in {bootstrap.credentials_file(settings)}, mode 0600):")
+    for name, password in creds.passwords.items():
+        shown = password or "(made before; claimflow users passwd " + name + ")"
+        print(f"  {name:<11} {shown}")
+    print(
+        "  e.g. export CLAIMFLOW_TOKEN=$(.venv/bin/claimflow token create --user biller "
+        "--role biller)\n"
+        f"  or POST {settings.api_url}/auth/login (username, password) from {settings.api_url}"
+        "/docs: the session cookie also lets the Temporal UI decode payloads"
+    )
+
+
 def run_all(settings: Settings, examples: Path) -> None:
     print(f"starting the stack (state in {settings.state_dir}) ...")
     stack.up(settings, postgres=settings.resolved_database_url.startswith("postgresql"))
     prepare_topics(settings)
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine, auto_migrate=settings.auto_migrate)
+    creds = bootstrap.ensure(settings, engine)
+    engine.dispose()
+    settings = settings.model_copy(update={"payer_api_key": SecretStr(creds.payer_key)})
     print("starting payer simulator, worker, consumer, API, inbox and webhook delivery ...")
     apps.start_all(settings)
+    api = httpx.Client(
+        base_url=settings.api_url, headers={"X-API-Key": creds.feeder_key}, timeout=30
+    )
     stopping = False
 
     def _stop(*_: object) -> None:
@@ -150,13 +174,15 @@ def run_all(settings: Settings, examples: Path) -> None:
     signal.signal(signal.SIGTERM, _stop)
     try:
         print("feeding sample claims:")
-        claim_ids = feed(settings, examples)
-        settle(settings, claim_ids)
-        report(settings, claim_ids)
+        claim_ids = feed(settings, api, examples)
+        settle(api, claim_ids)
+        report(settings, api, claim_ids)
+        sign_ins(settings, creds)
         print(
             f"\nAPI        {settings.api_url}  (docs {settings.api_url}/docs)\n"
             f"Temporal   {settings.temporal_address}  "
-            f"(UI http://{settings.temporal_host}:{settings.temporal_ui_port})\n"
+            f"(UI http://{settings.temporal_host}:{settings.temporal_ui_port}, payloads "
+            f"decoded by {settings.api_url}/codec for a signed-in person)\n"
             f"Kafka      {settings.kafka_bootstrap}  topics {topics.LIFECYCLE}, {topics.STATE}\n"
             f"Logs       {settings.state_dir / 'logs'}\n"
             f"Metrics    {settings.api_url}/metrics, {settings.payer_url}/metrics, worker "
@@ -167,6 +193,7 @@ def run_all(settings: Settings, examples: Path) -> None:
         while not stopping:
             time.sleep(0.5)
     finally:
+        api.close()
         print("\nstopping claimflow processes and the stack ...")
         apps.stop_all(settings)
         stack.down(settings)

@@ -6,6 +6,7 @@ tests override them to run a stack of their own beside a developer's.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,11 +113,45 @@ class Settings(BaseSettings):
     webhook_max_in_flight: int = 2000
     # How often the process re-reads subscriptions and looks for re-driven dead letters.
     webhook_poll_seconds: float = 1.0
-    # AES-256 key (base64) for webhook secrets at rest; unset: <state dir>/keys/, 0600.
-    webhook_secret_key: str | None = None
 
     postgres_port: int = 5432
     postgres_db: str = "claimflow"
+
+    # --- Security (README "Security") ---------------------------------------------------
+    # Data keys for PHI at rest, as JSON {"active": id, "keys": {id: base64}} (from a secret
+    # store); without them, the key file (default <state>/keys/data-keys.json, made 0600 on
+    # first use).
+    encryption_keys: SecretStr | None = None
+    key_file: Path | None = None
+    # claimflow as its own token issuer: signing key (default <state>/keys/jwt-signing.pem).
+    jwt_issuer: str = "claimflow"
+    jwt_audience: str = "claimflow"
+    jwt_signing_key_file: Path | None = None
+    token_ttl_seconds: int = 8 * 3600
+    # OpenID Connect: tokens from this issuer are checked against its JWKS (the discovery
+    # document names it unless oidc_jwks_url does); roles come from oidc_roles_claim (a
+    # dotted path, e.g. realm_access.roles), the name from oidc_name_claim.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_roles_claim: str = "roles"
+    oidc_name_claim: str = "preferred_username"
+    oidc_jwks_cache_seconds: int = 600
+    # Sessions (the console): an HttpOnly cookie holding a token of ours; Secure behind TLS.
+    session_cookie_secure: bool = False
+    # A biller's write-off of more than this outstanding amount waits for a supervisor.
+    write_off_threshold: Decimal = Decimal("500.00")
+    # Request bodies: JSON routes, and payer file uploads (413 above these).
+    max_request_bytes: int = 1_048_576
+    max_upload_bytes: int = 16 * 1_048_576
+    # Origins allowed to call the codec server with credentials (the Temporal UI).
+    codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
+    # The payer simulator's API key (for POST /x12/inbound); make run makes one.
+    payer_api_key: SecretStr | None = None
+    # The folder shared with a clearinghouse by the `file` gateway (outbound/ and inbound/).
+    # Files there are plain X12 (the clearinghouse must read them), so it must live outside
+    # the state dir, on storage the clearinghouse connection owns; required for that gateway.
+    x12_exchange_dir: Path | None = None
 
     # Observability. The worker, consumer and inbox serve /metrics on metrics_port (off when
     # unset); the API and the payer simulator serve it on their own port. The Temporal SDK's
@@ -197,6 +232,14 @@ class Settings(BaseSettings):
     def x12_dir(self) -> Path:
         """Copies of every X12 file sent and received, and the file-exchange folders."""
         return self.state_dir / "x12"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.state_dir / "keys" / "data-keys.json"
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        return self.jwt_signing_key_file or self.state_dir / "keys" / "jwt-signing.pem"
 
     def topic(self, name: str) -> str:
         """Topic names carry an optional prefix so tests get topics of their own."""

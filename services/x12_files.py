@@ -2,7 +2,8 @@
 
 The copies under ``<state>/x12/sent`` and ``<state>/x12/received`` are what a biller or an
 EDI analyst opens when a payer says "we never got it": the exact bytes, named by control
-number.
+number. They hold PHI, so they are encrypted with the data key ring (mode 0600);
+``claimflow x12 show FILE`` decrypts one for a person allowed to see it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from claims.x12.eligibility_270 import render_270
 from claims.x12.envelope import Envelope
 from claims.x12.render_837p import render_837p, transaction_claim_ids
 from services import x12_store
+from services.crypto.files import write_encrypted
+from services.crypto.keyring import KeyRing
 from services.settings import Settings
 
 
@@ -60,11 +63,32 @@ def build_270(
 
 
 def keep_copy(settings: Settings, direction: str, name: str, data: str | bytes) -> Path:
-    folder = settings.x12_dir / direction
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    if isinstance(data, str):
-        path.write_text(data)
-    else:
-        path.write_bytes(data)
-    return path
+    """Keep an encrypted copy (0600) of a file exchanged with a payer."""
+    return write_encrypted(
+        KeyRing.for_settings(settings), settings.x12_dir / direction / name, data
+    )
+
+
+class NoExchangeFolder(RuntimeError):
+    """The ``file`` gateway or the inbox was started without ``x12_exchange_dir``."""
+
+
+def exchange_dir(settings: Settings) -> Path:
+    """The folder shared with a clearinghouse (``outbound/``, ``inbound/``).
+
+    Files there are plain X12, because the clearinghouse's connection must read them and
+    writes them plain: so it is a setting of its own, outside the state dir (where claimflow
+    keeps only encrypted copies), on storage that connection owns and protects.
+    """
+    folder = settings.x12_exchange_dir
+    if folder is None:
+        raise NoExchangeFolder(
+            "the file exchange needs CLAIMFLOW_X12_EXCHANGE_DIR: the folder shared with the "
+            "clearinghouse (outbound/ and inbound/), outside the state dir"
+        )
+    if folder.resolve().is_relative_to(settings.state_dir.resolve()):
+        raise NoExchangeFolder(
+            f"CLAIMFLOW_X12_EXCHANGE_DIR={folder} is inside the state dir "
+            f"{settings.state_dir}, which holds no plain PHI: choose a folder outside it"
+        )
+    return folder

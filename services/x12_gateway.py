@@ -28,9 +28,10 @@ from claims.model import Claim
 from claims.x12.read_271 import answer_for
 from claims.x12.render_837p import RenderError
 from services import x12_store
+from services.crypto.secret_files import write_private
 from services.gateway import HttpPayerGateway
 from services.settings import Settings
-from services.x12_files import build_270, build_837p, keep_copy
+from services.x12_files import build_270, build_837p, exchange_dir, keep_copy
 
 
 async def _as_sent(engine: Engine, claim_id: str) -> str:
@@ -94,19 +95,18 @@ class X12HttpGateway(HttpPayerGateway):
 
 
 class FileExchangeGateway:
-    """Batch exchange with a clearinghouse: files in ``<state>/x12/outbound``."""
+    """Batch exchange with a clearinghouse: plain files in ``<x12_exchange_dir>/outbound``
+    (outside the state dir; see ``services.x12_files.exchange_dir``), mode 0600."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self._settings = settings
         self._engine = engine
-        self._outbound = settings.x12_dir / "outbound"
+        self._outbound = exchange_dir(settings) / "outbound"
 
     def _write(self, name: str, data: str) -> Path:
-        self._outbound.mkdir(parents=True, exist_ok=True)
-        tmp = self._outbound / f".{name}.tmp"
-        tmp.write_text(data)
-        # Renamed into place so a clearinghouse's pickup never reads half a file.
-        return tmp.replace(self._outbound / name)
+        # Written aside and renamed into place (write_private), so a clearinghouse's pickup
+        # never reads half a file.
+        return write_private(self._outbound / name, data)
 
     async def submit_claim(self, claim: Claim) -> SubmissionReceipt:
         text, name = await _render(self._settings, self._engine, claim)

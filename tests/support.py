@@ -23,12 +23,15 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from claims.roles import Role
 from claims.status import ClaimStatus
 from events import topics
 from events.contract import ClaimEvent
 from events.reader import read_claim_events
 from services import apps, readmodel
 from services.api import create_app as create_api
+from services.auth import apikeys, users
+from services.auth.tokens import LocalIssuer
 from services.consumer import prepare_topics
 from services.db import init_db, make_engine
 from services.payersim.app import create_app as create_payer
@@ -40,6 +43,11 @@ from services.worker import running_worker
 
 VALID_NPI = "1234567893"
 VALID_NPI_2 = "1987654328"
+
+
+def message(response: httpx.Response) -> str:
+    """The messages of a refusal (``{"detail": [{field, rule, msg}]}``), joined: for asserts."""
+    return "; ".join(str(item["msg"]) for item in response.json()["detail"])
 
 
 def free_port() -> int:
@@ -146,15 +154,68 @@ def unique_settings(base: Settings, state_dir: Path, **extra: Any) -> Settings:
     )
 
 
+# The default test client may do everything a claim's life needs (not admin).
+DEFAULT_ROLES: tuple[Role, ...] = (
+    Role.INTAKE,
+    Role.CODER,
+    Role.BILLER,
+    Role.SUPERVISOR,
+    Role.OPS,
+)
+
+
+def ensure_user(engine: Engine, name: str, roles: tuple[Role, ...]) -> None:
+    """A local user holding (at least) ``roles``; the password is never needed in tests."""
+    found = users.get_user(engine, name)
+    if found is None:
+        users.add_user(engine, name, uuid.uuid4().hex, frozenset(roles))
+    elif not set(roles) <= found.role_set:
+        users.update_user(engine, name, roles=found.role_set | frozenset(roles))
+
+
+def make_token(settings: Settings, engine: Engine, name: str, roles: tuple[Role, ...]) -> str:
+    """A bearer token of this installation's issuer for user ``name`` (made if needed)."""
+    ensure_user(engine, name, roles)
+    token, _ = LocalIssuer(settings).issue(name, roles)
+    return token
+
+
 class Harness:
-    """claimflow running for one test; helpers to drive it and to look at the outcome."""
+    """claimflow running for one test; helpers to drive it and to look at the outcome.
+
+    ``http`` is signed in as user ``harness`` with the roles in ``DEFAULT_ROLES`` (``token``
+    is its bearer token, for the CLI); ``client_for(Role.OPS)`` gives a client with other
+    roles, ``anonymous()`` one with no credential.
+    """
 
     def __init__(self, settings: Settings, client: Client, engine: Engine) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
         self.api = settings.api_url
-        self.http = httpx.AsyncClient(base_url=self.api, timeout=60)
+        self._clients: list[httpx.AsyncClient] = []
+        self.token = make_token(settings, engine, "harness", DEFAULT_ROLES)
+        self.http = self.client_with({"Authorization": f"Bearer {self.token}"})
+
+    def client_with(self, headers: dict[str, str]) -> httpx.AsyncClient:
+        http = httpx.AsyncClient(base_url=self.api, timeout=60, headers=headers)
+        self._clients.append(http)
+        return http
+
+    def token_for(self, *roles: Role, name: str | None = None) -> str:
+        return make_token(self.settings, self.engine, name or "-".join(roles), roles)
+
+    def client_for(self, *roles: Role, name: str | None = None) -> httpx.AsyncClient:
+        """A client signed in as a user holding exactly ``roles`` (named after them)."""
+        token = self.token_for(*roles, name=name)
+        return self.client_with({"Authorization": f"Bearer {token}"})
+
+    def anonymous(self) -> httpx.AsyncClient:
+        return self.client_with({})
+
+    async def aclose(self) -> None:
+        for http in self._clients:
+            await http.aclose()
 
     async def submit(self, payload: dict[str, Any]) -> str:
         response = await self.http.post("/claims", json=payload)
@@ -168,14 +229,24 @@ class Harness:
         result: dict[str, Any] = response.json()
         return result
 
+    async def _poll_view(self, claim_id: str) -> dict[str, Any] | None:
+        """The view, or None while the claim cannot be read (503: no worker answers queries,
+        e.g. one that was just killed and is starting again)."""
+        response = await self.http.get(f"/claims/{claim_id}")
+        if response.status_code == 503:
+            return None
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
     async def wait_status(
         self, claim_id: str, status: ClaimStatus, timeout: float = 60
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         view: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            view = await self.view(claim_id)
-            if view["status"] == status:
+            view = await self._poll_view(claim_id) or view
+            if view.get("status") == status:
                 return view
             await asyncio.sleep(0.1)
         raise AssertionError(f"claim {claim_id} did not reach {status}; last view: {view}")
@@ -185,8 +256,8 @@ class Harness:
         deadline = time.monotonic() + timeout
         view: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            view = await self.view(claim_id)
-            if view["seq"] >= seq:
+            view = await self._poll_view(claim_id) or view
+            if view.get("seq", 0) >= seq:
                 return view
             await asyncio.sleep(0.1)
         raise AssertionError(f"claim {claim_id} never reached seq {seq}; last view: {view}")
@@ -227,6 +298,9 @@ async def harness(
     prepare_topics(settings)
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
+    _, payer_key = apikeys.create_key(
+        engine, f"payer-sim-{uuid.uuid4().hex[:6]}", frozenset({Role.INTAKE})
+    )
 
     async def make_outbox() -> Outbox:
         if outbox is not None:
@@ -237,6 +311,7 @@ async def harness(
             inbound_url=f"{settings.api_url}/x12/inbound",
             receiver_id=settings.x12_sender_id,
             truncate_to=settings.payer_truncate_clm01_to,
+            api_key=payer_key,
         )
 
     async with AsyncExitStack() as stack:
@@ -255,6 +330,6 @@ async def harness(
             apps.start(settings, "consumer")
             stack.callback(process.stop, settings.state_dir, "consumer")
         h = Harness(settings, client, engine)
-        stack.push_async_callback(h.http.aclose)
+        stack.push_async_callback(h.aclose)
         yield h
     engine.dispose()

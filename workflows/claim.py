@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from claims.findings import Report
     from claims.remittance import Decision
     from claims.status import TERMINAL, ClaimStatus
-    from events.contract import AlertKind
+    from events.contract import Actor, AlertKind
     from workflows.messages import (
         ClaimOutcome,
         ClaimState,
@@ -81,7 +81,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
     async def run(self, inp: ClaimWorkflowInput) -> ClaimOutcome:
         self._v2 = workflow.patched(LIFECYCLE_V2)
         if self._state.status is None:
-            await self._enter(S.RECEIVED)
+            await self._enter(S.RECEIVED, actor=inp.actor)
         while not self._finished():
             status = self._state.status
             assert status is not None
@@ -119,15 +119,16 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             or info.get_current_history_length() >= self._history_limit
         )
 
-    async def _code(self) -> None:
+    async def _code(self, actor: Actor | None = None) -> None:
+        """RECEIVED (or a correction): check the codes. ``actor``: who sent the correction."""
         coding: Report = await workflow.execute_activity_method(
             StageActivities.check_coding, CodingInput(claim=self._claim), **CHECK_OPTIONS
         )
         self._state.reports["coding"] = coding
         if coding.ok:
-            await self._enter(S.CODED)
+            await self._enter(S.CODED, actor=actor)
         else:
-            await self._enter(S.CODING_REVIEW, findings=coding.findings)
+            await self._enter(S.CODING_REVIEW, findings=coding.findings, actor=actor)
 
     async def _scrub(self) -> None:
         scrub: Report = await workflow.execute_activity_method(
@@ -152,7 +153,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             return
         self._state.claim = correction.claim
         self._state.correction = None
-        await self._code()
+        await self._code(correction.actor)
 
     async def _submit(self) -> None:
         receipt: SubmissionReceipt = await workflow.execute_activity_method(
@@ -262,4 +263,5 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             reports=dict(st.reports),
             adjudication=rem,
             history=list(st.history),
+            pending_write_off=st.pending_write_off,
         )

@@ -9,6 +9,7 @@ the workflow, the API and the console cannot disagree about it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -19,19 +20,23 @@ with workflow.unsafe.imports_passed_through():
     from claims.appeals import appeal_refusal
     from claims.findings import Report
     from claims.model import Claim
+    from claims.roles import Role, write_off_needs_approval
     from claims.status import Action, ClaimStatus, allowed_from
+    from events.contract import Actor, AlertKind
     from workflows.messages import (
         ActionResult,
         AppealAccepted,
         AppealRequest,
         CorrectionAccepted,
         CorrectionRequest,
+        PendingWriteOff,
         VoidRequest,
+        WriteOffDecision,
         WriteOffRequest,
     )
     from workflows.options import CHECK_OPTIONS, INTERACTIVE_OPTIONS
 
-from workflows.claim_core import ClaimCore, refuse
+from workflows.claim_core import WRITE_OFF_APPROVAL, ClaimCore, refuse
 
 S = ClaimStatus
 
@@ -86,7 +91,7 @@ class HumanActions(ClaimCore):
             self._state.appeal_deadline = None
             if self._v2:
                 self._state.follow_up_due = self._follow_up_from(workflow.now())
-            await self._enter(S.APPEALED, reason=request.reason)
+            await self._enter(S.APPEALED, reason=request.reason, actor=request.actor)
         return AppealAccepted(
             claim_id=self._claim_id,
             level=level,
@@ -143,7 +148,7 @@ class HumanActions(ClaimCore):
     def _accept_correction(self, request: CorrectionRequest) -> CorrectionAccepted:
         """Hand the corrected claim to the waiting lifecycle, which codes and scrubs it again."""
         self._state.correction = CorrectionRequest(
-            claim=request.claim.with_id(self._claim_id), note=request.note
+            claim=request.claim.with_id(self._claim_id), note=request.note, actor=request.actor
         )
         return CorrectionAccepted(claim_id=self._claim_id, accepted_at_seq=self._state.seq)
 
@@ -183,7 +188,7 @@ class HumanActions(ClaimCore):
                 ),
             )
             self._state.claim = void_claim
-            await self._enter(S.VOIDED, reason=request.reason)
+            await self._enter(S.VOIDED, reason=request.reason, actor=request.actor)
         return self._result()
 
     @void.validator
@@ -234,7 +239,9 @@ class HumanActions(ClaimCore):
             self._state.appeal_deadline = None
             self._state.appeal_level = 0
             self._state.follow_up_due = None
-            await self._enter(S.SCRUBBED, findings=scrub.findings, reason="replacement")
+            await self._enter(
+                S.SCRUBBED, findings=scrub.findings, reason="replacement", actor=request.actor
+            )
         return self._result()
 
     @replace.validator
@@ -248,12 +255,106 @@ class HumanActions(ClaimCore):
 
     @workflow.update
     async def write_off(self, request: WriteOffRequest) -> ActionResult:
-        """Give up on the claim's outstanding amount: a recorded business decision."""
+        """Give up on the claim's outstanding amount: a recorded business decision.
+
+        Above the threshold, asked by someone who is not a supervisor, it does not happen
+        yet: the request waits on the claim (the view shows it) and an alert tells the
+        supervisors' queue, until one approves or rejects it.
+        """
         async with self._lock:
             self._validate_write_off(request)
-            await self._enter(S.WRITTEN_OFF, reason=request.reason)
+            roles = request.actor.roles if request.actor else ()
+            amount = self._outstanding()
+            if write_off_needs_approval(
+                amount, request.approval_threshold, roles
+            ) and workflow.patched(WRITE_OFF_APPROVAL):
+                return await self._hold_write_off(request, amount)
+            await self._enter(S.WRITTEN_OFF, reason=request.reason, actor=request.actor)
         return self._result()
 
     @write_off.validator
     def _validate_write_off(self, request: WriteOffRequest) -> None:
         self._check(allowed_from(Action.WRITE_OFF), "write_off")
+        pending = self._state.pending_write_off
+        roles = request.actor.roles if request.actor else ()
+        if pending is not None and Role.SUPERVISOR not in roles:
+            raise refuse(
+                f"write_off refused: a write-off of {pending.amount} asked by "
+                f"{_name(pending.requested_by)} already waits for a supervisor's approval",
+                "WriteOffRefused",
+            )
+
+    async def _hold_write_off(self, request: WriteOffRequest, amount: Decimal) -> ActionResult:
+        pending = PendingWriteOff(
+            reason=request.reason,
+            note=request.note,
+            amount=amount,
+            requested_by=request.actor,
+            requested_at=workflow.now(),
+            at_seq=self._state.seq,
+        )
+        await self._alert(
+            AlertKind.WRITE_OFF_APPROVAL_REQUESTED,
+            f"write-off of {amount} asked by {_name(request.actor)} waits for a supervisor "
+            f"(above the threshold of {request.approval_threshold}): {request.reason}",
+            amount=amount,
+            actor=request.actor,
+        )
+        self._state.pending_write_off = pending
+        return self._result().model_copy(update={"pending_write_off": pending})
+
+    @workflow.update
+    async def approve_write_off(self, decision: WriteOffDecision) -> ActionResult:
+        """A supervisor approves the pending write-off: the claim is WRITTEN_OFF now."""
+        async with self._lock:
+            self._validate_decision(decision)
+            pending = self._state.pending_write_off
+            assert pending is not None
+            reason = (
+                f"{pending.reason} (asked by {_name(pending.requested_by)}, "
+                f"approved by {_name(decision.actor)})"
+            )
+            await self._enter(S.WRITTEN_OFF, reason=reason, actor=decision.actor)
+        return self._result()
+
+    @approve_write_off.validator
+    def _validate_approve(self, decision: WriteOffDecision) -> None:
+        self._validate_decision(decision)
+
+    @workflow.update
+    async def reject_write_off(self, decision: WriteOffDecision) -> ActionResult:
+        """A supervisor rejects the pending write-off: the claim stays as it is."""
+        async with self._lock:
+            self._validate_decision(decision)
+            pending = self._state.pending_write_off
+            assert pending is not None
+            note = f": {decision.note}" if decision.note else ""
+            await self._alert(
+                AlertKind.WRITE_OFF_REJECTED,
+                f"write-off of {pending.amount} asked by {_name(pending.requested_by)} "
+                f"rejected by {_name(decision.actor)}{note}",
+                amount=pending.amount,
+                actor=decision.actor,
+            )
+            self._state.pending_write_off = None
+        return self._result()
+
+    @reject_write_off.validator
+    def _validate_reject(self, decision: WriteOffDecision) -> None:
+        self._validate_decision(decision)
+
+    def _validate_decision(self, decision: WriteOffDecision) -> None:
+        if self._state.pending_write_off is None:
+            raise refuse(
+                f"no write-off of claim {self._claim_id} waits for approval", "WriteOffRefused"
+            )
+        if decision.actor is None or Role.SUPERVISOR not in decision.actor.roles:
+            raise refuse(
+                "deciding a write-off above the threshold needs the supervisor role",
+                "WriteOffRefused",
+            )
+        self._check(allowed_from(Action.WRITE_OFF), "write_off")
+
+
+def _name(actor: Actor | None) -> str:
+    return actor.name if actor is not None else "the engine"

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from claims.remittance import payer_balance
     from claims.status import ClaimStatus, check_transition
     from events.contract import (
+        Actor,
         AdjustmentData,
         AlertKind,
         ClaimAlertData,
@@ -46,6 +47,9 @@ S = ClaimStatus
 # Histories recorded before follow-ups, reminders, settlement and continue-as-new existed
 # replay without this marker and take the original path (see tests/workflows/test_replay.py).
 LIFECYCLE_V2 = "lifecycle-v2"
+# Write-offs above the threshold wait for a supervisor (an alert, a pending request, and the
+# approve/reject updates). Only requests that carry a threshold reach it.
+WRITE_OFF_APPROVAL = "write-off-approval"
 
 CLAIM_STATUS = SearchAttributeKey.for_keyword("ClaimStatus")
 PAYER_ID = SearchAttributeKey.for_keyword("PayerId")
@@ -87,18 +91,26 @@ class ClaimCore:
         *,
         findings: tuple[Finding, ...] = (),
         reason: str | None = None,
+        actor: Actor | None = None,
     ) -> None:
         check_transition(self._state.status, target)
         seq = self._state.seq + 1
         now = workflow.now()
-        event = make_event(time=now, data=self._event_data(target, seq, findings, reason))
+        data = self._event_data(target, seq, findings, reason)
+        if actor is not None:
+            data = data.model_copy(update={"actor": actor})
+        event = make_event(time=now, data=data)
         await workflow.execute_activity_method(
             PublishActivities.publish_event, PublishInput(event=event), **PUBLISH_OPTIONS
         )
         # Only now, with the event on every in-sync replica, does the state move.
         self._state.seq = seq
         self._state.status = target
-        self._state.history.append(StageEntry(seq=seq, status=target, at=now, reason=reason))
+        self._state.history.append(
+            StageEntry(seq=seq, status=target, at=now, reason=reason, actor=actor)
+        )
+        # A write-off request waits on the claim as it was; once the claim moves, it lapses.
+        self._state.pending_write_off = None
         self._upsert_search_attributes()
 
     async def _alert(
@@ -108,6 +120,8 @@ class ClaimCore:
         *,
         due: dt.datetime | None = None,
         days_left: int | None = None,
+        amount: Decimal | None = None,
+        actor: Actor | None = None,
     ) -> None:
         status = self._state.status
         assert status is not None
@@ -123,6 +137,9 @@ class ClaimCore:
                 due=due,
                 days_left=days_left,
                 message=message,
+                claim_seq=self._state.seq,
+                amount=amount,
+                actor=actor,
             ),
         )
         await workflow.execute_activity_method(

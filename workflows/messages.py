@@ -2,6 +2,11 @@
 
 These are the workflow's public API (the API service and the CLI use them). The query
 answer carries no PHI: ids, status, money, codes.
+
+Each human action has a ``*Body`` (what a client sends: the API's request body) and a
+``*Request`` (the update's input: the body plus what the API adds from the credential and
+settings, such as the actor). A client cannot send ``actor``: the body forbids extra
+fields, and the API builds the request itself.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from claims.model import Claim
 from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.status import ClaimStatus
+from events.contract import Actor
 
 Note = Annotated[str, StringConstraints(max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -31,6 +37,20 @@ class StageEntry(BaseModel):
     status: ClaimStatus
     at: dt.datetime
     reason: str | None = None
+    # Who caused it (None: the payer, a deadline, the engine).
+    actor: Actor | None = None
+
+
+class PendingWriteOff(BaseModel):
+    """A write-off above the threshold, asked by a biller, waiting for a supervisor."""
+
+    reason: str
+    note: str | None = None
+    amount: Decimal
+    requested_by: Actor | None = None
+    requested_at: dt.datetime
+    # The claim's seq when asked: if the claim moves on, the request lapses.
+    at_seq: int
 
 
 class ClaimState(BaseModel):
@@ -54,6 +74,7 @@ class ClaimState(BaseModel):
     # When the payer should next be chased if it stays silent.
     follow_up_due: dt.datetime | None = None
     correction: CorrectionRequest | None = None
+    pending_write_off: PendingWriteOff | None = None
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -64,9 +85,11 @@ class ClaimWorkflowInput(BaseModel):
     state: ClaimState | None = None
     # Continue as new once the history has this many events (Temporal also suggests it).
     history_limit: int = Field(default=10_000, ge=50)
+    # Who submitted the claim (set by the API from the credential).
+    actor: Actor | None = None
 
 
-class AppealRequest(BaseModel):
+class AppealBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason
@@ -76,6 +99,10 @@ class AppealRequest(BaseModel):
     )
 
 
+class AppealRequest(AppealBody):
+    actor: Actor | None = None
+
+
 class AppealAccepted(BaseModel):
     claim_id: str
     level: int
@@ -83,7 +110,7 @@ class AppealAccepted(BaseModel):
     submission_id: str
 
 
-class CorrectionRequest(BaseModel):
+class CorrectionBody(BaseModel):
     """A corrected claim from a coder (recode) or biller (correct, replace)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -92,29 +119,58 @@ class CorrectionRequest(BaseModel):
     note: Note | None = None
 
 
+class CorrectionRequest(CorrectionBody):
+    actor: Actor | None = None
+
+
 class CorrectionAccepted(BaseModel):
     claim_id: str
     # The claim's seq when the correction was taken; its next events show the outcome.
     accepted_at_seq: int
 
 
-class VoidRequest(BaseModel):
+class VoidBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason
 
 
-class WriteOffRequest(BaseModel):
+class VoidRequest(VoidBody):
+    actor: Actor | None = None
+
+
+class WriteOffBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason
     note: Note | None = None
 
 
+class WriteOffRequest(WriteOffBody):
+    actor: Actor | None = None
+    # Above this outstanding amount a write-off not asked by a supervisor waits for one
+    # (the API passes the setting; None: no approval rule, as before the rule existed).
+    approval_threshold: Decimal | None = None
+
+
+class WriteOffDecisionBody(BaseModel):
+    """A supervisor's approval or rejection of a pending write-off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note | None = None
+
+
+class WriteOffDecision(WriteOffDecisionBody):
+    actor: Actor | None = None
+
+
 class ActionResult(BaseModel):
     claim_id: str
     status: ClaimStatus
     seq: int
+    # Set when the action did not happen yet: a write-off waiting for a supervisor.
+    pending_write_off: PendingWriteOff | None = None
 
 
 class ClaimView(BaseModel):
@@ -137,6 +193,7 @@ class ClaimView(BaseModel):
     reports: dict[str, Report] = Field(default_factory=dict)
     adjudication: Remittance | None = None
     history: list[StageEntry] = Field(default_factory=list)
+    pending_write_off: PendingWriteOff | None = None
 
 
 class ClaimOutcome(BaseModel):

@@ -17,6 +17,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.delivery import DeliverInput, DeliverResult, Delivery, DeliveryActivities
     from claims.payer_messages import PayerMessage
+    from events.contract import Actor
 
 
 BATCH = 100
@@ -29,6 +30,8 @@ def posting_workflow_id(file_id: str) -> str:
 class PostingInput(BaseModel):
     file_id: str
     messages: list[PayerMessage]
+    # Who uploaded the file (set by the API from the credential; None: the inbound folder).
+    actor: Actor | None = None
 
 
 class PostingResult(BaseModel):

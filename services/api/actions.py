@@ -1,14 +1,16 @@
 """Human actions on a claim: each route sends one workflow update and translates its answer.
 
 The workflow's validator is the authority (it refuses before anything is recorded); these
-routes only turn its refusals into 409s that say why.
+routes only turn its refusals into 409s that say why. Each route builds the update's input
+from the client's body plus what only the server knows: the actor (from the credential, so
+nobody can act in another's name) and, for write-offs, the approval threshold (a setting).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -16,21 +18,29 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from claims.status import ACTIONS, Action, TransitionError, check_transition
 from services.api.claims import ClaimIdPath
-from services.api.deps import TemporalDep
+from services.api.deps import SettingsDep, TemporalDep
+from services.api.errors import error
+from services.auth.policy import AUTHORIZED, Authorized
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
     ActionResult,
     AppealAccepted,
+    AppealBody,
     AppealRequest,
     ClaimView,
     CorrectionAccepted,
+    CorrectionBody,
     CorrectionRequest,
+    VoidBody,
     VoidRequest,
+    WriteOffBody,
+    WriteOffDecision,
+    WriteOffDecisionBody,
     WriteOffRequest,
     workflow_id,
 )
 
-router = APIRouter(tags=["actions"])
+router = APIRouter(tags=["actions"], dependencies=AUTHORIZED)
 
 
 async def run_update(
@@ -46,58 +56,67 @@ async def run_update(
         return await handle.execute_update(update, request)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise HTTPException(409, message) from exc
+        if isinstance(cause, ApplicationError):
+            raise error(409, cause.message, rule=cause.type or "refused") from exc
+        raise error(409, str(cause)) from exc
     except RPCError as exc:
         if exc.status is not RPCStatusCode.NOT_FOUND:
             raise
         try:
             view: ClaimView = await handle.query(ClaimWorkflow.state)
         except RPCError:
-            raise HTTPException(404, f"no claim {claim_id}") from exc
+            raise error(404, f"no claim {claim_id}", field="claim_id") from exc
         try:
             check_transition(view.status, ACTIONS[action][0])
         except TransitionError as refusal:
-            raise HTTPException(409, f"{action} refused: {refusal}") from exc
-        raise HTTPException(409, f"claim {claim_id} is closed") from exc
+            raise error(409, f"{action} refused: {refusal}", rule="transition") from exc
+        raise error(409, f"claim {claim_id} is closed", rule="closed") from exc
 
 
 @router.post("/claims/{claim_id}/appeal")
 async def appeal(
-    claim_id: ClaimIdPath, request: AppealRequest, client: TemporalDep
+    claim_id: ClaimIdPath, body: AppealBody, client: TemporalDep, principal: Authorized
 ) -> AppealAccepted:
     """Appeal a DENIED or PARTIALLY_PAID claim (billers)."""
+    request = AppealRequest(**body.model_dump(), actor=principal.actor())
     result: AppealAccepted = await run_update(
         client, claim_id, ClaimWorkflow.appeal, request, Action.APPEAL
     )
     return result
 
 
+def _correction(body: CorrectionBody, principal: Authorized) -> CorrectionRequest:
+    return CorrectionRequest(claim=body.claim, note=body.note, actor=principal.actor())
+
+
 @router.post("/claims/{claim_id}/recode")
 async def recode(
-    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep
+    claim_id: ClaimIdPath, body: CorrectionBody, client: TemporalDep, principal: Authorized
 ) -> CorrectionAccepted:
     """Send a claim in CODING_REVIEW back through coding with corrected codes (coders)."""
     result: CorrectionAccepted = await run_update(
-        client, claim_id, ClaimWorkflow.recode, request, Action.RECODE
+        client, claim_id, ClaimWorkflow.recode, _correction(body, principal), Action.RECODE
     )
     return result
 
 
 @router.post("/claims/{claim_id}/correct")
 async def correct(
-    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep
+    claim_id: ClaimIdPath, body: CorrectionBody, client: TemporalDep, principal: Authorized
 ) -> CorrectionAccepted:
     """Send a claim in SCRUB_FAILED or REJECTED back through coding and scrubbing (billers)."""
     result: CorrectionAccepted = await run_update(
-        client, claim_id, ClaimWorkflow.correct, request, Action.CORRECT
+        client, claim_id, ClaimWorkflow.correct, _correction(body, principal), Action.CORRECT
     )
     return result
 
 
 @router.post("/claims/{claim_id}/void")
-async def void(claim_id: ClaimIdPath, request: VoidRequest, client: TemporalDep) -> ActionResult:
+async def void(
+    claim_id: ClaimIdPath, body: VoidBody, client: TemporalDep, principal: Authorized
+) -> ActionResult:
     """Void a claim the payer has (frequency 8 with REF*F8) (billers)."""
+    request = VoidRequest(reason=body.reason, actor=principal.actor())
     result: ActionResult = await run_update(
         client, claim_id, ClaimWorkflow.void, request, Action.VOID
     )
@@ -106,21 +125,65 @@ async def void(claim_id: ClaimIdPath, request: VoidRequest, client: TemporalDep)
 
 @router.post("/claims/{claim_id}/replace")
 async def replace(
-    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep
+    claim_id: ClaimIdPath, body: CorrectionBody, client: TemporalDep, principal: Authorized
 ) -> ActionResult:
     """Replace a claim the payer has (frequency 7 with REF*F8); 409 lists its errors."""
     result: ActionResult = await run_update(
-        client, claim_id, ClaimWorkflow.replace, request, Action.REPLACE
+        client, claim_id, ClaimWorkflow.replace, _correction(body, principal), Action.REPLACE
     )
     return result
 
 
-@router.post("/claims/{claim_id}/write-off")
+@router.post(
+    "/claims/{claim_id}/write-off",
+    responses={202: {"model": ActionResult, "description": "Waits for a supervisor"}},
+)
 async def write_off(
-    claim_id: ClaimIdPath, request: WriteOffRequest, client: TemporalDep
+    claim_id: ClaimIdPath,
+    body: WriteOffBody,
+    response: Response,
+    client: TemporalDep,
+    settings: SettingsDep,
+    principal: Authorized,
 ) -> ActionResult:
-    """Write off what the claim still owes, with a reason (billers)."""
+    """Write off what the claim still owes, with a reason (billers, supervisors).
+
+    200: written off. 202: above the threshold (setting ``write_off_threshold``) and not
+    asked by a supervisor, so it waits for one; the claim's view shows the request.
+    """
+    request = WriteOffRequest(
+        reason=body.reason,
+        note=body.note,
+        actor=principal.actor(),
+        approval_threshold=settings.write_off_threshold,
+    )
     result: ActionResult = await run_update(
         client, claim_id, ClaimWorkflow.write_off, request, Action.WRITE_OFF
+    )
+    if result.pending_write_off is not None:
+        response.status_code = 202
+    return result
+
+
+@router.post("/claims/{claim_id}/write-off/approve")
+async def approve_write_off(
+    claim_id: ClaimIdPath, body: WriteOffDecisionBody, client: TemporalDep, principal: Authorized
+) -> ActionResult:
+    """Approve the write-off waiting on this claim: it is WRITTEN_OFF now (supervisors)."""
+    decision = WriteOffDecision(note=body.note, actor=principal.actor())
+    result: ActionResult = await run_update(
+        client, claim_id, ClaimWorkflow.approve_write_off, decision, Action.WRITE_OFF
+    )
+    return result
+
+
+@router.post("/claims/{claim_id}/write-off/reject")
+async def reject_write_off(
+    claim_id: ClaimIdPath, body: WriteOffDecisionBody, client: TemporalDep, principal: Authorized
+) -> ActionResult:
+    """Reject the write-off waiting on this claim; the claim stays as it is (supervisors)."""
+    decision = WriteOffDecision(note=body.note, actor=principal.actor())
+    result: ActionResult = await run_update(
+        client, claim_id, ClaimWorkflow.reject_write_off, decision, Action.WRITE_OFF
     )
     return result

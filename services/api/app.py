@@ -1,4 +1,11 @@
-"""Assembling the API: the clients it shares, its error shape, its routers."""
+"""Assembling the API: the clients it shares, its error shape, its guards, its routers.
+
+Every router but sign-in carries the ``authorize`` dependency (``services.auth.policy``);
+``check_routes`` refuses to start an app with a route the route x role table does not
+cover. Around the routes, outermost first: the audit log (every write request, whatever
+its outcome), the body size limit (413 before a large body is read), CORS for the codec
+routes only.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +15,57 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from services.api import actions, claims, errors, fhir, x12
-from services.api_webhooks import webhooks_router
+from services.api import actions, admin, auth, claims, codec, errors, fhir, webhooks, x12
+from services.api.limits import BodyLimitMiddleware
+from services.auth.audit import AuditMiddleware
+from services.auth.authenticate import Authenticator
+from services.auth.policy import check_routes
+from services.crypto.keyring import KeyRing
 from services.db import init_db, make_engine
 from services.observability import install_observability
+from services.observability.logs import silence_phi_loggers
 from services.settings import Settings
 from services.temporal import connect
 
+ROUTERS = (
+    auth.router,
+    claims.router,
+    actions.router,
+    fhir.router,
+    x12.router,
+    codec.router,
+    admin.router,
+    webhooks.router,
+)
+
 
 def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
+    silence_phi_loggers()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.temporal = client or await connect(settings)
         engine = make_engine(settings.resolved_database_url)
         init_db(engine, auto_migrate=settings.auto_migrate)
         app.state.engine = engine
+        app.state.authenticator = Authenticator(settings, engine)
+        app.state.temporal = client or await connect(settings)
         yield
         engine.dispose()
 
     app = FastAPI(title="claimflow", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_observability(app, settings)
+    app.state.keyring = KeyRing.for_settings(settings)
     errors.install(app)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (claims.router, actions.router, fhir.router, x12.router):
-        app.include_router(router)
-    app.include_router(webhooks_router(settings))
+    for router in ROUTERS:
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
+    check_routes(app.openapi())
+    app.add_middleware(codec.CodecCors, origins=settings.codec_cors_origins)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(AuditMiddleware)
     return app

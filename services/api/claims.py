@@ -11,7 +11,7 @@ import contextlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -22,15 +22,19 @@ from ulid import ULID
 
 from claims.model import ULID_PATTERN, Claim
 from claims.status import ClaimStatus
+from events.contract import Actor
 from services import readmodel
 from services.api.deps import EngineDep, SettingsDep, TemporalDep
+from services.api.errors import error
+from services.auth import audit
+from services.auth.policy import AUTHORIZED, Authorized
 from services.settings import Settings
 from workflows.claim import ClaimWorkflow
 from workflows.messages import ClaimView, ClaimWorkflowInput, StageEntry, workflow_id
 
 ClaimIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="claimflow claim id (ULID)")]
 
-router = APIRouter(tags=["claims"])
+router = APIRouter(tags=["claims"], dependencies=AUTHORIZED)
 
 
 class Accepted(BaseModel):
@@ -42,14 +46,16 @@ class Accepted(BaseModel):
     notes: list[str] = []
 
 
-async def start_claim(claim: Claim, client: Client, settings: Settings) -> Accepted:
+async def start_claim(
+    claim: Claim, client: Client, settings: Settings, actor: Actor | None = None
+) -> Accepted:
     """Start the claim's workflow; the same claim_id twice gives the same workflow."""
     claim_id = claim.claim_id or str(ULID())
     wf_id = workflow_id(claim_id)
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             ClaimWorkflow.run,
-            ClaimWorkflowInput(claim=claim.with_id(claim_id)),
+            ClaimWorkflowInput(claim=claim.with_id(claim_id), actor=actor),
             id=wf_id,
             task_queue=settings.task_queue,
             # A running duplicate joins the existing run; a finished one is not redone.
@@ -64,7 +70,9 @@ def view_from_read_model(engine: Engine, claim_id: str) -> ClaimView | None:
     if row is None:
         return None
     history = [
-        StageEntry(seq=e.seq, status=ClaimStatus(e.status), at=e.time)
+        StageEntry(
+            seq=e.seq, status=ClaimStatus(e.status), at=e.time, actor=_event_actor(e.payload)
+        )
         for e in readmodel.claim_events(engine, claim_id)
     ]
     return ClaimView(
@@ -85,10 +93,17 @@ def view_from_read_model(engine: Engine, claim_id: str) -> ClaimView | None:
     )
 
 
+def _event_actor(payload: str) -> Actor | None:
+    actor = json.loads(payload).get("data", {}).get("actor")
+    return Actor.model_validate(actor) if actor else None
+
+
 @router.post("/claims", status_code=202)
-async def submit(claim: Claim, client: TemporalDep, settings: SettingsDep) -> Accepted:
+async def submit(
+    claim: Claim, client: TemporalDep, settings: SettingsDep, principal: Authorized
+) -> Accepted:
     """Start the claim's workflow; the same claim_id twice gives the same workflow."""
-    return await start_claim(claim, client, settings)
+    return await start_claim(claim, client, settings, principal.actor())
 
 
 @router.get("/claims/{claim_id}")
@@ -103,8 +118,8 @@ async def get_claim(claim_id: ClaimIdPath, client: TemporalDep, engine: EngineDe
     found = view_from_read_model(engine, claim_id)
     if found is None:
         if unavailable:
-            raise HTTPException(503, f"claim {claim_id} cannot be read right now; retry")
-        raise HTTPException(404, f"no claim {claim_id}")
+            raise error(503, f"claim {claim_id} cannot be read right now; retry")
+        raise error(404, f"no claim {claim_id}", field="claim_id")
     return found
 
 
@@ -121,3 +136,9 @@ async def list_claims(
 @router.get("/claims/{claim_id}/events")
 async def claim_events(claim_id: ClaimIdPath, engine: EngineDep) -> list[dict[str, Any]]:
     return [json.loads(e.payload) for e in readmodel.claim_events(engine, claim_id)]
+
+
+@router.get("/claims/{claim_id}/audit")
+async def claim_audit(claim_id: ClaimIdPath, engine: EngineDep) -> list[audit.AuditEntry]:
+    """Every write request made on this claim, oldest first: who, when, what, outcome."""
+    return audit.for_claim(engine, claim_id)

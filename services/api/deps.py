@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from services.crypto.keyring import KeyRing
 from services.settings import Settings
 
 
@@ -34,3 +35,11 @@ def _settings(request: Request) -> Settings:
 TemporalDep = Annotated[Client, Depends(_temporal)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _keyring(request: Request) -> KeyRing:
+    ring: KeyRing = request.app.state.keyring
+    return ring
+
+
+KeyRingDep = Annotated[KeyRing, Depends(_keyring)]

@@ -1,16 +1,78 @@
-"""One shape for every refusal: ``{"detail": [{"field", "rule", "msg"}]}`` or a message.
+"""One shape for every refusal: ``{"detail": [{"field", "rule", "msg"}]}``.
 
-Validation errors name the field and the rule it broke, and quote the refused value only
-where it is not PHI.
+Every 4xx the API sends has it: validation errors (422), missing or bad credentials (401),
+a role the caller lacks (403), an unknown claim (404), a refused action (409), a body too
+large (413). ``field`` names the input at fault (dotted path), or is null when the request
+as a whole is refused; ``rule`` is a stable machine-readable name; ``msg`` is for people.
+
+Validation errors quote the refused value only where it is not PHI.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorItem(BaseModel):
+    field: str | None = None
+    rule: str
+    msg: str
+
+
+class ErrorBody(BaseModel):
+    detail: list[ErrorItem]
+
+
+# The rule a plain-message refusal gets, by status.
+RULES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "refused",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+_DESCRIPTIONS = {
+    401: "No credential, or one that is not valid (expired, wrong issuer or audience, revoked)",
+    403: "The credential's roles do not include one this route needs (the message names it)",
+    404: "No such claim or resource",
+    409: "The claim's status (or a pending action) does not allow this; the message says why",
+    413: "The request body is larger than the configured limit",
+    422: "The input breaks a rule; each item names the field and the rule",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in _DESCRIPTIONS.items()
+}
+
+
+def error(
+    status: int,
+    msg: str,
+    *,
+    rule: str | None = None,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTTPException:
+    """An HTTPException whose detail is already in the one shape."""
+    item = {"field": field, "rule": rule or RULES.get(status, "error"), "msg": msg}
+    return HTTPException(status, [item], headers=headers)
+
+
+def body(status: int, msg: str, *, rule: str | None = None) -> dict[str, Any]:
+    """The JSON of a refusal sent without an exception (middleware)."""
+    return {"detail": [{"field": None, "rule": rule or RULES.get(status, "error"), "msg": msg}]}
 
 from claims.model import is_phi_field
 
@@ -30,7 +92,22 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _shaped(status: int, detail: Any) -> list[dict[str, Any]]:
+    if isinstance(detail, list) and all(isinstance(d, dict) and "msg" in d for d in detail):
+        return [{"field": d.get("field"), "rule": d.get("rule"), "msg": d["msg"]} for d in detail]
+    items: list[dict[str, Any]] = body(status, str(detail))["detail"]
+    return items
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": field_errors(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _refused(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": _shaped(exc.status_code, exc.detail)},
+            headers=exc.headers,
+        )

@@ -1,19 +1,26 @@
-"""Payer files: X12 in (835, 277CA, 999), the unmatched queue, and what became of a file."""
+"""Payer files: X12 in (835, 277CA, 999), the unmatched queue, what became of a file, and
+reading an encrypted copy."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from claims.x12.errors import X12Error
 from services import inbound_store
-from services.api.deps import EngineDep, SettingsDep, TemporalDep
+from services.api.deps import EngineDep, KeyRingDep, SettingsDep, TemporalDep
+from services.api.errors import error
+from services.auth.policy import AUTHORIZED, Authorized
+from services.crypto.aead import DecryptionError
+from services.crypto.files import decrypt_bytes
+from services.crypto.keyring import UnknownKeyError
 from services.inbound import UnitResult, ingest
 from services.x12_files import keep_copy
 
-router = APIRouter(tags=["payer files"])
+router = APIRouter(tags=["payer files"], dependencies=AUTHORIZED)
 
 
 @router.post("/x12/inbound", status_code=202)
@@ -23,12 +30,13 @@ async def x12_inbound(
     settings: SettingsDep,
     engine: EngineDep,
     client: TemporalDep,
+    principal: Authorized,
 ) -> list[UnitResult]:
     """Take a payer's 835, 277CA or 999 (the raw X12 as the request body).
 
     202: every unit is being posted. 409: every unit was taken before. 422: a unit did
     not balance and was quarantined whole, or the file could not be read (the detail
-    names the segment and offset).
+    names the segment and offset). 413: larger than ``max_upload_bytes``; nothing kept.
     """
     body = await request.body()
     name = request.headers.get("x-filename", "inbound").replace("/", "_")[:120]
@@ -41,19 +49,34 @@ async def x12_inbound(
             settings=settings,
             engine=engine,
             client=client,
+            actor=principal.actor(),
         )
     except X12Error as exc:
         where = f"segment {exc.position.index}" if exc.position else "file"
-        raise HTTPException(
-            422,
-            [{"field": f"{where} ({exc.segment_id or '?'})", "rule": "x12", "msg": str(exc)}],
-        ) from exc
+        raise error(422, str(exc), rule="x12", field=f"{where} ({exc.segment_id or '?'})") from exc
     outcomes = {r.outcome for r in results}
     if "quarantined" in outcomes:
         response.status_code = 422
     elif outcomes == {"duplicate"}:
         response.status_code = 409
     return results
+
+
+@router.post(
+    "/x12/decrypt",
+    responses={200: {"content": {"text/plain": {}}, "description": "The file in plain text"}},
+)
+async def x12_decrypt(request: Request, ring: KeyRingDep) -> PlainTextResponse:
+    """Decrypt a kept X12 file (sent, received, quarantined) for a person allowed to read it.
+
+    The body is the encrypted file as stored; the answer is its plain text. Each use is
+    in the audit log (``claimflow x12 show FILE`` calls this).
+    """
+    try:
+        plain = decrypt_bytes(ring, await request.body())
+    except (DecryptionError, UnknownKeyError) as exc:
+        raise error(422, str(exc), rule="not_decryptable", field="body") from exc
+    return PlainTextResponse(plain.decode(errors="replace"))
 
 
 @router.get("/payer-messages/unmatched")
@@ -69,5 +92,5 @@ async def unmatched(
 async def inbound_file(file_id: str, engine: EngineDep) -> inbound_store.InboundFile:
     found = inbound_store.get_file(engine, file_id)
     if found is None:
-        raise HTTPException(404, f"no inbound file {file_id}")
+        raise error(404, f"no inbound file {file_id}", field="file_id")
     return found

@@ -102,11 +102,15 @@ def log_handler(settings: Settings, process: str) -> logging.Handler:
 
 
 def silence_phi_loggers() -> None:
+    """Keep pyx12's records (whole segments: names, member ids) away from every handler.
+
+    Detached, not disabled: the X12 validator still attaches its own in-memory handler
+    for the length of a validation, to explain a rejection (``claims.x12.validate``).
+    """
     for name in PHI_LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers = [logging.NullHandler()]
         logger.propagate = False
-        logger.setLevel(logging.CRITICAL + 1)
 
 
 def configure_logging(settings: Settings, process: str) -> logging.Handler:

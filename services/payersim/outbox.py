@@ -61,12 +61,21 @@ class SignalOutbox:
 class X12Outbox:
     """X12 mode: render the answer as a file and POST it to ``inbound_url``."""
 
-    def __init__(self, inbound_url: str, *, receiver_id: str, truncate_to: int = 0) -> None:
+    def __init__(
+        self,
+        inbound_url: str,
+        *,
+        receiver_id: str,
+        truncate_to: int = 0,
+        api_key: str | None = None,
+    ) -> None:
         self._url = inbound_url
         self._receiver = receiver_id
         self._keep = truncate_to
         self._numbers = itertools.count(1)
-        self._http = httpx.AsyncClient(timeout=30)
+        # claimflow's inbound API wants a credential: the simulator's own API key (intake).
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self._http = httpx.AsyncClient(timeout=30, headers=headers)
 
     def _envelope(self) -> Envelope:
         n = next(self._numbers)
@@ -84,7 +93,8 @@ class X12Outbox:
             content=text.encode(),
             headers={"content-type": "application/edi-x12", "x-filename": name},
         )
-        if response.status_code >= 500:
+        # Refused credentials are an outage of ours to retry and log, not a payer's answer.
+        if response.status_code >= 500 or response.status_code in (401, 403):
             response.raise_for_status()
 
     async def acknowledge(self, x12_837: str) -> None:
@@ -153,9 +163,12 @@ def outbox_for(
     inbound_url: str,
     receiver_id: str,
     truncate_to: int = 0,
+    api_key: str | None = None,
 ) -> Outbox:
     """JSON mode answers by signal; every other mode speaks X12 to claimflow's inbound API
     (echoing only the first ``truncate_to`` characters of CLM01 when that is not 0)."""
     if mode == "json":
         return SignalOutbox(signal)
-    return X12Outbox(inbound_url, receiver_id=receiver_id, truncate_to=truncate_to)
+    return X12Outbox(
+        inbound_url, receiver_id=receiver_id, truncate_to=truncate_to, api_key=api_key
+    )

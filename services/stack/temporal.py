@@ -62,6 +62,9 @@ def command(settings: Settings) -> list[str]:
         argv += ["--namespace", settings.temporal_namespace]
     if not settings.temporal_ui:
         argv.append("--headless")
+    else:
+        # Payloads are encrypted: the UI asks claimflow's codec server (behind sign-in).
+        argv += ["--ui-codec-endpoint", f"{settings.api_url}/codec"]
     return argv
 
 

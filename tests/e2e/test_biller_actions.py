@@ -13,7 +13,7 @@ from temporalio.client import Client
 from claims.status import ClaimStatus as S
 from services.settings import REPO_ROOT
 from tests.services.test_cli import cli
-from tests.support import Harness, claim_payload, denied_for_auth_payload
+from tests.support import Harness, claim_payload, denied_for_auth_payload, message
 from workflows.messages import workflow_id
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(180)]
@@ -70,7 +70,7 @@ async def test_void_and_refused_void_through_the_api(claimflow: Harness) -> None
     # The claim is over: a second void is refused with the table's reason.
     response = await claimflow.http.post(f"/claims/{claim_id}/void", json={"reason": "again"})
     assert response.status_code == 409
-    assert "cannot go from VOIDED to VOIDED" in response.json()["detail"]
+    assert "cannot go from VOIDED to VOIDED" in message(response)
     await claimflow.wait_read_model(claim_id, S.VOIDED, seq=8)
 
 
@@ -81,7 +81,7 @@ async def test_replace_through_the_api_refuses_a_bad_replacement(claimflow: Harn
     bad = dict(payload, diagnoses=["E11"])
     response = await claimflow.http.post(f"/claims/{claim_id}/replace", json={"claim": bad})
     assert response.status_code == 409
-    assert "CODE_ICD10_NOT_BILLABLE" in response.json()["detail"]
+    assert "CODE_ICD10_NOT_BILLABLE" in message(response)
 
     fixed = dict(payload, prior_authorization="AUTH-9913")
     response = await claimflow.http.post(f"/claims/{claim_id}/replace", json={"claim": fixed})

@@ -16,7 +16,7 @@ from claims.status import ClaimStatus as S
 from services import apps, readmodel
 from services.settings import Settings
 from services.stack import process
-from tests.support import Harness, claim_payload, denied_for_auth_payload, harness
+from tests.support import Harness, claim_payload, denied_for_auth_payload, harness, message
 from workflows.messages import workflow_id
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(180)]
@@ -99,7 +99,7 @@ async def test_appeal_refused_unless_denied(claimflow: Harness) -> None:
 
     response = await claimflow.http.post(f"/claims/{claim_id}/appeal", json={"reason": "x"})
     assert response.status_code == 409
-    assert "only a DENIED or PARTIALLY_PAID claim can be appealed" in response.json()["detail"]
+    assert "only a DENIED or PARTIALLY_PAID claim can be appealed" in message(response)
 
     after = await claimflow.view(claim_id)
     assert after["status"] == S.CODING_REVIEW
@@ -111,7 +111,7 @@ async def test_appeal_refused_unless_denied(claimflow: Harness) -> None:
     await claimflow.wait_status(paid_id, S.PAID)
     response = await claimflow.http.post(f"/claims/{paid_id}/appeal", json={"reason": "x"})
     assert response.status_code == 409
-    assert "only a DENIED or PARTIALLY_PAID claim can be appealed" in response.json()["detail"]
+    assert "only a DENIED or PARTIALLY_PAID claim can be appealed" in message(response)
     assert len(claimflow.events(paid_id)) == len(CLEAN_PATH)
 
 

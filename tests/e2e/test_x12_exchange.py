@@ -29,6 +29,8 @@ from claims.x12.render_remits import (
 from claims.x12.status_277ca import StatusCode
 from claims.x12.validate import validate
 from services import x12_store
+from services.crypto.files import read_decrypted
+from services.crypto.keyring import KeyRing
 from services.inbox import take_folder
 from services.payersim.outbox import PAYER_ADDRESS
 from services.settings import Settings
@@ -78,7 +80,8 @@ async def test_clean_claim_goes_out_as_a_valid_837p_and_comes_back_as_x12(
     view = await claimflow.wait_status(claim_id, S.PAID)
     assert view["payer_claim_control_number"]  # from the 277CA's REF*1K
     [sent] = list((claimflow.settings.x12_dir / "sent").glob("837P-*.x12"))
-    text = sent.read_text()
+    assert sent.stat().st_mode & 0o777 == 0o600
+    text = read_decrypted(KeyRing.for_settings(claimflow.settings), sent).decode()
     assert validate(text) == []
     # CLM01 is the claim's 20-character patient control number, recorded before sending.
     pcn = x12_store.patient_control_number_of(claimflow.engine, claim_id)
@@ -153,13 +156,16 @@ async def test_remit_cli(claimflow: Harness, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "segment" in bad.stderr
 
 
-async def test_file_exchange_with_a_clearinghouse(settings: Settings, client: Client) -> None:
+async def test_file_exchange_with_a_clearinghouse(
+    settings: Settings, client: Client, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """837P files out to a folder; the test plays the clearinghouse and answers in files."""
-    file_mode = settings.model_copy(update={"payer_gateway": "file"})
+    exchange = tmp_path_factory.mktemp("exchange")  # the clearinghouse's, not our state dir
+    file_mode = settings.model_copy(update={"payer_gateway": "file", "x12_exchange_dir": exchange})
     async with harness(file_mode, client) as h:
         claim = Claim.model_validate(claim_payload())
         claim_id = await h.submit(claim.model_dump(mode="json"))
-        outbound = file_mode.x12_dir / "outbound"
+        outbound = exchange / "outbound"
         for _ in range(100):
             sent = list(outbound.glob("837P-*.x12"))
             if sent:
@@ -185,7 +191,7 @@ async def test_file_exchange_with_a_clearinghouse(settings: Settings, client: Cl
             ),
             "c.835": era(claim_id, "TRACE-F1", paid="150.00"),
         }  # fmt: skip
-        inbound = file_mode.x12_dir / "inbound"
+        inbound = exchange / "inbound"
         inbound.mkdir(parents=True, exist_ok=True)
         for name, answer in answers.items():
             (inbound / name).write_text(answer)
@@ -199,8 +205,12 @@ async def test_file_exchange_with_a_clearinghouse(settings: Settings, client: Cl
             S.PAID,
         ]
         assert view["payer_claim_control_number"] == "PCN9"
-        assert sorted(p.name for p in (inbound / "done").glob("*.result")) == [
+        assert sorted(p.name for p in (inbound / "done").iterdir()) == [
             "a.999.result",
             "b.277.result",
             "c.835.result",
-        ]
+        ]  # the plain files left the exchange folder; encrypted copies are in the state dir
+        kept = read_decrypted(
+            KeyRing.for_settings(file_mode), file_mode.x12_dir / "received" / "c.835.x12"
+        )
+        assert kept.decode() == answers["c.835"]

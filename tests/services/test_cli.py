@@ -15,14 +15,18 @@ from services.settings import REPO_ROOT
 from tests.support import Harness, claim_payload, free_port
 
 
-def cli(h: Harness, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    h: Harness, *args: str, token: str | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The CLI as a person runs it: signed in with the harness's token (or ``token``)."""
     return subprocess.run(
         [sys.executable, "-m", "services", *args],
         capture_output=True,
         text=True,
-        env=child_env(h.settings),
+        env={**child_env(h.settings), "CLAIMFLOW_TOKEN": h.token if token is None else token},
         cwd=REPO_ROOT,
         timeout=60,
+        input=stdin,
     )
 
 

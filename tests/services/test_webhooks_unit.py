@@ -16,7 +16,8 @@ from services.settings import Settings
 from services.webhooks import binding, signing
 from services.webhooks.lanes import backoff
 from services.webhooks.models import matches
-from services.webhooks.secrets import SecretKeyError, key_file, load_key, secret_box
+from services.crypto.keyring import KeyRing
+from services.webhooks.secrets import SecretBox, SecretKeyError, secret_box
 
 EVENT = {
     "specversion": "1.0",
@@ -109,10 +110,10 @@ def test_backoff_doubles_is_capped_and_jittered() -> None:
     assert len({round(w, 6) for w in waits}) == len(waits)  # jittered, not lockstep
 
 
-def test_secrets_are_sealed_under_a_private_key_file(tmp_path: Path) -> None:
+def test_secrets_are_sealed_with_the_data_key_ring(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path)
     box = secret_box(settings)
-    assert stat.S_IMODE(os.stat(key_file(settings)).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(settings.resolved_key_file).st_mode) == 0o600
     sealed = box.seal("whsec_x", subscription_id="s1")
     assert "whsec_x" not in sealed
     assert secret_box(settings).open(sealed, subscription_id="s1") == "whsec_x"
@@ -120,12 +121,14 @@ def test_secrets_are_sealed_under_a_private_key_file(tmp_path: Path) -> None:
         box.open(sealed, subscription_id="s2")
 
 
-def test_a_key_from_settings_must_be_32_bytes(tmp_path: Path) -> None:
-    key = base64.b64encode(os.urandom(32)).decode()
-    assert load_key(Settings(state_dir=tmp_path, webhook_secret_key=key)) == base64.b64decode(key)
-    assert not key_file(Settings(state_dir=tmp_path)).exists()
-    with pytest.raises(SecretKeyError, match="32 bytes"):
-        load_key(Settings(state_dir=tmp_path, webhook_secret_key="c2hvcnQ="))
+def test_a_sealed_secret_survives_key_rotation(tmp_path: Path) -> None:
+    old = KeyRing.generate()
+    sealed = SecretBox(old).seal("whsec_y", subscription_id="s1")
+    newer = KeyRing.generate()
+    rotated = KeyRing(newer.active, {**old.keys, **newer.keys})
+    assert SecretBox(rotated).open(sealed, subscription_id="s1") == "whsec_y"
+    with pytest.raises(SecretKeyError, match="missing key"):
+        SecretBox(newer).open(sealed, subscription_id="s1")
 
 
 def test_the_readme_shows_the_example_receivers_verify() -> None:

@@ -1,0 +1,161 @@
+"""The audit log: every write request, who made it, on what, and how it ended. Append-only.
+
+One row per POST/PUT/PATCH/DELETE the API receives, whatever its outcome: done (2xx),
+refused for want of a credential (401) or a role (403), refused by the claim (409), too
+large (413), invalid (422), failed (5xx). It is written by a middleware around the whole
+app, after the response is known, so no route can forget it; sign-in attempts record the
+name that was tried. Nothing here holds PHI: names of staff and machines, routes, claim
+ids, status codes, and the refusal's message (our own text, never an echo of the input).
+
+Append-only is enforced by the database too: triggers refuse UPDATE and DELETE on the table
+(SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import anyio
+from sqlalchemy import DDL, Engine, event
+from sqlmodel import Field, Session, SQLModel, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.auth.authenticate import FAILURE_KEY, PRINCIPAL_KEY
+from services.auth.policy import route_template
+from services.auth.principal import Principal
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Set by the sign-in routes: the name that was tried, for failed attempts.
+ATTEMPTED_USER_KEY = "claimflow.attempted_user"
+MAX_DETAIL = 1000
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(index=True)
+    actor: str | None = Field(default=None, max_length=64)
+    actor_kind: str | None = None
+    roles: str = ""
+    channel: str | None = None
+    method: str
+    # The route as declared (e.g. /claims/{claim_id}/appeal), or the raw path if none matched.
+    route: str
+    action: str | None = None
+    claim_id: str | None = Field(default=None, index=True, max_length=32)
+    status_code: int
+    outcome: str
+    detail: str | None = None
+
+
+_NO_CHANGES = {
+    "sqlite": [
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    ],
+}
+for _dialect, _statements in _NO_CHANGES.items():
+    for _sql in _statements:
+        event.listen(
+            AuditEntry.__table__,  # type: ignore[attr-defined]
+            "after_create",
+            DDL(_sql).execute_if(dialect=_dialect),  # type: ignore[no-untyped-call]
+        )
+
+
+def outcome_of(status: int, auth_failure: str | None) -> str:
+    if status < 400:
+        return "done"
+    if status == 401:
+        return f"unauthenticated:{auth_failure}" if auth_failure else "unauthenticated"
+    return {403: "forbidden", 404: "not_found", 409: "refused", 413: "too_large"}.get(
+        status, "invalid" if status < 500 else "failed"
+    )
+
+
+def record(engine: Engine, entry: AuditEntry) -> None:
+    with Session(engine) as session:
+        session.add(entry)
+        session.commit()
+
+
+def for_claim(engine: Engine, claim_id: str, limit: int = 1000) -> list[AuditEntry]:
+    with Session(engine) as session:
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.claim_id == claim_id)
+            .order_by(AuditEntry.id)  # type: ignore[arg-type]
+            .limit(limit)
+        )
+        return list(session.exec(query))
+
+
+def _detail(chunks: list[bytes]) -> str | None:
+    raw = b"".join(chunks)[:8192]
+    try:
+        items = json.loads(raw)["detail"]
+        return "; ".join(str(d["msg"]) for d in items)[:MAX_DETAIL]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class AuditMiddleware:
+    """Records every write request once its response has started (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        error_body: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and status >= 400:
+                error_body.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            await self._record(scope, status, _detail(error_body) if status >= 400 else None)
+
+    async def _record(self, scope: Scope, status: int, detail: str | None) -> None:
+        engine: Engine | None = getattr(scope["app"].state, "engine", None)
+        if engine is None:
+            return
+        principal: Principal | None = scope.get(PRINCIPAL_KEY)
+        route: Any = scope.get("route")
+        params = scope.get("path_params") or {}
+        claim_id = params.get("claim_id")
+        entry = AuditEntry(
+            at=dt.datetime.now(dt.UTC),
+            actor=principal.name if principal else scope.get(ATTEMPTED_USER_KEY),
+            actor_kind=principal.kind if principal else None,
+            roles=",".join(sorted(principal.roles)) if principal else "",
+            channel=principal.channel if principal else None,
+            method=scope["method"],
+            route=(route_template(scope["method"], scope["path"]) or scope["path"])[:300],
+            action=getattr(route, "name", None),
+            claim_id=claim_id[:32] if isinstance(claim_id, str) else None,
+            status_code=status,
+            outcome=outcome_of(status, scope.get(FAILURE_KEY)),
+            detail=detail,
+        )
+        await anyio.to_thread.run_sync(record, engine, entry)

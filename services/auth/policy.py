@@ -1,0 +1,181 @@
+"""The route x role table: which roles may call each API route. Authorization is here alone.
+
+Every router attaches ``authorize`` as a dependency (``APIRouter(dependencies=AUTHORIZED)``);
+it looks the matched route up in ``ROUTE_ROLES`` and refuses (403, naming the roles the
+route needs) a caller holding none of them. A route missing from the table is refused to
+everyone, and ``tests/services/test_auth_matrix.py`` fails until it is added, so a new
+route can never be open by accident.
+
+To add a router (webhooks admin, payer registry admin, console pages, ...):
+
+1. create it with ``router = APIRouter(dependencies=AUTHORIZED)``;
+2. add one line per route below, e.g.
+   ``("GET", "/admin/webhooks"): ADMINS,`` or ``("GET", "/console/claims"): READERS,``;
+3. in a route that needs the caller (to name the actor, say), take ``principal: Authorized``.
+
+The matrix test walks every line: every role and no credential, 2xx/401/403 as written.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.params import Depends as DependsParam
+from starlette.routing import compile_path
+
+from claims.roles import Role
+from services.api.errors import error
+from services.auth.authenticate import PrincipalDep
+from services.auth.principal import Principal
+
+R = Role
+# Read claims, events, queues and analytics.
+READERS = frozenset({R.CODER, R.BILLER, R.SUPERVISOR, R.OPS})
+# Act on a claim's money and its dealings with the payer.
+BILLING = frozenset({R.BILLER, R.SUPERVISOR})
+# See decrypted Temporal payloads (the codec server behind the Temporal UI).
+CODEC = frozenset({R.OPS, R.BILLER, R.SUPERVISOR})
+ADMINS = frozenset({R.ADMIN})
+ANY_ROLE = frozenset(Role)
+
+# (method, path as declared on the route) -> the roles allowed; one of them is enough.
+ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
+    # intake
+    ("POST", "/claims"): frozenset({R.INTAKE}),
+    ("POST", "/fhir/Claim"): frozenset({R.INTAKE}),
+    ("POST", "/x12/inbound"): frozenset({R.INTAKE}),
+    # reading
+    ("GET", "/claims"): READERS,
+    ("GET", "/claims/{claim_id}"): READERS,
+    ("GET", "/claims/{claim_id}/events"): READERS,
+    ("GET", "/claims/{claim_id}/audit"): READERS | ADMINS,
+    ("GET", "/payer-messages/unmatched"): READERS,
+    ("GET", "/inbound-files/{file_id}"): READERS | {R.INTAKE},
+    # human actions
+    ("POST", "/claims/{claim_id}/recode"): frozenset({R.CODER}),
+    ("POST", "/claims/{claim_id}/correct"): BILLING,
+    ("POST", "/claims/{claim_id}/appeal"): BILLING,
+    ("POST", "/claims/{claim_id}/replace"): BILLING,
+    ("POST", "/claims/{claim_id}/void"): BILLING,
+    ("POST", "/claims/{claim_id}/write-off"): BILLING,
+    ("POST", "/claims/{claim_id}/write-off/approve"): frozenset({R.SUPERVISOR}),
+    ("POST", "/claims/{claim_id}/write-off/reject"): frozenset({R.SUPERVISOR}),
+    # PHI in plain text, for people allowed to see it
+    ("POST", "/codec/encode"): CODEC,
+    ("POST", "/codec/decode"): CODEC,
+    ("POST", "/x12/decrypt"): CODEC,
+    # who am I
+    ("GET", "/auth/me"): ANY_ROLE,
+    # administration
+    ("GET", "/admin/users"): ADMINS,
+    ("POST", "/admin/users"): ADMINS,
+    ("PATCH", "/admin/users/{name}"): ADMINS,
+    ("GET", "/admin/api-keys"): ADMINS,
+    ("POST", "/admin/api-keys"): ADMINS,
+    ("DELETE", "/admin/api-keys/{name}"): ADMINS,
+    # webhook subscriptions (they receive claim events: an admin's decision)
+    ("POST", "/webhooks"): ADMINS,
+    ("GET", "/webhooks"): ADMINS,
+    ("GET", "/webhooks/{sub_id}"): ADMINS,
+    ("PATCH", "/webhooks/{sub_id}"): ADMINS,
+    ("DELETE", "/webhooks/{sub_id}"): ADMINS,
+    ("GET", "/webhooks/{sub_id}/dead-letters"): ADMINS | READERS,
+    ("POST", "/webhooks/{sub_id}/redrive"): ADMINS,
+}
+
+# Routes anyone may call: health, and the ways to sign in and out.
+PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/health"),
+        ("POST", "/auth/token"),
+        ("POST", "/auth/login"),
+        ("POST", "/auth/logout"),
+    }
+)
+
+
+def _compiled() -> list[tuple[str, Any, str]]:
+    """(method, regex, template), templates with fewer parameters first."""
+    keys = sorted(ROUTE_ROLES, key=lambda k: (k[1].count("{"), k[1]))
+    return [(method, compile_path(path)[0], path) for method, path in keys]
+
+
+_MATCHERS = _compiled()
+
+
+def route_template(method: str, path: str) -> str | None:
+    """The table's route template that a request path matches (None: not in the table).
+
+    Matched against the table itself rather than read from the framework's routing
+    internals, so prefixes and FastAPI versions cannot make a route miss its line.
+    """
+    for m, regex, template in _MATCHERS:
+        if m == method and regex.match(path):
+            return template
+    return None
+
+
+def needed_roles(method: str, path: str) -> frozenset[Role] | None:
+    """The roles for a request path (concrete, e.g. /claims/01J.../appeal) or a template."""
+    found = ROUTE_ROLES.get((method, path))
+    if found is not None:
+        return found
+    template = route_template(method, path)
+    return ROUTE_ROLES[(method, template)] if template else None
+
+
+def _names(roles: frozenset[Role]) -> str:
+    ordered = [r.value for r in Role if r in roles]
+    return ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " or " + ordered[-1]
+
+
+def authorize(request: Request, principal: PrincipalDep) -> Principal:
+    """403 unless the caller holds one of the roles the table gives the matched route."""
+    path = route_template(request.method, request.scope["path"]) or request.scope["path"]
+    needed = ROUTE_ROLES.get((request.method, path))
+    if needed is None:
+        raise error(
+            403,
+            f"{request.method} {path} has no roles in the route table; refused to everyone",
+            rule="route_not_declared",
+        )
+    if not principal.has_any(needed):
+        held = ", ".join(sorted(principal.roles)) or "no claimflow role"
+        raise error(
+            403,
+            f"{request.method} {path} needs the role {_names(needed)}; {principal.name} has {held}",
+            rule="role_required",
+        )
+    return principal
+
+
+Authorized = Annotated[Principal, Depends(authorize)]
+AUTHORIZED: list[DependsParam] = [Depends(authorize)]
+
+
+def check_routes(openapi: dict[str, Any]) -> None:
+    """Refuse to start an API with a route that is neither public nor in the table.
+
+    Read from the OpenAPI document (the routes as served, prefixes included): every
+    operation must be public or have a line in ``ROUTE_ROLES`` and require a credential
+    (its router carries ``AUTHORIZED``); every line must name a real operation. The route x
+    role matrix test then proves each line's roles are enforced.
+    """
+    problems = []
+    served = set()
+    for path, operations in openapi.get("paths", {}).items():
+        for method, operation in operations.items():
+            key = (method.upper(), path)
+            served.add(key)
+            if key in PUBLIC:
+                continue
+            if key not in ROUTE_ROLES:
+                problems.append(f"{key[0]} {path} has no line in ROUTE_ROLES")
+            elif not operation.get("security"):
+                problems.append(f"{key[0]} {path}: its router lacks dependencies=AUTHORIZED")
+    problems += [
+        f"{m} {p} is in ROUTE_ROLES but not served" for m, p in ROUTE_ROLES.keys() - served
+    ]
+    if problems:
+        raise RuntimeError("routes without authorization:\n  " + "\n  ".join(sorted(problems)))
