@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import httpx
 from pydantic import SecretStr
 
-from services.settings import REPO_ROOT, Settings, secret_value
+from services.settings import REPO_ROOT, Settings
 from services.stack import process
 
 APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api", "inbox", "webhook-delivery")

@@ -141,6 +141,8 @@ def claim_body(path: Path) -> dict[str, Any]:
     claim = load_claim(path, invalid=1)
     body: dict[str, Any] = claim.model_dump(mode="json", exclude_none=True)
     return body
+
+
 def act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
     """POST a human action on a claim and print where it left the claim (or that it waits)."""
     response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from services.cli_common import API_OPTION, api_url, explain, fail, load_claim, load_json, request
+from services.cli_common import API_OPTION, api_url, explain, fail, load_claim, request
 from services.settings import get_settings
 
 x12_app = typer.Typer(help="Read, check and write X12 5010 (837P, 999, 277CA, 835, 270, 271).")

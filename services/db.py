@@ -27,6 +27,7 @@ from services import (  # noqa: F401  (register their tables)
     readmodel,
     x12_store,
 )
+from services.auth import apikeys, audit_log, users  # noqa: F401
 from services.webhooks import store as webhook_store  # noqa: F401
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -22,8 +22,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from claims.x12.inbound import InboundUnit, read_inbound
-from events.metrics import INBOUND_UNITS
 from events.contract import Actor
+from events.metrics import INBOUND_UNITS
 from services import inbound_store, x12_store
 from services.crypto.files import write_encrypted
 from services.crypto.keyring import KeyRing

@@ -15,9 +15,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
-from services.observability.runtime import telemetry_options
 from services.crypto.codec import EncryptionCodec
 from services.crypto.keyring import KeyRing
+from services.observability.runtime import telemetry_options
 from services.settings import Settings
 from services.temporal_cluster import cluster_options
 

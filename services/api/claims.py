@@ -26,7 +26,7 @@ from events.contract import Actor
 from services import readmodel
 from services.api.deps import EngineDep, SettingsDep, TemporalDep
 from services.api.errors import error
-from services.auth import audit
+from services.auth import audit_log as audit
 from services.auth.policy import AUTHORIZED, Authorized
 from services.settings import Settings
 from workflows.claim import ClaimWorkflow

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from claims.model import is_phi_field
+
 
 class ErrorItem(BaseModel):
     field: str | None = None
@@ -73,8 +75,6 @@ def error(
 def body(status: int, msg: str, *, rule: str | None = None) -> dict[str, Any]:
     """The JSON of a refusal sent without an exception (middleware)."""
     return {"detail": [{"field": None, "rule": rule or RULES.get(status, "error"), "msg": msg}]}
-
-from claims.model import is_phi_field
 
 
 def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

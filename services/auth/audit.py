@@ -7,8 +7,7 @@ app, after the response is known, so no route can forget it; sign-in attempts re
 name that was tried. Nothing here holds PHI: names of staff and machines, routes, claim
 ids, status codes, and the refusal's message (our own text, never an echo of the input).
 
-Append-only is enforced by the database too: triggers refuse UPDATE and DELETE on the table
-(SQLite and PostgreSQL).
+Append-only is enforced by the database too (``services.auth.audit_log``).
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ import json
 from typing import Any
 
 import anyio
-from sqlalchemy import DDL, Engine, event
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.auth.audit_log import AuditEntry, record
 from services.auth.authenticate import FAILURE_KEY, PRINCIPAL_KEY
 from services.auth.policy import route_template
 from services.auth.principal import Principal
@@ -32,48 +31,6 @@ ATTEMPTED_USER_KEY = "claimflow.attempted_user"
 MAX_DETAIL = 1000
 
 
-class AuditEntry(SQLModel, table=True):
-    __tablename__ = "audit_log"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: dt.datetime = Field(index=True)
-    actor: str | None = Field(default=None, max_length=64)
-    actor_kind: str | None = None
-    roles: str = ""
-    channel: str | None = None
-    method: str
-    # The route as declared (e.g. /claims/{claim_id}/appeal), or the raw path if none matched.
-    route: str
-    action: str | None = None
-    claim_id: str | None = Field(default=None, index=True, max_length=32)
-    status_code: int
-    outcome: str
-    detail: str | None = None
-
-
-_NO_CHANGES = {
-    "sqlite": [
-        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
-    ],
-}
-for _dialect, _statements in _NO_CHANGES.items():
-    for _sql in _statements:
-        event.listen(
-            AuditEntry.__table__,  # type: ignore[attr-defined]
-            "after_create",
-            DDL(_sql).execute_if(dialect=_dialect),  # type: ignore[no-untyped-call]
-        )
-
-
 def outcome_of(status: int, auth_failure: str | None) -> str:
     if status < 400:
         return "done"
@@ -82,23 +39,6 @@ def outcome_of(status: int, auth_failure: str | None) -> str:
     return {403: "forbidden", 404: "not_found", 409: "refused", 413: "too_large"}.get(
         status, "invalid" if status < 500 else "failed"
     )
-
-
-def record(engine: Engine, entry: AuditEntry) -> None:
-    with Session(engine) as session:
-        session.add(entry)
-        session.commit()
-
-
-def for_claim(engine: Engine, claim_id: str, limit: int = 1000) -> list[AuditEntry]:
-    with Session(engine) as session:
-        query = (
-            select(AuditEntry)
-            .where(AuditEntry.claim_id == claim_id)
-            .order_by(AuditEntry.id)  # type: ignore[arg-type]
-            .limit(limit)
-        )
-        return list(session.exec(query))
 
 
 def _detail(chunks: list[bytes]) -> str | None:

@@ -12,15 +12,18 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
-from sqlmodel.sql.sqltypes import AutoString
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 import services.db  # noqa: F401  (registers every table on SQLModel.metadata)
 
 
 def render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
-    """Write SQLModel's string type as plain ``sa.String`` so migrations need no sqlmodel."""
+    """Write SQLModel's own types as the plain SQLAlchemy types they store as, so migrations
+    need no sqlmodel (and do not change meaning when sqlmodel does)."""
     if kind == "type" and isinstance(item, AutoString):
         return f"sa.String(length={item.length!r})" if item.length else "sa.String()"
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
     return False
 
 

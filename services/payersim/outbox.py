@@ -169,6 +169,4 @@ def outbox_for(
     (echoing only the first ``truncate_to`` characters of CLM01 when that is not 0)."""
     if mode == "json":
         return SignalOutbox(signal)
-    return X12Outbox(
-        inbound_url, receiver_id=receiver_id, truncate_to=truncate_to, api_key=api_key
-    )
+    return X12Outbox(inbound_url, receiver_id=receiver_id, truncate_to=truncate_to, api_key=api_key)

@@ -20,7 +20,7 @@ from temporalio.client import Client
 from ulid import ULID
 
 from claims.roles import Role
-from services.auth.audit import AuditEntry
+from services.auth.audit_log import AuditEntry
 from services.auth.policy import PUBLIC, ROUTE_ROLES, check_routes
 from services.settings import Settings
 from tests.services.auth_testkit import Api, api_only

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 
 from claims.roles import Role
-from services.auth.audit import AuditEntry
+from services.auth.audit_log import AuditEntry
 from services.settings import Settings
 from tests.services.auth_testkit import Api, api_only
 from tests.support import claim_payload, unique_settings

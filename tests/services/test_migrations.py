@@ -88,3 +88,20 @@ def test_a_process_refuses_a_schema_it_may_not_migrate(empty: Engine) -> None:
     assert inspect(empty).get_table_names() == []  # nothing half-made
     db.upgrade(empty)
     db.init_db(empty, auto_migrate=False)  # at head: starts
+
+
+def test_the_audit_log_is_append_only_after_migrating(empty: Engine) -> None:
+    # Created by migrations (a production database), not by create_all's table events.
+    db.upgrade(empty, db.BASELINE)
+    db.upgrade(empty)
+    with empty.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, roles, method, route, status_code, outcome) "
+                "VALUES (:t, 'biller', 'POST', '/claims/{claim_id}/appeal', 200, 'done')"
+            ),
+            {"t": dt.datetime(2026, 12, 1, tzinfo=dt.UTC)},
+        )
+    for statement in ("UPDATE audit_log SET outcome = 'refused'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"), empty.begin() as conn:
+            conn.execute(text(statement))

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from cloudevents.core.bindings import http as ce_http
 
+from services.crypto.keyring import KeyRing
 from services.settings import Settings
 from services.webhooks import binding, signing
 from services.webhooks.lanes import backoff
 from services.webhooks.models import matches
-from services.crypto.keyring import KeyRing
 from services.webhooks.secrets import SecretBox, SecretKeyError, secret_box
 
 EVENT = {
