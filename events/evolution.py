@@ -6,12 +6,18 @@ consumers replay history and the compacted state topic, which hold events of eve
 release. So a change must work both ways:
 
 - a consumer on an older release reads new events: no field may be removed, no type may
-  change (an enum gaining a value is a changed type: a strict reader rejects the value);
+  change;
 - a consumer on the new release reads old events: no field may become required (old events
-  lack it), and no type may narrow.
+  lack it), no type may narrow, and no enumerated value may disappear (history and the
+  state topic still carry it).
 
-Adding an optional field is the one change that keeps both. Anything else is a breaking
-change, which in this contract means a new ``v2`` event type on new ``.v2`` topics.
+Enumerations (a claim's ``status``, an alert's ``kind``) are open: a new status or alert
+kind is an additive change within v1, and the contract tells consumers to treat a value
+they do not know as "another status" rather than reject the event (the evolution test
+validates new events against every release the way such a consumer reads). Adding an
+optional field or an enumerated value are the changes that keep both directions; anything
+else is a breaking change, which in this contract means a new ``v2`` event type on new
+``.v2`` topics.
 
 The checker walks both schemas (following local ``$ref`` and ``anyOf``/``oneOf``), so it
 needs no knowledge of our models; its unit tests prove it catches each kind of break.
@@ -107,15 +113,10 @@ def _compare(
     for kind in sorted(set(old_vs) & set(new_vs)):
         o, n = old_vs[kind], new_vs[kind]
         before, after = _values(o), _values(n)
-        if before != after:
-            out.append(
-                Break(
-                    path,
-                    "type",
-                    f"allowed values were {sorted(before) if before else 'any'}, "
-                    f"now {sorted(after) if after else 'any'}",
-                )
-            )
+        if before is None and after is not None:
+            out.append(Break(path, "type", f"any value was allowed, now only {sorted(after)}"))
+        elif before is not None and after is not None and before - after:
+            out.append(Break(path, "value removed", f"no longer allowed: {sorted(before - after)}"))
         if kind == "object":
             _compare_objects(o, n, old_root, new_root, path, out)
         elif kind == "array" and "items" in o and "items" in n:

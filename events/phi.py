@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from events.contract import (
+    Actor,
     AdjustmentData,
     ClaimAlert,
     ClaimAlertData,
@@ -34,6 +35,9 @@ class Phi(StrEnum):
     HEALTH = "health"
     # Text typed by a person (an appeal reason): claimflow puts no PHI there, a person might.
     FREE_TEXT = "free-text"
+    # Who acted: a member of staff or a machine (user or API key name, roles). Not about
+    # the patient; personal data of the staff member, for audit.
+    STAFF = "staff"
 
 
 LEGEND: dict[Phi, str] = {
@@ -46,6 +50,7 @@ LEGEND: dict[Phi, str] = {
         "with the patient, so keep it as you keep PHI"
     ),
     Phi.FREE_TEXT: "typed by a person: may contain anything, never log it",
+    Phi.STAFF: "who acted (a staff member's or a machine's name and roles), not the patient",
 }
 
 _ENVELOPE: dict[str, Phi] = {
@@ -79,6 +84,7 @@ CLASSIFICATION: dict[type[BaseModel], dict[str, Phi]] = {
         "findings": Phi.HEALTH,
         "appeal_level": Phi.HEALTH,
         "reason": Phi.FREE_TEXT,
+        "actor": Phi.STAFF,
     },
     AdjustmentData: {
         "group": Phi.HEALTH,
@@ -103,6 +109,15 @@ CLASSIFICATION: dict[type[BaseModel], dict[str, Phi]] = {
         "due": Phi.HEALTH,
         "days_left": Phi.HEALTH,
         "message": Phi.HEALTH,
+        "claim_seq": Phi.NONE,
+        "amount": Phi.HEALTH,
+        "actor": Phi.STAFF,
+    },
+    Actor: {
+        "name": Phi.STAFF,
+        "kind": Phi.NONE,
+        "roles": Phi.STAFF,
+        "channel": Phi.NONE,
     },
 }
 
