@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import socket
 import time
 import uuid
@@ -212,6 +213,11 @@ class Harness:
 
     def anonymous(self) -> httpx.AsyncClient:
         return self.client_with({})
+
+    @functools.cached_property
+    def admin(self) -> httpx.AsyncClient:
+        """Signed in as an administrator (users, API keys, webhook subscriptions)."""
+        return self.client_for(Role.ADMIN, name="admin")
 
     async def aclose(self) -> None:
         for http in self._clients:

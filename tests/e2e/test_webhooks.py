@@ -15,6 +15,7 @@ from kafka import KafkaProducer
 from standardwebhooks import Webhook, WebhookVerificationError
 from temporalio.client import Client
 
+from claims.roles import Role
 from claims.status import ClaimStatus as S
 from events import topics
 from examples.webhook_receiver import verify as readme_verify
@@ -30,7 +31,7 @@ from tests.services.webhooks_testkit import (
     receiver,
     subscribe,
 )
-from tests.support import harness
+from tests.support import Harness, harness
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(240)]
 
@@ -52,8 +53,8 @@ async def test_a_lifecycle_arrives_in_order_signed_in_both_modes(
     settings: Settings, client: Client
 ) -> None:
     async with receiver() as rec, harness(settings, client) as h, delivering(settings):
-        structured = await subscribe(h.http, rec.url)
-        binary = await subscribe(h.http, rec.url + "/binary", content_mode="binary")
+        structured = await subscribe(h.admin, rec.url)
+        binary = await subscribe(h.admin, rec.url + "/binary", content_mode="binary")
         claim_id = await h.submit(distinct_claim())
         await h.wait_status(claim_id, S.PAID)
         got = await rec.wait_for(2 * len(CLEAN))
@@ -98,12 +99,12 @@ async def test_a_receiver_failing_three_times_gets_everything_in_order(
     settings = fast_retries(settings)
     async with receiver() as rec, harness(settings, client) as h, delivering(settings):
         rec.answer = lambda _d, n: 503 if n < 3 else 200
-        await subscribe(h.http, rec.url)
+        await subscribe(h.admin, rec.url)
         claim_id = await h.submit(distinct_claim())
         await h.wait_status(claim_id, S.PAID)
         await rec.wait_for(len(CLEAN))
         await asyncio.sleep(0.5)  # nothing more arrives
-        subs = (await h.http.get("/webhooks")).json()
+        subs = (await h.admin.get("/webhooks")).json()
 
     # The first event was tried four times; nothing overtook it.
     assert [(d.event_id, d.status) for d in rec.requests[:4]] == [(f"{claim_id}:1", 503)] * 3 + [
@@ -113,12 +114,13 @@ async def test_a_receiver_failing_three_times_gets_everything_in_order(
     assert [s["dead_letters"] for s in subs] == [0]
 
 
-def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(h: Harness, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as an administrator runs it."""
     return subprocess.run(
         [sys.executable, "-m", "services", *args],
         capture_output=True,
         text=True,
-        env=child_env(settings),
+        env={**child_env(h.settings), "CLAIMFLOW_TOKEN": h.token_for(Role.ADMIN, name="admin")},
         cwd=REPO_ROOT,
         timeout=60,
     )
@@ -133,7 +135,7 @@ async def test_a_dead_receiver_leaves_dead_letters_in_order_and_others_flow(
     broken: set[str] = set()
     async with receiver() as rec, harness(settings, client) as h, delivering(settings):
         rec.answer = lambda d, _n: 500 if d.event_id.split(":")[0] in broken else 200
-        sub = await subscribe(h.http, rec.url)
+        sub = await subscribe(h.admin, rec.url)
         a = await h.submit(distinct_claim())
         broken.add(a)
         b = await h.submit(distinct_claim())
@@ -145,33 +147,33 @@ async def test_a_dead_receiver_leaves_dead_letters_in_order_and_others_flow(
         letters: list[dict[str, Any]] = []
         deadline = time.monotonic() + 30
         while len(letters) < len(CLEAN) and time.monotonic() < deadline:
-            letters = (await h.http.get(f"/webhooks/{sub['id']}/dead-letters")).json()
+            letters = (await h.admin.get(f"/webhooks/{sub['id']}/dead-letters")).json()
             await asyncio.sleep(0.1)
         assert [x["event_id"] for x in letters] == [f"{a}:{n}" for n in range(1, len(CLEAN) + 1)]
         first, *held = letters
         assert (first["attempts"], first["last_status"], first["held_behind"]) == (3, 500, None)
         assert first["last_error"].startswith("HTTP 500")
         assert all(x["held_behind"] == f"{a}:1" and x["attempts"] == 0 for x in held)
-        view = (await h.http.get(f"/webhooks/{sub['id']}")).json()
+        view = (await h.admin.get(f"/webhooks/{sub['id']}")).json()
         assert view["dead_letters"] == len(CLEAN) and view["last_error"].startswith("HTTP 500")
         assert [d.event_id for d in rec.requests if d.status == 500] == [f"{a}:1"] * 3
 
         # The receiver is fixed; an operator re-drives from the command line.
         broken.clear()
-        redriven = await asyncio.to_thread(cli, settings, "webhooks", "redrive", sub["id"])
+        redriven = await asyncio.to_thread(cli, h, "webhooks", "redrive", sub["id"])
         assert redriven.returncode == 0, redriven.stderr
         assert f"{len(CLEAN)} dead letters queued" in redriven.stdout
         await rec.wait_for(2 * len(CLEAN))
         assert ids(rec.delivered, a) == [f"{a}:{n}" for n in range(1, len(CLEAN) + 1)]
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            view = (await h.http.get(f"/webhooks/{sub['id']}")).json()
+            view = (await h.admin.get(f"/webhooks/{sub['id']}")).json()
             if view["dead_letters"] == 0:
                 break
             await asyncio.sleep(0.1)
         assert view["dead_letters"] == 0
         states = {
-            x["state"] for x in (await h.http.get(f"/webhooks/{sub['id']}/dead-letters")).json()
+            x["state"] for x in (await h.admin.get(f"/webhooks/{sub['id']}/dead-letters")).json()
         }
         assert states == {"delivered"}
 
@@ -184,9 +186,11 @@ async def test_only_the_types_and_payers_asked_for_are_delivered(
         harness(settings, client, worker=False, consumer=False) as h,
         delivering(settings),
     ):
-        exact = await subscribe(h.http, rec.url + "/exact", event_types=["claimflow.claim.paid.v1"])
-        pattern = await subscribe(h.http, rec.url + "/pattern")
-        other_payer = await subscribe(h.http, rec.url + "/payer", payer_ids=["OTHERPAYER"])
+        exact = await subscribe(
+            h.admin, rec.url + "/exact", event_types=["claimflow.claim.paid.v1"]
+        )
+        pattern = await subscribe(h.admin, rec.url + "/pattern")
+        other_payer = await subscribe(h.admin, rec.url + "/payer", payer_ids=["OTHERPAYER"])
         producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
         claim = "01KCLAIMFLOWWEBHOOKTYPES00"
         for seq, type_ in enumerate(

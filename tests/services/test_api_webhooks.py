@@ -13,9 +13,10 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
+from claims.roles import Role
 from services.apps import child_env
 from services.settings import REPO_ROOT, Settings
-from tests.support import Harness, harness
+from tests.support import Harness, harness, message
 
 URL = "https://ehr.example/hooks/claims"
 
@@ -27,30 +28,32 @@ async def api(settings: Settings, client: Client) -> AsyncIterator[Harness]:
 
 
 async def test_create_show_update_delete(api: Harness) -> None:
-    created = await api.http.post(
+    created = await api.admin.post(
         "/webhooks", json={"url": URL, "event_types": ["claimflow.claim.denied.v1"]}
     )
     assert created.status_code == 201, created.text
     sub = created.json()
     assert sub["secret"].startswith("whsec_") and sub["content_mode"] == "structured"
-    shown = (await api.http.get(f"/webhooks/{sub['id']}")).json()
+    shown = (await api.admin.get(f"/webhooks/{sub['id']}")).json()
     assert "secret" not in shown and shown["dead_letters"] == 0
 
-    changed = await api.http.patch(
+    changed = await api.admin.patch(
         f"/webhooks/{sub['id']}", json={"active": False, "payer_ids": ["SIMPAYER1"]}
     )
     assert changed.status_code == 200
     assert (changed.json()["active"], changed.json()["payer_ids"]) == (False, ["SIMPAYER1"])
     assert changed.json()["event_types"] == ["claimflow.claim.denied.v1"]  # untouched
 
-    assert [s["id"] for s in (await api.http.get("/webhooks")).json()] == [sub["id"]]
-    assert (await api.http.delete(f"/webhooks/{sub['id']}")).status_code == 204
-    assert (await api.http.get(f"/webhooks/{sub['id']}")).status_code == 404
+    assert [s["id"] for s in (await api.admin.get("/webhooks")).json()] == [sub["id"]]
+    assert (await api.admin.delete(f"/webhooks/{sub['id']}")).status_code == 204
+    assert (await api.admin.get(f"/webhooks/{sub['id']}")).status_code == 404
 
 
 async def test_the_secret_is_not_in_the_database_file(api: Harness) -> None:
     sub = (
-        await api.http.post("/webhooks", json={"url": URL, "event_types": ["claimflow.claim.*.v1"]})
+        await api.admin.post(
+            "/webhooks", json={"url": URL, "event_types": ["claimflow.claim.*.v1"]}
+        )
     ).json()
     database = Path(api.settings.resolved_database_url.removeprefix("sqlite:///"))
     await asyncio.sleep(0)
@@ -83,11 +86,11 @@ async def test_the_secret_is_not_in_the_database_file(api: Harness) -> None:
 async def test_bad_subscriptions_are_refused_naming_the_field(
     api: Harness, body: dict[str, object], field: str, words: str
 ) -> None:
-    response = await api.http.post("/webhooks", json=body)
+    response = await api.admin.post("/webhooks", json=body)
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert any(d["field"] == field and words in d["msg"] for d in detail), detail
-    assert (await api.http.get("/webhooks")).json() == []  # nothing half-written
+    assert (await api.admin.get("/webhooks")).json() == []  # nothing half-written
 
 
 async def test_unknown_subscriptions_are_404(api: Harness) -> None:
@@ -98,10 +101,10 @@ async def test_unknown_subscriptions_are_404(api: Harness) -> None:
         ("GET", "/webhooks/nope/dead-letters", None),
         ("POST", "/webhooks/nope/redrive", {}),
     ]:
-        response = await api.http.request(method, path, json=body)
+        response = await api.admin.request(method, path, json=body)
         assert response.status_code == 404, (method, path)
-        assert "no webhook subscription nope" in response.json()["detail"]
-    bad_state = await api.http.get("/webhooks/x/dead-letters", params={"state": "lost"})
+        assert "no webhook subscription nope" in message(response)
+    bad_state = await api.admin.get("/webhooks/x/dead-letters", params={"state": "lost"})
     assert bad_state.status_code == 422 and bad_state.json()["detail"][0]["field"] == "state"
 
 
@@ -110,7 +113,7 @@ def cli(h: Harness, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "services", "webhooks", *args],
         capture_output=True,
         text=True,
-        env=child_env(h.settings),
+        env={**child_env(h.settings), "CLAIMFLOW_TOKEN": h.token_for(Role.ADMIN, name="admin")},
         cwd=REPO_ROOT,
         timeout=60,
     )
