@@ -120,7 +120,7 @@ class ProviderAdjustment:
     """
 
     provider_id: str
-    fiscal_period_date: dt.date
+    fiscal_period_date: dt.date | None
     reason: str
     reference: str | None
     amount: Decimal
@@ -145,7 +145,8 @@ class Era:
     payment_amount: Decimal
     credit_debit: str
     payment_method: str
-    payment_date: dt.date
+    # BPR16; None when the payer left it out or sent no valid date (a noted deviation).
+    payment_date: dt.date | None
     trace_number: str
     # TRN03: the payer's (originating company's) id; with TRN02, unique per payment.
     payer_identifier: str
