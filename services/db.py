@@ -10,6 +10,8 @@ from sqlmodel import SQLModel, create_engine
 from services import (  # noqa: F401  (register their tables)
     fingerprints,
     inbound_store,
+    payer_files,
+    payments,
     readmodel,
     x12_store,
 )

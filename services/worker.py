@@ -12,17 +12,19 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.delivery import DeliveryActivities, UnmatchedStore
+from activities.delivery import DeliveryActivities, PageSource, UnmatchedStore
 from activities.payer import PayerActivities, PayerGateway
 from activities.publishing import PublishActivities
 from activities.stages import DuplicateIndex, StageActivities
 from claims import icd10, ncci
 from events import topics
 from events.producer import EventProducer
+from services import x12_store
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
 from services.inbound_store import SqlUnmatchedStore
+from services.posting_pages import SqlPageSource
 from services.settings import Settings
 from services.signals import temporal_signaller
 from services.temporal import connect
@@ -40,11 +42,12 @@ def build_worker(
     executor: ThreadPoolExecutor,
     unmatched: UnmatchedStore,
     duplicates: DuplicateIndex | None = None,
+    pages: PageSource | None = None,
 ) -> Worker:
     publishing = PublishActivities(producer)
     payer = PayerActivities(gateway)
     stages = StageActivities(duplicates)
-    delivery = DeliveryActivities(temporal_signaller(client), unmatched)
+    delivery = DeliveryActivities(temporal_signaller(client), unmatched, pages)
     return Worker(
         client,
         task_queue=task_queue,
@@ -58,6 +61,8 @@ def build_worker(
             payer.submit_appeal,
             payer.inquire_status,
             delivery.deliver_payer_messages,
+            delivery.post_page,
+            delivery.finish_posting,
         ],
         # kafka-python is synchronous: the publish activity runs on these threads.
         activity_executor=executor,
@@ -79,6 +84,10 @@ def make_gateway(settings: Settings, engine: Engine) -> PayerGateway:
     if settings.payer_gateway == "file":
         return FileExchangeGateway(settings, engine)
     return X12HttpGateway(settings, engine)
+
+
+def page_source(engine: Engine) -> PageSource:
+    return SqlPageSource(engine, lambda group: x12_store.sent_transactions(engine, group))
 
 
 def warm_up() -> None:
@@ -113,6 +122,7 @@ async def running_worker(
             executor=executor,
             duplicates=SqlDuplicateIndex(engine),
             unmatched=SqlUnmatchedStore(engine),
+            pages=page_source(engine),
         )
         try:
             async with worker:

@@ -158,6 +158,9 @@ class Era:
     interchange_control_number: str | None = None
     # The BPR's: the payment the transaction-level balancing rule is about.
     position: Position | None = None
+    # Offset of the first segment after the last claim payment (PLB or SE): with each
+    # CLP's position, where every claim payment's bytes lie, so posting can read a page.
+    claims_end: int = 0
 
     @property
     def dedup_key(self) -> str:

@@ -22,6 +22,7 @@ class TransactionSet:
     st: Segment
     # The segments between ST and SE (both excluded).
     body: list[Segment]
+    se: Segment | None = None
 
     @property
     def set_id(self) -> str:
@@ -102,7 +103,7 @@ def _close_transaction(
         dev.note("SE", se.position, f"SE02 control number {se.get(2)!r} does not match ST02 "
                  f"{st.get(2)!r} (segment {st.index})")  # fmt: skip
     _count(se, 1, "segments (segments missing or added?)", len(body) + 2, dev)
-    return TransactionSet(st, body)
+    return TransactionSet(st, body, se)
 
 
 def _close_group(group: FunctionalGroup, ge: Segment, dev: Deviations) -> None:

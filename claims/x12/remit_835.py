@@ -37,7 +37,7 @@ from claims.x12.era import (
 from claims.x12.errors import Deviations, X12Error, X12Finding, internal_error
 from claims.x12.gc_pause import gc_paused
 from claims.x12.interchange import Interchange, TransactionSet, transactions_of
-from claims.x12.parse import Delimiters, Segment
+from claims.x12.parse import Delimiters, Segment, iter_segments
 from claims.x12.remittance_map import decision_of, to_remittance
 
 __all__ = ["decision_of", "parse_835", "to_remittance"]
@@ -124,6 +124,8 @@ def _era(isa: Interchange, st: TransactionSet, d: Delimiters, dev: Deviations) -
                 f"{seg.id} is not allowed here in an 835: segments out of order (skipped)",
             )
             c.take()
+    after = c.peek() or st.se
+    claims_end = after.offset if after is not None else 0
     adjustments: list[ProviderAdjustment] = []
     while (plb := c.peek()) is not None:
         if plb.id != "PLB":
@@ -141,8 +143,26 @@ def _era(isa: Interchange, st: TransactionSet, d: Delimiters, dev: Deviations) -
         trace_number=trace, payer_identifier=payer_identifier, payer=payer, payee=payee,
         claims=tuple(claims), provider_adjustments=tuple(adjustments),
         production_date=production, interchange_control_number=isa.control_number,
-        position=bpr.position,
+        position=bpr.position, claims_end=claims_end,
     )  # fmt: skip
+
+
+def read_claim_payments(text: str, delimiters: Delimiters) -> list[ClaimPayment]:
+    """The claim payments (CLP loops) in ``text``, a run of an 835's loop 2000/2100
+    segments cut out of a file that was read whole before (``Era.claims_end`` and each
+    CLP's position say where they lie): posting reads an ERA a page at a time this way."""
+    segments = list(iter_segments(text, delimiters, 0, Deviations([])))
+    if not segments:
+        return []
+    c = Cursor(TransactionSet(segments[0], segments))
+    dev = Deviations([])
+    out: list[ClaimPayment] = []
+    while (seg := c.peek()) is not None:
+        if seg.id == "CLP":
+            out.append(_claim(c, delimiters, dev))
+        else:
+            c.take()  # LX, TS3, TS2 between claims
+    return out
 
 
 def _party(n1: Segment, qualifiers: tuple[str, ...], dev: Deviations) -> Party:
