@@ -428,3 +428,10 @@ def reconcile_payment(
         balanced=complete and claims_paid - plb == net_amount,
         complete=complete,
     )
+
+
+def renumber(entries: Sequence[LedgerEntry], *, after: Sequence[LedgerEntry]) -> list[LedgerEntry]:
+    """``entries`` numbered on from the last of ``after`` (entries built before others were
+    booked ahead of them, e.g. a transition's re-billed charges)."""
+    start = (after[-1].n if after else 0) + 1
+    return [e.model_copy(update={"n": start + i}) for i, e in enumerate(entries)]

@@ -16,6 +16,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.payer import AppealPacket, PayerActivities, SubmissionReceipt, SubmitInput
     from activities.stages import CodingInput, ScrubInput, StageActivities
+    from claims import ledger
     from claims.appeals import appeal_refusal
     from claims.findings import Report
     from claims.model import Claim
@@ -183,6 +184,7 @@ class HumanActions(ClaimCore):
                 ),
             )
             self._state.claim = void_claim
+            self._book(ledger.void_entries(self._pending_ledger(), at=workflow.now()))
             await self._enter(S.VOIDED, reason=request.reason)
         return self._result()
 
@@ -234,7 +236,12 @@ class HumanActions(ClaimCore):
             self._state.appeal_deadline = None
             self._state.appeal_level = 0
             self._state.follow_up_due = None
-            await self._enter(S.SCRUBBED, findings=scrub.findings, reason="replacement")
+            await self._enter(
+                S.SCRUBBED,
+                findings=coding.findings + scrub.findings,
+                reason="replacement",
+                stages=("coding", "scrub"),
+            )
         return self._result()
 
     @replace.validator
@@ -251,6 +258,7 @@ class HumanActions(ClaimCore):
         """Give up on the claim's outstanding amount: a recorded business decision."""
         async with self._lock:
             self._validate_write_off(request)
+            self._book(ledger.write_off_entries(self._pending_ledger(), at=workflow.now()))
             await self._enter(S.WRITTEN_OFF, reason=request.reason)
         return self._result()
 

@@ -7,16 +7,20 @@ answer carries no PHI: ids, status, money, codes.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from claims.findings import Report
+from claims.ledger import LedgerEntry
 from claims.model import Claim
 from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.status import ClaimStatus
+from events.contract import ClaimEvent
+from events.view import ClaimView, StageEntry
+
+__all__ = ["ClaimView", "StageEntry"]
 
 Note = Annotated[str, StringConstraints(max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -24,13 +28,6 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 def workflow_id(claim_id: str) -> str:
     return f"claim-{claim_id}"
-
-
-class StageEntry(BaseModel):
-    seq: int
-    status: ClaimStatus
-    at: dt.datetime
-    reason: str | None = None
 
 
 class ClaimState(BaseModel):
@@ -54,6 +51,10 @@ class ClaimState(BaseModel):
     # When the payer should next be chased if it stays silent.
     follow_up_due: dt.datetime | None = None
     correction: CorrectionRequest | None = None
+    # Every event this claim emitted (the claim view is folded from them) and the ledger
+    # entries booked since the last one (the next event carries them).
+    events: list[ClaimEvent] = Field(default_factory=list)
+    unposted: list[LedgerEntry] = Field(default_factory=list)
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -115,28 +116,6 @@ class ActionResult(BaseModel):
     claim_id: str
     status: ClaimStatus
     seq: int
-
-
-class ClaimView(BaseModel):
-    """Current state of one claim, free of PHI: what ops and billers look at."""
-
-    claim_id: str
-    status: ClaimStatus
-    seq: int
-    payer_id: str
-    frequency_code: str = "1"
-    total_charge: Decimal
-    paid_amount: Decimal | None = None
-    patient_responsibility: Decimal | None = None
-    outstanding_amount: Decimal
-    payer_claim_control_number: str | None = None
-    appeal_level: int = 0
-    appeal_deadline: dt.datetime | None = None
-    follow_up_due: dt.datetime | None = None
-    denial_reasons: tuple[str, ...] = ()
-    reports: dict[str, Report] = Field(default_factory=dict)
-    adjudication: Remittance | None = None
-    history: list[StageEntry] = Field(default_factory=list)
 
 
 class ClaimOutcome(BaseModel):
