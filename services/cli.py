@@ -138,6 +138,7 @@ def status(
         f"  charge {view['total_charge']}  paid {view['paid_amount']}  "
         f"patient {view['patient_responsibility']}  outstanding {view['outstanding_amount']}"
     )
+    _print_money(view)
     if view.get("denial_reasons"):
         typer.echo(f"  denial reasons: {', '.join(view['denial_reasons'])}")
     for report in (view.get("reports") or {}).values():
@@ -149,6 +150,32 @@ def status(
     for entry in view["history"]:
         reason = f"  ({entry['reason']})" if entry.get("reason") else ""
         typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}")
+
+
+def _print_money(view: dict[str, Any]) -> None:
+    """The ledger's balances and the service lines as a biller reconciles them."""
+    money = view.get("balances")
+    if not money:
+        return
+    typer.echo(
+        f"  patient balance {money['patient_balance']} (deductible {money['deductible']}, "
+        f"coinsurance {money['coinsurance']}, copay {money['copay']}, non-covered "
+        f"{money['non_covered']})  contractual {money['contractual']}  denied "
+        f"{money['denied']}  written off {money['written_off']}"
+    )
+    if money["recoupment_expected"] != "0.00":
+        typer.echo(f"  recoupment expected {money['recoupment_expected']} (overpaid or voided)")
+    for line in view.get("lines") or []:
+        adjustments = ", ".join(
+            f"{a['group']}-{a['carc']} {a['amount']}"
+            + (f" ({' '.join(a['rarcs'])})" if a["rarcs"] else "")
+            for a in line["adjustments"]
+        )
+        typer.echo(
+            f"  line {line['line']} {line['procedure_code'] or '?'}: charge {line['charge']}  "
+            f"allowed {line['allowed']}  paid {line['paid']}"
+            + (f"  adjustments {adjustments}" if adjustments else "")
+        )
 
 
 @app.command()

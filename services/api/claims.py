@@ -26,7 +26,7 @@ from services import readmodel
 from services.api.deps import EngineDep, SettingsDep, TemporalDep
 from services.settings import Settings
 from workflows.claim import ClaimWorkflow
-from workflows.messages import ClaimView, ClaimWorkflowInput, StageEntry, workflow_id
+from workflows.messages import ClaimView, ClaimWorkflowInput, workflow_id
 
 ClaimIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="claimflow claim id (ULID)")]
 
@@ -57,29 +57,8 @@ async def start_claim(claim: Claim, client: Client, settings: Settings) -> Accep
 
 
 def view_from_read_model(engine: Engine, claim_id: str) -> ClaimView | None:
-    row = readmodel.get_claim(engine, claim_id)
-    if row is None:
-        return None
-    history = [
-        StageEntry(seq=e.seq, status=ClaimStatus(e.status), at=e.time)
-        for e in readmodel.claim_events(engine, claim_id)
-    ]
-    return ClaimView(
-        claim_id=row.claim_id,
-        status=ClaimStatus(row.status),
-        seq=row.last_seq,
-        payer_id=row.payer_id,
-        total_charge=row.total_charge,
-        paid_amount=row.paid_amount,
-        patient_responsibility=row.patient_responsibility,
-        outstanding_amount=(
-            row.outstanding_amount if row.outstanding_amount is not None else row.total_charge
-        ),
-        payer_claim_control_number=row.payer_claim_control_number,
-        appeal_level=row.appeal_level,
-        denial_reasons=tuple(r for r in row.denial_reasons.split(",") if r),
-        history=history,
-    )
+    """The same fold over the projected events that the workflow's query makes."""
+    return readmodel.view_of(engine, claim_id)
 
 
 @router.post("/claims", status_code=202)
@@ -113,6 +92,12 @@ async def list_claims(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[readmodel.ClaimRecord]:
     return readmodel.list_claims(engine, status=status, limit=limit, offset=offset)
+
+
+@router.get("/claims/{claim_id}/ledger")
+async def claim_ledger(claim_id: ClaimIdPath, engine: EngineDep) -> list[readmodel.LedgerRecord]:
+    """The claim's ledger as projected: every entry, in booking order."""
+    return readmodel.ledger_of(engine, claim_id)
 
 
 @router.get("/claims/{claim_id}/events")
