@@ -49,7 +49,7 @@ TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
 HISTORIES = Path(__file__).parent / "histories"
 # Histories are named for the workflow version that wrote them; older ones are never
 # overwritten, so the replay suite keeps proving that workflows of every shape replay.
-RECORD_TAG = "v2"
+RECORD_TAG = "v3"
 PCN = "PCN-1"
 
 Handle = WorkflowHandle[ClaimWorkflow, ClaimOutcome]
