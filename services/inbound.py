@@ -73,7 +73,9 @@ async def ingest(
 
     def read() -> list[InboundUnit]:
         sent = lambda group: x12_store.sent_transactions(engine, group)  # noqa: E731
-        return read_inbound(data, sent=sent, findings=findings)
+        return read_inbound(
+            data, sent=sent, findings=findings, page_size=settings.posting_page_size
+        )
 
     try:
         units = await asyncio.to_thread(read)

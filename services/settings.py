@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     x12_sender_id: str = "CLAIMFLOW"
     x12_receiver_id: str = "SIMPAYER"
     x12_usage: str = "T"
+    # Claim payments (or statuses) per page when a payer file is posted.
+    posting_page_size: int = 200
 
     # Consumer group of the read-model projector.
     projector_group: str = "claimflow-projector"
