@@ -85,7 +85,8 @@ async def test_a_multi_page_era_posts_completely_and_once(
         assert (posted["status"], posted["delivered"], posted["unmatched"]) == ("posted", 1, 129)
         claim = await h.wait_status(claim_id, S.PAID)
         assert claim["paid_amount"] == "100.00"
-        assert [line["paid"] for line in claim["lines"]] == ["100.00"]
+        assert claim["balances"]["paid"] == "100.00"  # claim-level: this ERA has no SVC
+        assert [line["charge"] for line in claim["lines"]] == ["150.00", "35.00"]
         # The check reconciles: every claim payment booked, sum(CLP04) - PLB = BPR02.
         [payment] = (await h.http.get("/payments", params={"trace_number": trace})).json()
         check = (await h.http.get(f"/payments/{payment['payment_id']}")).json()
