@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
+from services.cli_payers import payers_app
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
 from services.stack.cli import stack_app
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(stack_app, name="stack")
 app.add_typer(x12_app, name="x12")
+app.add_typer(payers_app, name="payers")
 app.command()(remit)
 
 

@@ -11,6 +11,7 @@ from services import (  # noqa: F401  (register their tables)
     fingerprints,
     inbound_store,
     payer_files,
+    payers,
     payments,
     readmodel,
     x12_store,

@@ -83,7 +83,9 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         self._v2 = workflow.patched(LIFECYCLE_V2)
         self._books = workflow.patched(LEDGER_V1)
         if self._state.status is None:
-            await self._enter(S.RECEIVED)
+            intake = inp.intake_findings
+            self._state.reports["intake"] = Report(stage="intake", findings=intake)
+            await self._enter(S.RECEIVED, findings=intake, stages=("intake",) if intake else ())
         while not self._finished():
             status = self._state.status
             assert status is not None

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from claims.findings import Report
+from claims.findings import Finding, Report
 from claims.ledger import LedgerEntry
 from claims.model import Claim
 from claims.payer_messages import PayerMessage
@@ -65,6 +65,9 @@ class ClaimWorkflowInput(BaseModel):
     state: ClaimState | None = None
     # Continue as new once the history has this many events (Temporal also suggests it).
     history_limit: int = Field(default=10_000, ge=50)
+    # What intake noted (payer terms overridden by the claim, a payer the registry does not
+    # know): recorded with the claim's first event.
+    intake_findings: tuple[Finding, ...] = ()
 
 
 class AppealRequest(BaseModel):

@@ -10,13 +10,16 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from claims.payer_terms import inherit_terms
 from claims.status import ACTIONS, Action, TransitionError, check_transition
+from services import payers
 from services.api.claims import ClaimIdPath
-from services.api.deps import TemporalDep
+from services.api.deps import EngineDep, TemporalDep
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
     ActionResult,
@@ -62,6 +65,13 @@ async def run_update(
         raise HTTPException(409, f"claim {claim_id} is closed") from exc
 
 
+def with_terms(request: CorrectionRequest, engine: Engine) -> CorrectionRequest:
+    """A corrected claim inherits its payer's registry terms as a new claim does (terms it
+    sets itself still win), so a correction cannot reset its deadlines to the defaults."""
+    claim, _ = inherit_terms(request.claim, payers.get(engine, request.claim.payer.payer_id))
+    return request.model_copy(update={"claim": claim})
+
+
 @router.post("/claims/{claim_id}/appeal")
 async def appeal(
     claim_id: ClaimIdPath, request: AppealRequest, client: TemporalDep
@@ -75,22 +85,22 @@ async def appeal(
 
 @router.post("/claims/{claim_id}/recode")
 async def recode(
-    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep
+    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep, engine: EngineDep
 ) -> CorrectionAccepted:
     """Send a claim in CODING_REVIEW back through coding with corrected codes (coders)."""
     result: CorrectionAccepted = await run_update(
-        client, claim_id, ClaimWorkflow.recode, request, Action.RECODE
+        client, claim_id, ClaimWorkflow.recode, with_terms(request, engine), Action.RECODE
     )
     return result
 
 
 @router.post("/claims/{claim_id}/correct")
 async def correct(
-    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep
+    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep, engine: EngineDep
 ) -> CorrectionAccepted:
     """Send a claim in SCRUB_FAILED or REJECTED back through coding and scrubbing (billers)."""
     result: CorrectionAccepted = await run_update(
-        client, claim_id, ClaimWorkflow.correct, request, Action.CORRECT
+        client, claim_id, ClaimWorkflow.correct, with_terms(request, engine), Action.CORRECT
     )
     return result
 
@@ -106,11 +116,11 @@ async def void(claim_id: ClaimIdPath, request: VoidRequest, client: TemporalDep)
 
 @router.post("/claims/{claim_id}/replace")
 async def replace(
-    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep
+    claim_id: ClaimIdPath, request: CorrectionRequest, client: TemporalDep, engine: EngineDep
 ) -> ActionResult:
     """Replace a claim the payer has (frequency 7 with REF*F8); 409 lists its errors."""
     result: ActionResult = await run_update(
-        client, claim_id, ClaimWorkflow.replace, request, Action.REPLACE
+        client, claim_id, ClaimWorkflow.replace, with_terms(request, engine), Action.REPLACE
     )
     return result
 

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from services import payers
 from services.api import actions, claims, errors, fhir, x12
+from services.api import payers as payer_admin
 from services.db import init_db, make_engine
 from services.settings import Settings
 from services.temporal import connect
@@ -20,6 +22,7 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         app.state.temporal = client or await connect(settings)
         engine = make_engine(settings.resolved_database_url)
         init_db(engine)
+        payers.seed(engine)
         app.state.engine = engine
         yield
         engine.dispose()
@@ -34,4 +37,5 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
 
     for router in (claims.router, actions.router, fhir.router, x12.router):
         app.include_router(router)
+    app.include_router(payer_admin.router)  # admins only, once auth is in (attach it here)
     return app

@@ -21,8 +21,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
 from claims.model import ULID_PATTERN, Claim
+from claims.payer_terms import inherit_terms
 from claims.status import ClaimStatus
-from services import readmodel
+from services import payers, readmodel
 from services.api.deps import EngineDep, SettingsDep, TemporalDep
 from services.settings import Settings
 from workflows.claim import ClaimWorkflow
@@ -39,14 +40,18 @@ class Accepted(BaseModel):
     status_url: str
 
 
-async def start_claim(claim: Claim, client: Client, settings: Settings) -> Accepted:
-    """Start the claim's workflow; the same claim_id twice gives the same workflow."""
+async def start_claim(claim: Claim, client: Client, settings: Settings, engine: Engine) -> Accepted:
+    """Start the claim's workflow; the same claim_id twice gives the same workflow.
+
+    The claim inherits its payer's terms from the registry (terms it sets itself win, and
+    each override is recorded with the claim as an intake finding)."""
     claim_id = claim.claim_id or str(ULID())
     wf_id = workflow_id(claim_id)
+    claim, findings = inherit_terms(claim, payers.get(engine, claim.payer.payer_id))
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             ClaimWorkflow.run,
-            ClaimWorkflowInput(claim=claim.with_id(claim_id)),
+            ClaimWorkflowInput(claim=claim.with_id(claim_id), intake_findings=findings),
             id=wf_id,
             task_queue=settings.task_queue,
             # A running duplicate joins the existing run; a finished one is not redone.
@@ -62,9 +67,11 @@ def view_from_read_model(engine: Engine, claim_id: str) -> ClaimView | None:
 
 
 @router.post("/claims", status_code=202)
-async def submit(claim: Claim, client: TemporalDep, settings: SettingsDep) -> Accepted:
+async def submit(
+    claim: Claim, client: TemporalDep, settings: SettingsDep, engine: EngineDep
+) -> Accepted:
     """Start the claim's workflow; the same claim_id twice gives the same workflow."""
-    return await start_claim(claim, client, settings)
+    return await start_claim(claim, client, settings, engine)
 
 
 @router.get("/claims/{claim_id}")

@@ -8,14 +8,14 @@ from fastapi import APIRouter, HTTPException
 
 from claims.fhir import FhirMappingError, claim_from_fhir
 from services.api.claims import Accepted, start_claim
-from services.api.deps import SettingsDep, TemporalDep
+from services.api.deps import EngineDep, SettingsDep, TemporalDep
 
 router = APIRouter(tags=["fhir"])
 
 
 @router.post("/fhir/Claim", status_code=202)
 async def submit_fhir(
-    resource: dict[str, Any], client: TemporalDep, settings: SettingsDep
+    resource: dict[str, Any], client: TemporalDep, settings: SettingsDep, engine: EngineDep
 ) -> Accepted:
     """Submit a FHIR R4 Claim resource (with its Patient, Coverage and parties contained)."""
     try:
@@ -24,4 +24,4 @@ async def submit_fhir(
         raise HTTPException(
             422, [{"field": exc.path, "rule": "fhir_mapping", "msg": exc.reason}]
         ) from exc
-    return await start_claim(claim, client, settings)
+    return await start_claim(claim, client, settings, engine)
