@@ -20,7 +20,7 @@ import json
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Engine, Text
+from sqlalchemy import Column, DateTime, Engine, Text, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -314,5 +314,9 @@ def unmatched(engine: Engine, *, limit: int = 100) -> list[UnmatchedPayerMessage
 
 def count_unmatched(engine: Engine, file_id: str) -> int:
     with Session(engine) as session:
-        query = select(UnmatchedPayerMessage).where(UnmatchedPayerMessage.file_id == file_id)
-        return len(session.exec(query).all())
+        query = (
+            select(func.count())
+            .select_from(UnmatchedPayerMessage)
+            .where(UnmatchedPayerMessage.file_id == file_id)
+        )
+        return int(session.exec(query).one())
