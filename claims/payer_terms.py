@@ -14,33 +14,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from claims.findings import Finding, warning
-from claims.model import (
-    DEFAULT_APPEAL_WINDOW_DAYS,
-    DEFAULT_FILING_LIMIT_DAYS,
-    DEFAULT_FOLLOW_UP_DAYS,
-    DEFAULT_FURTHER_APPEAL_WINDOWS_DAYS,
-    DEFAULT_SETTLE_DAYS,
-    TERM_FIELDS,
-    Claim,
-)
+from claims.model import TERM_FIELDS, Claim, Payer
 
 Gateway = Literal["x12", "file", "json"]
 
 
-class PayerTerms(BaseModel):
-    """One payer in the registry."""
+class PayerTerms(Payer):
+    """One payer in the registry: the claim's ``Payer`` (id, name, terms with their
+    documented defaults) and how claims reach it."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    payer_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,80}$")]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-    filing_limit_days: int = Field(default=DEFAULT_FILING_LIMIT_DAYS, ge=1, le=3650)
-    appeal_window_days: int = Field(default=DEFAULT_APPEAL_WINDOW_DAYS, ge=1, le=3650)
-    further_appeal_windows_days: list[Annotated[int, Field(ge=1, le=3650)]] = Field(
-        default_factory=lambda: list(DEFAULT_FURTHER_APPEAL_WINDOWS_DAYS), max_length=4
-    )
-    follow_up_days: int = Field(default=DEFAULT_FOLLOW_UP_DAYS, ge=1, le=365)
-    settle_days: int = Field(default=DEFAULT_SETTLE_DAYS, ge=0, le=3650)
     # How claims reach this payer (recorded for routing; the process setting chooses today).
     gateway: Gateway = "x12"
 
