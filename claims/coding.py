@@ -1,10 +1,13 @@
 """The coding stage: are the claim's codes real, billable code-set members?
 
-* ICD-10-CM: format, existence and billability (a leaf) in the release covering the date of
-  service (``claims.icd10``). A category such as E11 is refused with its more specific codes
-  as candidates; a date of service outside the shipped release is a warning.
+* ICD-10-CM: format, existence and billability (a leaf) in the release covering each
+  line's date of service (``claims.icd10``: the shipped release and CMS order files). A
+  category such as E11 is refused with its more specific codes as candidates. A date no
+  loaded release covers is one warning per claim naming the missing fiscal year and how
+  to load it (the codes are checked against the nearest release meanwhile).
 * CPT: format only. Its descriptions are AMA-licensed and claimflow ships none.
-* HCPCS Level II: format, and existence in the loaded list (``claims.hcpcs``): a warning
+* HCPCS Level II: format, existence in the loaded list and, from a CMS file, its add and
+  termination dates against the line's date of service (``claims.hcpcs``): a warning
   against the shipped sample, an error against a complete CMS file.
 * Modifiers: format, known (``claims.modifiers``; unknown is a warning), not repeated.
 * Diagnosis pointers: every line has one, none repeated, each names a diagnosis.
@@ -17,8 +20,23 @@ from __future__ import annotations
 import re
 
 from claims.findings import Finding, Report, error, report, warning
-from claims.hcpcs import CPT_FORMAT, HCPCS_FORMAT, HcpcsCodeSet, default_hcpcs
-from claims.icd10 import MAX_CANDIDATES, SHIPPED_RELEASE, Icd10Release, Icd10Status, lookup
+from claims.hcpcs import (
+    CPT_FORMAT,
+    HCPCS_FORMAT,
+    HcpcsCodeSet,
+    default_hcpcs,
+    hcpcs_date_findings,
+)
+from claims.icd10 import (
+    ICD10CM_DIR_ENV,
+    MAX_CANDIDATES,
+    Icd10Release,
+    Icd10Releases,
+    Icd10Status,
+    default_releases,
+    fiscal_year,
+    fiscal_year_range,
+)
 from claims.model import Claim, ServiceLine
 from claims.modifiers import KNOWN_MODIFIERS
 
@@ -31,20 +49,29 @@ def check_coding(
     claim: Claim,
     *,
     hcpcs: HcpcsCodeSet | None = None,
-    icd10_release: Icd10Release = SHIPPED_RELEASE,
+    icd10: Icd10Releases | None = None,
 ) -> Report:
     """Coding findings for ``claim``.
 
     ``hcpcs`` defaults to ``claims.hcpcs.default_hcpcs()`` (``CLAIMFLOW_HCPCS_FILE`` or the
-    shipped sample); ``icd10_release`` is the date range of the loaded ICD-10-CM release.
+    shipped sample); ``icd10`` to ``claims.icd10.default_releases()`` (the shipped release
+    and ``CLAIMFLOW_ICD10CM_DIR``).
     """
     codes = hcpcs if hcpcs is not None else default_hcpcs()
+    releases = icd10 if icd10 is not None else default_releases()
     findings: list[Finding] = []
+    by_diagnosis, missing = _releases_by_diagnosis(claim, releases)
     for i, dx in enumerate(claim.diagnoses):
-        findings.extend(_diagnosis_findings(i, dx, icd10_release))
-    findings.extend(_release_range_findings(claim, icd10_release))
+        seen: set[str] = set()
+        for release in by_diagnosis[i]:
+            for finding in _diagnosis_findings(i, dx, release):
+                if finding.message not in seen:
+                    seen.add(finding.message)
+                    findings.append(finding)
+    findings.extend(_missing_release_findings(missing, releases))
     for i, line in enumerate(claim.lines):
         findings.extend(_procedure_findings(i, line.procedure_code, codes))
+        findings.extend(hcpcs_date_findings(i, line, codes))
         findings.extend(_modifier_findings(i, line))
         findings.extend(_pointer_findings(i, line, len(claim.diagnoses)))
     return report("coding", findings)
@@ -70,7 +97,7 @@ def _diagnosis_findings(i: int, dx: str, release: Icd10Release) -> list[Finding]
                 f"{dx!r} is not an ICD-10-CM code (letter, digit, then 1-5 characters, no dot)",
             )
         ]
-    found = lookup(dx)
+    found = release.lookup(dx)
     if found.status is Icd10Status.UNKNOWN:
         return [
             error(
@@ -87,28 +114,61 @@ def _diagnosis_findings(i: int, dx: str, release: Icd10Release) -> list[Finding]
                 "CODE_ICD10_NOT_BILLABLE",
                 field,
                 f"{shown(dx)} is not billable; more specific codes exist: "
-                f"{', '.join(children)}{more}",
+                f"{', '.join(children)}{more} ({release.name})",
                 candidates=children,
             )
         ]
     return []
 
 
-def _release_range_findings(claim: Claim, release: Icd10Release) -> list[Finding]:
+def _releases_by_diagnosis(
+    claim: Claim, releases: Icd10Releases
+) -> tuple[list[list[Icd10Release]], dict[int, list[tuple[int, str]]]]:
+    """For each diagnosis, the releases of the lines that point at it (the claim's first
+    date when none does); and each fiscal year no release covers, with the lines dated in
+    it (line index, field)."""
+    missing: dict[int, list[tuple[int, str]]] = {}
+    line_release: list[Icd10Release] = []
     for i, line in enumerate(claim.lines):
-        for name, day in (("service_date_from", line.service_date_from),
-                          ("service_date_to", line.service_date_to)):  # fmt: skip
-            if day is not None and not release.covers(day):
-                return [
-                    warning(
-                        "CODE_ICD10_RELEASE_RANGE",
-                        f"lines[{i}].{name}",
-                        f"date of service {day} is outside {release.name} "
-                        f"({release.effective_from} to {release.effective_to}); diagnoses were "
-                        "checked against that release and may be wrong for this date",
-                    )
-                ]
-    return []
+        day = line.service_date_from
+        release = releases.for_date(day)
+        if release is None:
+            missing.setdefault(fiscal_year(day), []).append((i, "service_date_from"))
+            release = releases.nearest(day)
+        line_release.append(release)
+    out: list[list[Icd10Release]] = []
+    for d in range(len(claim.diagnoses)):
+        chosen = [line_release[i] for i, line in enumerate(claim.lines)
+                  if d + 1 in line.diagnosis_pointers]  # fmt: skip
+        out.append(list(dict.fromkeys(chosen or line_release[:1])))
+    return out, missing
+
+
+def _missing_release_findings(
+    missing: dict[int, list[tuple[int, str]]], releases: Icd10Releases
+) -> list[Finding]:
+    """One warning per claim, however many lines and years lack their release."""
+    if not missing:
+        return []
+    years = sorted(missing)
+    first_line, name = missing[years[0]][0]
+    spans = "; ".join(
+        f"FY{y} ({fiscal_year_range(y)[0]} to {fiscal_year_range(y)[1]}: line(s) "
+        f"{', '.join(str(i + 1) for i, _ in missing[y])})"
+        for y in years
+    )
+    files = ", ".join(f"icd10cm_order_{y}.txt" for y in years)
+    loaded = ", ".join(f"FY{r.fiscal_year}" for r in releases.releases)
+    return [
+        warning(
+            "CODE_ICD10_RELEASE_MISSING",
+            f"lines[{first_line}].{name}",
+            f"no ICD-10-CM release loaded covers {spans}; loaded: {loaded}. The diagnoses were "
+            f"checked against the nearest loaded release instead. To check them against the "
+            f"right year, put CMS's {files} in the folder named by {ICD10CM_DIR_ENV} and "
+            "restart the worker (see claims/data/README.md)",
+        )
+    ]
 
 
 def _procedure_findings(i: int, code: str, codes: HcpcsCodeSet) -> list[Finding]:

@@ -9,18 +9,26 @@ ships a *sample* (``claims/data/hcpcs_sample.tsv``: a few dozen common public co
 tests and demos. Because that sample cannot be complete, a Level II code missing from the
 loaded list is a warning, never an error. Point ``CLAIMFLOW_HCPCS_FILE`` at the CMS
 quarterly HCPCS file (the fixed-width ``HCPC20xx_..._ANWEB.txt``, or any text/CSV file whose
-lines start with the code) for a real existence check. Termination dates in that file are
-not read: a code present in the file counts as existing.
+lines start with the code) for a real existence check.
+
+The CMS file's record (320 characters) also carries each code's dates, honoured against
+the line's date of service: the code added date (columns 269-276) and the termination date
+(285-292, "the last date for which a procedure or modifier code may be used"). A code used
+before it was added or after it was terminated is a finding, as the payer would reject it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+from claims.findings import Finding, error, warning
+from claims.model import ServiceLine
 
 # CPT Category I: five digits; Category II: four digits + F; Category III: four digits + T.
 CPT_FORMAT = re.compile(r"^(\d{5}|\d{4}[FT])$")
@@ -38,6 +46,8 @@ class HcpcsCodeSet:
     codes: frozenset[str]
     source: str
     complete: bool = False  # True for a full CMS file: absence is then meaningful
+    # Code -> (added, terminated), from a CMS file's record; either may be None.
+    dates: dict[str, tuple[dt.date | None, dt.date | None]] = field(default_factory=dict)
 
     def __contains__(self, code: object) -> bool:
         return code in self.codes
@@ -57,9 +67,49 @@ def parse_hcpcs_lines(lines: list[str]) -> frozenset[str]:
     return frozenset(codes)
 
 
+def _ymd(raw: str) -> dt.date | None:
+    raw = raw.strip()
+    if len(raw) != 8 or not raw.isdigit():
+        return None
+    try:
+        return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    except ValueError:
+        return None
+
+
+def parse_hcpcs_dates(lines: list[str]) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+    """Added and termination dates from the records of a CMS fixed-width HCPCS file (the
+    first record of each code, record id 3 in column 11; continuation records carry none)."""
+    dates: dict[str, tuple[dt.date | None, dt.date | None]] = {}
+    for line in lines:
+        if len(line) < 292 or not HCPCS_FORMAT.match(line[:5]) or line[10] != "3":
+            continue
+        dates[line[:5]] = (_ymd(line[268:276]), _ymd(line[284:292]))
+    return dates
+
+
 def load_hcpcs(path: str | Path) -> HcpcsCodeSet:
-    text = Path(path).read_text(encoding="latin-1")
-    return HcpcsCodeSet(parse_hcpcs_lines(text.splitlines()), source=str(path), complete=True)
+    lines = Path(path).read_text(encoding="latin-1").splitlines()
+    return HcpcsCodeSet(
+        parse_hcpcs_lines(lines), source=str(path), complete=True, dates=parse_hcpcs_dates(lines)
+    )
+
+
+def hcpcs_date_findings(i: int, line: ServiceLine, codes: HcpcsCodeSet) -> list[Finding]:
+    """A Level II code used on a date its file says it was not valid."""
+    added, terminated = codes.dates.get(line.procedure_code, (None, None))
+    day = line.service_date_from
+    make = error if codes.complete else warning
+    field_name = f"lines[{i}].procedure_code"
+    if added is not None and day < added:
+        return [make("CODE_HCPCS_NOT_YET_EFFECTIVE", field_name,
+                     f"{line.procedure_code} was added on {added}, after the date of service "
+                     f"{day} ({codes.source})")]  # fmt: skip
+    if terminated is not None and day > terminated:
+        return [make("CODE_HCPCS_TERMINATED", field_name,
+                     f"{line.procedure_code} was terminated on {terminated}, before the date of "
+                     f"service {day} ({codes.source})")]  # fmt: skip
+    return []
 
 
 @functools.cache

@@ -128,24 +128,46 @@ class Patient(Person):
     date_of_birth: dt.date
 
 
+# claimflow's defaults for a payer's terms, used when neither the payer registry
+# (``claimflow payers``) nor the claim says otherwise. Documented in the README.
+DEFAULT_FILING_LIMIT_DAYS = 365
+DEFAULT_APPEAL_WINDOW_DAYS = 120
+# One further appeal level (a reconsideration), 180 days from the first appeal's decision.
+DEFAULT_FURTHER_APPEAL_WINDOWS_DAYS = (180,)
+DEFAULT_FOLLOW_UP_DAYS = 30
+DEFAULT_SETTLE_DAYS = 90
+TERM_FIELDS = (
+    "filing_limit_days",
+    "appeal_window_days",
+    "further_appeal_windows_days",
+    "follow_up_days",
+    "settle_days",
+)
+
+
 class Payer(_Model):
-    """Loop 2010BB, plus the payer's contract terms that set the claim's deadlines (days)."""
+    """Loop 2010BB, plus the payer's contract terms that set the claim's deadlines (days).
+
+    At intake the terms come from the payer registry by ``payer_id``; terms written on the
+    claim itself override the registry's for that claim, and each override is recorded with
+    the claim (``claims.payer_terms``). The defaults below apply when neither says.
+    """
 
     payer_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,80}$")]
     name: Text
     # Timely filing: the first submission must reach the payer within this many days of service.
-    filing_limit_days: int = Field(default=365, ge=1, le=3650)
+    filing_limit_days: int = Field(default=DEFAULT_FILING_LIMIT_DAYS, ge=1, le=3650)
     # The first appeal level's window, from the first decision.
-    appeal_window_days: int = Field(default=120, ge=1, le=3650)
+    appeal_window_days: int = Field(default=DEFAULT_APPEAL_WINDOW_DAYS, ge=1, le=3650)
     # Windows of the further appeal levels (level 2, 3, ...), each from the previous decision;
     # the number of appeal levels is 1 + len(this).
     further_appeal_windows_days: list[Annotated[int, Field(ge=1, le=3650)]] = Field(
-        default_factory=lambda: [180], max_length=4
+        default_factory=lambda: list(DEFAULT_FURTHER_APPEAL_WINDOWS_DAYS), max_length=4
     )
     # No acknowledgment, status or remittance within this many days: alert and inquire.
-    follow_up_days: int = Field(default=30, ge=1, le=365)
+    follow_up_days: int = Field(default=DEFAULT_FOLLOW_UP_DAYS, ge=1, le=365)
     # After payment, how long a reversal is still expected before the claim is CLOSED.
-    settle_days: int = Field(default=90, ge=0, le=3650)
+    settle_days: int = Field(default=DEFAULT_SETTLE_DAYS, ge=0, le=3650)
 
     @property
     def max_appeal_level(self) -> int:

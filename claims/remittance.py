@@ -6,6 +6,7 @@ CARCs say why money was not paid and RARCs add detail. Billers read denials by t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
@@ -46,6 +47,41 @@ class Decision(StrEnum):
     REVERSAL = "reversal"
 
 
+class RemittanceLine(BaseModel):
+    """One service line of a claim payment (835 loop 2110): what billers reconcile by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # 1-based position of the SVC within its CLP.
+    line: int = Field(ge=1)
+    procedure_code: Annotated[str, StringConstraints(max_length=48)]
+    modifiers: tuple[str, ...] = ()
+    charge: Amount
+    paid: Amount
+    # AMT*B6, when the payer sends it.
+    allowed: Amount | None = None
+    units: Annotated[Decimal, Field(max_digits=15, decimal_places=3)] | None = None
+    # This line's CAS, each with the line's RARCs (LQ*HE) attached.
+    adjustments: tuple[Adjustment, ...] = ()
+    remark_codes: tuple[str, ...] = ()
+    service_date: dt.date | None = None
+    # REF*6R: the line item control number the 837 sent.
+    line_control_number: str | None = None
+
+
+class PaymentRef(BaseModel):
+    """The payment (check or EFT) a claim payment arrived with: BPR and TRN."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Where the payment's own ledger is kept (``services.payments``).
+    payment_id: Annotated[str, StringConstraints(max_length=80)]
+    trace_number: Annotated[str, StringConstraints(max_length=80)]
+    payer_identifier: Annotated[str, StringConstraints(max_length=80)]
+    method: Annotated[str, StringConstraints(max_length=8)]
+    payment_date: dt.date | None = None
+
+
 class Remittance(BaseModel):
     """One claim payment (or denial) as the payer reports it.
 
@@ -70,6 +106,13 @@ class Remittance(BaseModel):
     trace_number: str | None = None
     # Claim-level RARCs (MOA/MIA), which belong to no single adjustment.
     remark_codes: tuple[str, ...] = ()
+    # From an 835: the service lines and the claim-level CAS, which the claim's ledger
+    # books line by line (``adjustments`` above is their claim-level sum, kept for readers
+    # that want one list). Absent (JSON payers, older payloads): the ledger books
+    # ``paid_amount`` and ``adjustments`` against the claim as a whole.
+    lines: tuple[RemittanceLine, ...] = ()
+    claim_adjustments: tuple[Adjustment, ...] = ()
+    payment: PaymentRef | None = None
 
     @property
     def denial_reasons(self) -> tuple[str, ...]:

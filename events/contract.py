@@ -20,6 +20,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from claims.ledger import LedgerEntry
+from claims.remittance import Decision
 from claims.roles import Role
 from claims.status import ClaimStatus, event_name
 
@@ -58,6 +60,28 @@ class FindingData(BaseModel):
     message: str
     # Codes to choose from, e.g. the billable children of a category code.
     candidates: tuple[str, ...] = ()
+    # The stage that found it: "coding" or "scrub" (absent on events before this field).
+    stage: str | None = None
+
+
+class RemittanceData(BaseModel):
+    """The payer decision that stands after this transition (835 CLP), without its lines
+    (those are in the ledger)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    remittance_id: str
+    decision: Decision
+    # CLP02: 1 primary, 2 secondary, 4 denied, 22 reversal, ...
+    status_code: str | None = None
+    # TRN02 of the payment (check/EFT) it came with.
+    trace_number: str | None = None
+    payment_id: str | None = None
+    total_charge: DecimalString
+    # CLP04 and CLP05 of this decision (the claim's totals are in the event's own fields).
+    paid_amount: DecimalString
+    patient_responsibility: DecimalString
+    remark_codes: tuple[str, ...] = ()
 
 
 class Actor(BaseModel):
@@ -98,6 +122,18 @@ class ClaimEventData(BaseModel):
     reason: str | None = None
     # Who caused this transition (absent: the payer, a deadline or the engine itself).
     actor: Actor | None = None
+    # Added within v1 (additive): everything the claim view is folded from.
+    frequency_code: str | None = None
+    appeal_deadline: dt.datetime | None = None
+    # The patient's share from the ledger (deductible, coinsurance, copay, non-covered).
+    patient_balance: DecimalString | None = None
+    # Money the payer will take back: a second payment for a paid claim, a void after payment.
+    recoupment_expected: DecimalString | None = None
+    # The stages ("coding", "scrub") whose complete findings this event carries.
+    stages: tuple[str, ...] = ()
+    remittance: RemittanceData | None = None
+    # Ledger entries booked at this transition, in order; the claim's ledger is all of them.
+    ledger: tuple[LedgerEntry, ...] = ()
 
 
 class CloudEvent(BaseModel):
@@ -158,6 +194,8 @@ class AlertKind(StrEnum):
     WRITE_OFF_APPROVAL_REQUESTED = "write_off_approval_requested"
     # A supervisor rejected the pending write-off; the claim stays where it was.
     WRITE_OFF_REJECTED = "write_off_rejected"
+    # The payer paid a claim it had already paid (no reversal between): money to give back.
+    OVERPAYMENT = "overpayment"
 
 
 class ClaimAlertData(BaseModel):

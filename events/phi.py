@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from claims.ledger import LedgerEntry
 from events.contract import (
     Actor,
     AdjustmentData,
@@ -22,6 +23,7 @@ from events.contract import (
     ClaimEventData,
     CloudEvent,
     FindingData,
+    RemittanceData,
 )
 
 
@@ -85,6 +87,42 @@ CLASSIFICATION: dict[type[BaseModel], dict[str, Phi]] = {
         "appeal_level": Phi.HEALTH,
         "reason": Phi.FREE_TEXT,
         "actor": Phi.STAFF,
+        "frequency_code": Phi.HEALTH,
+        "appeal_deadline": Phi.HEALTH,
+        "patient_balance": Phi.HEALTH,
+        "recoupment_expected": Phi.HEALTH,
+        "stages": Phi.NONE,
+        "remittance": Phi.HEALTH,
+        "ledger": Phi.HEALTH,
+    },
+    RemittanceData: {
+        "remittance_id": Phi.PSEUDONYMOUS_ID,
+        "decision": Phi.HEALTH,
+        "status_code": Phi.HEALTH,
+        # A check or EFT number: the payer's, about the payment to the provider.
+        "trace_number": Phi.PSEUDONYMOUS_ID,
+        "payment_id": Phi.PSEUDONYMOUS_ID,
+        "total_charge": Phi.HEALTH,
+        "paid_amount": Phi.HEALTH,
+        "patient_responsibility": Phi.HEALTH,
+        "remark_codes": Phi.HEALTH,
+    },
+    LedgerEntry: {
+        "n": Phi.NONE,
+        "at": Phi.HEALTH,
+        "kind": Phi.HEALTH,
+        "activity": Phi.HEALTH,
+        "amount": Phi.HEALTH,
+        "line": Phi.NONE,
+        "procedure_code": Phi.HEALTH,
+        "group": Phi.HEALTH,
+        "carc": Phi.HEALTH,
+        "rarcs": Phi.HEALTH,
+        "patient_kind": Phi.HEALTH,
+        "remittance_id": Phi.PSEUDONYMOUS_ID,
+        "payment_id": Phi.PSEUDONYMOUS_ID,
+        "trace_number": Phi.PSEUDONYMOUS_ID,
+        "cancels": Phi.PSEUDONYMOUS_ID,
     },
     AdjustmentData: {
         "group": Phi.HEALTH,
@@ -99,6 +137,7 @@ CLASSIFICATION: dict[type[BaseModel], dict[str, Phi]] = {
         # Written by claimflow's checks; it quotes codes, never demographics.
         "message": Phi.HEALTH,
         "candidates": Phi.HEALTH,
+        "stage": Phi.NONE,
     },
     ClaimAlertData: {
         "claim_id": Phi.PSEUDONYMOUS_ID,

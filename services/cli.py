@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -27,6 +28,7 @@ from services.cli_common import (
 )
 from services.cli_db import db_app
 from services.cli_events import events_app
+from services.cli_payers import payers_app
 from services.cli_webhooks import webhooks_app
 from services.cli_writeoff import approve_write_off, reject_write_off
 from services.cli_x12 import remit, x12_app
@@ -43,6 +45,7 @@ app.add_typer(x12_app, name="x12")
 app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(events_app, name="events")
+app.add_typer(payers_app, name="payers")
 app.command()(remit)
 app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
@@ -143,6 +146,7 @@ def status(
         f"  charge {view['total_charge']}  paid {view['paid_amount']}  "
         f"patient {view['patient_responsibility']}  outstanding {view['outstanding_amount']}"
     )
+    _print_money(view)
     if view.get("denial_reasons"):
         typer.echo(f"  denial reasons: {', '.join(view['denial_reasons'])}")
     for report in (view.get("reports") or {}).values():
@@ -163,6 +167,32 @@ def status(
         actor = entry.get("actor")
         who = f"  by {actor['name']} ({actor['channel']})" if actor else ""
         typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}{who}")
+
+
+def _print_money(view: dict[str, Any]) -> None:
+    """The ledger's balances and the service lines as a biller reconciles them."""
+    money = view.get("balances")
+    if not money:
+        return
+    typer.echo(
+        f"  patient balance {money['patient_balance']} (deductible {money['deductible']}, "
+        f"coinsurance {money['coinsurance']}, copay {money['copay']}, non-covered "
+        f"{money['non_covered']})  contractual {money['contractual']}  denied "
+        f"{money['denied']}  written off {money['written_off']}"
+    )
+    if money["recoupment_expected"] != "0.00":
+        typer.echo(f"  recoupment expected {money['recoupment_expected']} (overpaid or voided)")
+    for line in view.get("lines") or []:
+        adjustments = ", ".join(
+            f"{a['group']}-{a['carc']} {a['amount']}"
+            + (f" ({' '.join(a['rarcs'])})" if a["rarcs"] else "")
+            for a in line["adjustments"]
+        )
+        typer.echo(
+            f"  line {line['line']} {line['procedure_code'] or '?'}: charge {line['charge']}  "
+            f"allowed {line['allowed']}  paid {line['paid']}"
+            + (f"  adjustments {adjustments}" if adjustments else "")
+        )
 
 
 @app.command()

@@ -76,21 +76,28 @@ def _jsonable(value: Any) -> Any:
 
 @x12_app.command("parse")
 def x12_parse(file: Path) -> None:
-    """Print an 837P, 999, 277CA, 835, 270 or 271 as JSON (exit 2 if it cannot be read)."""
+    """Print an 837P, 999, 277CA, 835, 270 or 271 as JSON (exit 2 if it cannot be read).
+
+    The read is liberal: deviations from the guide (a 4010-style ISA11, trailers that
+    miscount, a missing BPR16 ...) are listed under "findings" with their segment and
+    offset. ``claimflow x12 validate`` is the strict check.
+    """
     from claims.x12 import ack_999, remit_835, status_277ca
     from claims.x12.eligibility_270 import parse_270
-    from claims.x12.errors import X12Error
+    from claims.x12.errors import X12Error, X12Finding
     from claims.x12.inbound import file_kind
     from claims.x12.interchange import read_document
     from claims.x12.read_271 import parse_271
     from claims.x12.read_837p import parse_837p
 
     text = _read_x12(file)
+    findings: list[X12Finding] = []
     try:
-        kinds = {gs.functional_id for _, gs, _ in read_document(text).transactions()}
+        doc = read_document(text, [])
+        kinds = {gs.functional_id for _, gs, _ in doc.transactions()}
         found: list[Any]
         if kinds == {"HC"}:
-            kind, found = "837P", list(parse_837p(text))
+            kind, found = "837P", list(parse_837p(text, findings=findings))
         elif kinds == {"HS"}:
             kind, found = "270", list(parse_270(text))
         elif kinds == {"HB"}:
@@ -98,17 +105,18 @@ def x12_parse(file: Path) -> None:
         else:
             kind = file_kind(text)
             if kind == "835":
-                found = list(remit_835.parse_835(text))
+                found = list(remit_835.parse_835(text, findings=findings))
             elif kind == "277CA":
-                found = list(status_277ca.parse_277ca(text))
+                found = list(status_277ca.parse_277ca(text, findings=findings))
             else:
-                found = list(ack_999.parse_999(text))
+                found = list(ack_999.parse_999(text, findings=findings))
     except X12Error as exc:
         fail(f"{file}: {exc}", 2)
     except ValueError as exc:
         fail(f"{file}: {exc}", 2)
     body = [_jsonable(item) for item in found]
-    typer.echo(json.dumps({"kind": kind, "items": body}, indent=2, default=str))
+    notes = [str(f) for f in findings]
+    typer.echo(json.dumps({"kind": kind, "items": body, "findings": notes}, indent=2, default=str))
 
 
 @x12_app.command("validate")

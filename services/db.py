@@ -24,6 +24,9 @@ from sqlmodel import SQLModel, create_engine
 from services import (  # noqa: F401  (register their tables)
     fingerprints,
     inbound_store,
+    payer_files,
+    payers,
+    payments,
     readmodel,
     x12_store,
 )

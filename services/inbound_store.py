@@ -1,36 +1,90 @@
-"""What claimflow keeps about inbound payer files and the messages it could not match.
+"""What claimflow keeps about inbound payer files: each file, each unit, what was taken.
 
-``inbound_files`` remembers every file by its identity (an 835's TRN trace number, an
-interchange's control number) so the same ERA is never posted twice and a quarantined one
-keeps its report. ``unmatched_payer_messages`` is the work queue for payments and statuses
-that name no open claim: nothing a payer sends is dropped.
+* ``inbound_files``: one row per file received (its bytes are in ``services.payer_files``
+  under the same id): ``received`` until every unit in it is handled, then ``taken``; or
+  ``refused`` when it could not be read, with the reason. Deviations a liberal read
+  tolerated are kept with it (``findings``).
+* ``inbound_units``: one row per unit (an ERA, a 277CA or 999 transaction set): ``posting``
+  then ``posted``, or ``quarantined`` with its report, or ``duplicate``. Its ``plan`` says
+  how posting reads it in pages.
+* ``inbound_taken``: the identities taken (an ERA's payer id and trace number; a status
+  file's content). A row is written only when a unit starts posting, so a quarantined ERA
+  does not burn its trace number: the corrected resend is taken.
+* ``unmatched_payer_messages``: payments and statuses that name no open claim.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Literal
 
-from sqlalchemy import Column, DateTime, Engine, Text
+from pydantic import BaseModel
+from sqlalchemy import Column, DateTime, Engine, Text, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from claims.payer_messages import PayerMessage
-from claims.remittance import Remittance
+from claims.remittance import PaymentRef, Remittance
+from claims.x12.inbound import InboundUnit, Page
+
+FileStatus = Literal["received", "taken", "refused"]
+UnitStatus = Literal["posting", "posted", "quarantined", "duplicate"]
+DONE: frozenset[str] = frozenset({"posted", "quarantined", "duplicate"})
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _when() -> Column[dt.datetime]:
+    return Column(DateTime(timezone=True), nullable=True)
+
+
 class InboundFile(SQLModel, table=True):
     __tablename__ = "inbound_files"
 
-    file_id: str = Field(primary_key=True, max_length=120)
-    kind: str = Field(max_length=16)
-    status: str = Field(max_length=16)  # posting | quarantined
-    source: str = Field(default="", max_length=300)
-    messages: int = 0
-    report: str = Field(default="", sa_column=Column(Text, nullable=False))
+    file_id: str = Field(primary_key=True, max_length=26)
+    kind: str = Field(default="", max_length=16)
+    status: str = Field(index=True, max_length=16)
+    # The name it came with, made safe (see ``safe_name``).
+    source: str = Field(default="", max_length=200)
+    size: int = 0
+    units: int = 0
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    findings: str = Field(default="", sa_column=Column(Text, nullable=False))
     received_at: dt.datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    completed_at: dt.datetime | None = Field(default=None, sa_column=_when())
+
+
+class InboundUnitRecord(SQLModel, table=True):
+    __tablename__ = "inbound_units"
+
+    unit_id: str = Field(primary_key=True, max_length=40)
+    file_id: str = Field(index=True, max_length=26)
+    n: int
+    kind: str = Field(max_length=16)
+    key: str = Field(index=True, max_length=200)
+    status: str = Field(index=True, max_length=16)
+    messages: int = 0
+    delivered: int = 0
+    unmatched: int = 0
+    report: str = Field(default="", sa_column=Column(Text, nullable=False))
+    plan: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    received_at: dt.datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    completed_at: dt.datetime | None = Field(default=None, sa_column=_when())
+
+
+class TakenKey(SQLModel, table=True):
+    __tablename__ = "inbound_taken"
+
+    key: str = Field(primary_key=True, max_length=200)
+    unit_id: str = Field(max_length=40)
+    taken_at: dt.datetime = Field(
         default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
 
@@ -49,10 +103,179 @@ class UnmatchedPayerMessage(SQLModel, table=True):
     )
 
 
+class UnitPlan(BaseModel):
+    """How posting reads a unit: what ``claims.x12.inbound`` worked out at intake."""
+
+    kind: str
+    n: int
+    key: str
+    message_count: int
+    pages: list[tuple[int, int, int, int]]
+    payment: PaymentRef | None = None
+
+    @classmethod
+    def of(cls, unit: InboundUnit) -> UnitPlan:
+        return cls(
+            kind=unit.kind,
+            n=unit.n,
+            key=unit.key,
+            message_count=unit.message_count,
+            pages=[(p.first, p.count, p.start, p.end) for p in unit.pages],
+            payment=unit.payment.payment if unit.payment else None,
+        )
+
+    def page(self, number: int) -> Page:
+        return Page(*self.pages[number])
+
+
+def unit_id(file_id: str, n: int) -> str:
+    return f"{file_id}-{n}"
+
+
+def safe_name(name: str, limit: int = 120) -> str:
+    """A name for people and logs made from anything a sender wrote (a trace number with
+    ``/``, a path, control characters): letters, digits and ``.-_`` only."""
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in ".-_") else "_" for c in name)
+    return cleaned.strip("._")[:limit] or "unnamed"
+
+
 def message_id(message: PayerMessage) -> str:
     if isinstance(message, Remittance):
         return message.remittance_id
     return message.message_id
+
+
+# ------------------------------------------------------------------ files
+
+
+def record_received(engine: Engine, file_id: str, *, source: str, size: int) -> None:
+    with Session(engine) as session:
+        session.add(
+            InboundFile(file_id=file_id, status="received", source=safe_name(source), size=size)
+        )
+        session.commit()
+
+
+def record_refused(engine: Engine, file_id: str, reason: str) -> None:
+    _update_file(engine, file_id, status="refused", reason=reason, completed_at=_now())
+
+
+def record_read(engine: Engine, file_id: str, *, kind: str, units: int, findings: str) -> None:
+    _update_file(engine, file_id, kind=kind, units=units, findings=findings)
+
+
+def _update_file(engine: Engine, file_id: str, **values: object) -> None:
+    with Session(engine) as session:
+        row = session.get(InboundFile, file_id)
+        if row is None:
+            raise LookupError(f"no inbound file {file_id}")
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+        session.commit()
+
+
+def get_file(engine: Engine, file_id: str) -> InboundFile | None:
+    with Session(engine) as session:
+        return session.get(InboundFile, file_id)
+
+
+def list_files(engine: Engine, *, status: str | None = None, limit: int = 100) -> list[InboundFile]:
+    with Session(engine) as session:
+        query = select(InboundFile)
+        if status is not None:
+            query = query.where(InboundFile.status == status)
+        query = query.order_by(col(InboundFile.received_at).desc()).limit(limit)
+        return list(session.exec(query))
+
+
+def units_of(engine: Engine, file_id: str) -> list[InboundUnitRecord]:
+    with Session(engine) as session:
+        query = select(InboundUnitRecord).where(InboundUnitRecord.file_id == file_id)
+        return list(session.exec(query.order_by(col(InboundUnitRecord.n))))
+
+
+def complete_file_if_done(engine: Engine, file_id: str) -> bool:
+    """Mark the file taken once every unit in it is handled; True if it is (now) taken."""
+    with Session(engine) as session:
+        row = session.get(InboundFile, file_id)
+        if row is None or row.status == "refused":
+            return False
+        if row.status == "taken":
+            return True
+        units = session.exec(
+            select(InboundUnitRecord).where(InboundUnitRecord.file_id == file_id)
+        ).all()
+        if len(units) < row.units or any(u.status not in DONE for u in units):
+            return False
+        row.status = "taken"
+        row.completed_at = _now()
+        session.add(row)
+        session.commit()
+        return True
+
+
+# ------------------------------------------------------------------ units
+
+
+def add_unit(engine: Engine, record: InboundUnitRecord) -> None:
+    """Insert a copy (the caller's record stays usable after the session closes)."""
+    with Session(engine) as session:
+        if session.get(InboundUnitRecord, record.unit_id) is None:
+            session.add(InboundUnitRecord.model_validate(record.model_dump()))
+            session.commit()
+
+
+def get_unit(engine: Engine, unit: str) -> InboundUnitRecord | None:
+    with Session(engine) as session:
+        return session.get(InboundUnitRecord, unit)
+
+
+def plan_of(record: InboundUnitRecord) -> UnitPlan:
+    return UnitPlan.model_validate(json.loads(record.plan))
+
+
+def take(engine: Engine, key: str, unit: str) -> TakenKey | None:
+    """Claim ``key`` for ``unit``: None if it is now ours, else who took it before.
+
+    One INSERT on a primary key, so two intakes of the same ERA at once cannot both win."""
+    with Session(engine) as session:
+        session.add(TakenKey(key=key, unit_id=unit))
+        try:
+            session.commit()
+            return None
+        except IntegrityError:
+            session.rollback()
+    with Session(engine) as session:
+        found = session.get(TakenKey, key)
+        assert found is not None
+        return found
+
+
+def finish_unit(engine: Engine, unit: str, *, delivered: int, unmatched: int) -> str:
+    """Mark a unit posted (idempotent); return its file id."""
+    with Session(engine) as session:
+        row = session.get(InboundUnitRecord, unit)
+        if row is None:
+            raise LookupError(f"no inbound unit {unit}")
+        if row.status != "posted":
+            row.status = "posted"
+            row.delivered, row.unmatched = delivered, unmatched
+            row.completed_at = _now()
+            session.add(row)
+            session.commit()
+        return row.file_id
+
+
+def unfinished_units(engine: Engine, *, limit: int = 1000) -> list[InboundUnitRecord]:
+    """Units still posting: a crash between taking a unit and starting its posting leaves
+    one here, and ``services.inbound.resume`` starts it (idempotently)."""
+    with Session(engine) as session:
+        query = select(InboundUnitRecord).where(InboundUnitRecord.status == "posting")
+        return list(session.exec(query.limit(limit)))
+
+
+# ------------------------------------------------------------------ unmatched
 
 
 class SqlUnmatchedStore:
@@ -69,13 +292,16 @@ class SqlUnmatchedStore:
                 UnmatchedPayerMessage(
                     message_id=message_id(message),
                     file_id=file_id,
-                    claim_ref=message.claim_id,
+                    claim_ref=message.claim_id[:80],
                     kind=type(message).__name__,
                     reason=reason,
                     payload=message.model_dump_json(),
                 )
             )
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:  # a concurrent retry queued it first
+                session.rollback()
 
 
 def unmatched(engine: Engine, *, limit: int = 100) -> list[UnmatchedPayerMessage]:
@@ -86,16 +312,11 @@ def unmatched(engine: Engine, *, limit: int = 100) -> list[UnmatchedPayerMessage
         return list(session.exec(query.limit(limit)))
 
 
-def get_file(engine: Engine, file_id: str) -> InboundFile | None:
+def count_unmatched(engine: Engine, file_id: str) -> int:
     with Session(engine) as session:
-        return session.get(InboundFile, file_id)
-
-
-def record_file(engine: Engine, record: InboundFile) -> bool:
-    """Insert; False if a file with this id is already recorded (a duplicate)."""
-    with Session(engine) as session:
-        if session.get(InboundFile, record.file_id) is not None:
-            return False
-        session.add(record)
-        session.commit()
-        return True
+        query = (
+            select(func.count())
+            .select_from(UnmatchedPayerMessage)
+            .where(UnmatchedPayerMessage.file_id == file_id)
+        )
+        return int(session.exec(query).one())

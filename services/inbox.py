@@ -1,12 +1,18 @@
 """The inbound folder of a file exchange: payer files dropped here are taken in.
 
 A clearinghouse (or a person) drops 999, 277CA and 835 files into
-``<x12_exchange_dir>/inbound``. Each is ingested like a file POSTed to the API; then an
-encrypted copy is kept under ``<state>/x12/received`` and the plain file leaves the
-exchange folder, with a ``.result`` note (no PHI: ids, outcomes, where the copy is) in
-``done/``, or in ``failed/`` with the reason: a file is never read twice and never lost.
-Files whose names start with a dot are still being written and are left alone. Without an
-exchange folder (the default) the inbox has nothing to watch and says so once.
+``<x12_exchange_dir>/inbound`` (outside the state dir: the clearinghouse connection owns
+it). Each is ingested like a file POSTed to the API: its bytes are stored, encrypted, in
+the database (``services.payer_files``) and the plain dropped copy is removed, then a note
+of what became of it (no PHI: ids and outcomes) is left in ``done/`` (or ``failed/`` with
+the reason, when it could not be read) under a name made safe from whatever the sender
+chose. A file is never read twice and never lost. Without an exchange folder (the
+default) the inbox has nothing to watch and says so once.
+
+No one bad file stops the inbox: a file that cannot be read is refused and recorded; one
+that fails for any other reason (the database or Temporal is down) is left where it is and
+tried again next round. Files whose names start with a dot are still being written and are
+left alone.
 """
 
 from __future__ import annotations
@@ -19,10 +25,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from claims.x12.errors import X12Error
-from services.inbound import ingest
+from services.inbound import Refused, ingest, resume
+from services.inbound_store import safe_name
 from services.settings import Settings
-from services.x12_files import NoExchangeFolder, exchange_dir, keep_copy
+from services.x12_files import NoExchangeFolder, exchange_dir
 
 log = logging.getLogger(__name__)
 
@@ -37,31 +43,34 @@ async def take_folder(settings: Settings, engine: Engine, client: Client) -> int
             continue
         try:
             results = await ingest(
-                path.read_bytes(),
-                source=str(path),
-                settings=settings,
-                engine=engine,
+                path.read_bytes(), source=path.name, settings=settings, engine=engine,
                 client=client,
-            )
-            _take_away(settings, path, done, json.dumps([r.model_dump() for r in results]))
-        except X12Error as exc:
+            )  # fmt: skip
+            _leave_note(path, done, json.dumps([r.model_dump() for r in results], indent=2))
+        except Refused as exc:
             # The reason goes to failed/; the log line keeps to where (a segment's content
             # could be PHI).
-            log.warning("inbound file %s refused at segment %s", path.name, exc.segment_id)
-            _take_away(settings, path, failed, str(exc))
+            where = exc.error.segment_id
+            log.warning("inbound file %s refused at segment %s (stored as %s)",
+                        path.name, where, exc.file_id)  # fmt: skip
+            _leave_note(path, failed, f"stored as {exc.file_id}; refused: {exc}")
+        except Exception:  # noqa: BLE001 - one file must not stop the inbox; retried next round
+            log.exception("inbound file %s could not be taken now; it stays for the next round",
+                          path.name)  # fmt: skip
+            continue
         taken += 1
     return taken
 
 
-def _take_away(settings: Settings, path: Path, folder: Path, note: str) -> None:
-    """Keep the file encrypted in the state dir, leave a note, remove the plain file."""
-    copy = keep_copy(settings, "received", f"{path.name}.x12", path.read_bytes())
+def _leave_note(path: Path, folder: Path, note: str) -> None:
+    """The file's bytes are in the store now: the dropped copy (PHI at rest) goes."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{path.name}.result").write_text(f"{note}\nkept (encrypted) as {copy}\n")
-    path.unlink()
+    (folder / f"{safe_name(path.name)}.result").write_text(note + "\n")
+    path.unlink(missing_ok=True)
 
 
 async def watch(settings: Settings, engine: Engine, client: Client, *, every: float = 2.0) -> None:
+    await resume(settings, engine, client)
     try:
         inbound = exchange_dir(settings) / "inbound"
     except NoExchangeFolder as exc:
@@ -70,5 +79,8 @@ async def watch(settings: Settings, engine: Engine, client: Client, *, every: fl
         return
     inbound.mkdir(parents=True, exist_ok=True)
     while True:
-        await take_folder(settings, engine, client)
+        try:
+            await take_folder(settings, engine, client)
+        except Exception:  # noqa: BLE001 - e.g. the folder itself is unreadable for a moment
+            log.exception("inbox round failed; trying again")
         await asyncio.sleep(every)

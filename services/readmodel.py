@@ -1,7 +1,9 @@
-"""The read model: one row per claim (current status) and one per event (its timeline).
+"""The read model: one row per claim, one per event (its timeline), one per ledger entry.
 
 Written only by the projector from Kafka, read by the API. It is a cache of the event
-stream: drop it and replay ``claims.lifecycle.v1`` to rebuild it.
+stream: drop it and replay ``claims.lifecycle.v1`` to rebuild it. The claim row's columns
+(for lists) come from ``events.view.claim_view`` over the claim's stored events, the same
+fold the API and the workflow's query use, so no column has a rule of its own.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from sqlalchemy import Column, DateTime, Engine, Numeric, Text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from claims.remittance import is_denial
 from claims.status import ClaimStatus
 from events.contract import ClaimEvent
+from events.view import ClaimView, claim_view
 
 
 class ClaimRecord(SQLModel, table=True):
@@ -29,6 +31,8 @@ class ClaimRecord(SQLModel, table=True):
     paid_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     patient_responsibility: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     outstanding_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    patient_balance: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    recoupment_expected: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     payer_claim_control_number: str | None = Field(default=None, max_length=50)
     appeal_level: int = 0
     denial_reasons: str = ""
@@ -49,10 +53,27 @@ class ClaimEventRecord(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
 
 
-def _denials(event: ClaimEvent) -> str:
-    return ",".join(
-        f"{a.group}-{a.carc}" for a in event.data.adjustments if is_denial(a.group, a.carc)
-    )
+class LedgerRecord(SQLModel, table=True):
+    """One ledger entry of one claim, as an event carried it (``claims.ledger``)."""
+
+    __tablename__ = "claim_ledger"
+
+    claim_id: str = Field(primary_key=True, max_length=40)
+    n: int = Field(primary_key=True)
+    seq: int
+    at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    kind: str = Field(index=True, max_length=16)
+    activity: str = Field(max_length=16)
+    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    line: int | None = None
+    procedure_code: str | None = Field(default=None, max_length=48)
+    group: str | None = Field(default=None, max_length=2)
+    carc: str | None = Field(default=None, max_length=5)
+    rarcs: str = ""
+    patient_kind: str | None = Field(default=None, max_length=16)
+    remittance_id: str | None = Field(default=None, max_length=80)
+    payment_id: str | None = Field(default=None, index=True, max_length=80)
+    trace_number: str | None = Field(default=None, index=True, max_length=80)
 
 
 class SqlReadModel:
@@ -87,24 +108,40 @@ class SqlReadModel:
                     received_at=event.time,
                     updated_at=event.time,
                 )
-            # Events of one claim arrive in order, but a replayed older copy must never
-            # move the row backwards.
-            if data.seq > claim.last_seq:
-                claim.status = data.status.value
-                claim.last_seq = data.seq
-                claim.payer_id = data.payer_id
-                claim.total_charge = data.total_charge
-                claim.paid_amount = data.paid_amount
-                claim.patient_responsibility = data.patient_responsibility
-                claim.outstanding_amount = data.outstanding_amount
-                claim.payer_claim_control_number = data.payer_claim_control_number
-                claim.appeal_level = data.appeal_level
-                # Kept through an appeal (billers want to see what was appealed); a
-                # payment clears it, since contractual write-downs are not denials.
-                if data.status in (ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID):
-                    claim.denial_reasons = _denials(event)
-                elif data.status is ClaimStatus.PAID:
-                    claim.denial_reasons = ""
+            for entry in data.ledger:
+                session.add(
+                    LedgerRecord(
+                        claim_id=data.claim_id, n=entry.n, seq=data.seq, at=entry.at,
+                        kind=entry.kind.value, activity=entry.activity.value,
+                        amount=entry.amount, line=entry.line,
+                        procedure_code=entry.procedure_code, group=entry.group,
+                        carc=entry.carc, rarcs=",".join(entry.rarcs),
+                        patient_kind=entry.patient_kind.value if entry.patient_kind else None,
+                        remittance_id=entry.remittance_id, payment_id=entry.payment_id,
+                        trace_number=entry.trace_number,
+                    )
+                )  # fmt: skip
+            # Folded from every stored event: a replayed older copy cannot move it back.
+            stored = [
+                ClaimEvent.model_validate_json(e.payload)
+                for e in session.exec(
+                    select(ClaimEventRecord).where(ClaimEventRecord.claim_id == data.claim_id)
+                )
+            ]
+            view = claim_view([*stored, event])
+            claim.status = view.status.value
+            claim.last_seq = view.seq
+            claim.payer_id = view.payer_id
+            claim.total_charge = view.total_charge
+            claim.paid_amount = view.paid_amount
+            claim.patient_responsibility = view.patient_responsibility
+            claim.outstanding_amount = view.outstanding_amount
+            claim.patient_balance = view.patient_balance
+            claim.recoupment_expected = view.recoupment_expected
+            claim.payer_claim_control_number = view.payer_claim_control_number
+            claim.appeal_level = view.appeal_level
+            claim.denial_reasons = ",".join(view.denial_reasons)
+            if data.seq >= view.seq:
                 claim.updated_at = event.time
             session.add(claim)
             try:
@@ -137,5 +174,21 @@ def claim_events(engine: Engine, claim_id: str) -> list[ClaimEventRecord]:
             select(ClaimEventRecord)
             .where(ClaimEventRecord.claim_id == claim_id)
             .order_by(col(ClaimEventRecord.seq))
+        )
+        return list(session.exec(query))
+
+
+def view_of(engine: Engine, claim_id: str) -> ClaimView | None:
+    """The claim view from the projected events: ``claim_view``, as the workflow answers."""
+    events = [ClaimEvent.model_validate_json(e.payload) for e in claim_events(engine, claim_id)]
+    return claim_view(events) if events else None
+
+
+def ledger_of(engine: Engine, claim_id: str) -> list[LedgerRecord]:
+    with Session(engine) as session:
+        query = (
+            select(LedgerRecord)
+            .where(LedgerRecord.claim_id == claim_id)
+            .order_by(col(LedgerRecord.n))
         )
         return list(session.exec(query))

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     # An eligibility check (270/271) that gets no answer within this many seconds is
     # reported as a timeout: the claim goes on with a warning.
     eligibility_timeout_seconds: float = 15.0
+    # Claim payments (or statuses) per page when a payer file is posted.
+    posting_page_size: int = 200
 
     # Consumer group of the read-model projector.
     projector_group: str = "claimflow-projector"

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.delivery import DeliveryActivities, UnmatchedStore
+from activities.delivery import DeliveryActivities, PageSource, UnmatchedStore
 from activities.eligibility import EligibilityActivities
 from activities.payer import PayerActivities, PayerGateway
 from activities.publishing import PublishActivities
@@ -23,11 +23,13 @@ from events import topics
 from events.connection import check_connection
 from events.producer import EventProducer
 from services import x12_store
+from services.crypto.keyring import KeyRing
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
 from services.inbound_store import SqlUnmatchedStore
 from services.observability import start_process_observability
+from services.posting_pages import SqlPageSource
 from services.settings import Settings
 from services.signals import ClaimMatcher, temporal_signaller
 from services.temporal import connect
@@ -47,6 +49,7 @@ def build_worker(
     duplicates: DuplicateIndex | None = None,
     eligibility_timeout_s: float = 15.0,
     match: ClaimMatcher | None = None,
+    pages: PageSource | None = None,
 ) -> Worker:
     """``match`` turns the claim reference in a payer's file into a claim id
     (``services.x12_store.claim_for_patient_control_number``)."""
@@ -54,7 +57,7 @@ def build_worker(
     payer = PayerActivities(gateway)
     eligibility = EligibilityActivities(gateway, timeout_s=eligibility_timeout_s)
     stages = StageActivities(duplicates)
-    delivery = DeliveryActivities(temporal_signaller(client, match), unmatched)
+    delivery = DeliveryActivities(temporal_signaller(client, match), unmatched, pages)
     return Worker(
         client,
         task_queue=task_queue,
@@ -69,6 +72,8 @@ def build_worker(
             payer.inquire_status,
             eligibility.check_eligibility,
             delivery.deliver_payer_messages,
+            delivery.post_page,
+            delivery.finish_posting,
         ],
         # kafka-python is synchronous: the publish activity runs on these threads.
         activity_executor=executor,
@@ -90,6 +95,10 @@ def make_gateway(settings: Settings, engine: Engine) -> PayerGateway:
     if settings.payer_gateway == "file":
         return FileExchangeGateway(settings, engine)
     return X12HttpGateway(settings, engine)
+
+
+def page_source(engine: Engine, ring: KeyRing) -> PageSource:
+    return SqlPageSource(engine, ring, lambda group: x12_store.sent_transactions(engine, group))
 
 
 def warm_up() -> None:
@@ -126,6 +135,7 @@ async def running_worker(
             unmatched=SqlUnmatchedStore(engine),
             eligibility_timeout_s=settings.eligibility_timeout_seconds,
             match=functools.partial(x12_store.claim_for_patient_control_number, engine),
+            pages=page_source(engine, KeyRing.for_settings(settings)),
         )
         try:
             async with worker:

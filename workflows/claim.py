@@ -24,8 +24,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.payer import PayerActivities, StatusInquiry, SubmissionReceipt, SubmitInput
     from activities.stages import CodingInput, ScrubInput, StageActivities
+    from claims import ledger
     from claims.findings import Report
-    from claims.remittance import Decision
     from claims.status import TERMINAL, ClaimStatus
     from events.contract import Actor, AlertKind
     from workflows.messages import (
@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import CHECK_OPTIONS, SUBMIT_OPTIONS
 
 from workflows.claim_actions import HumanActions
-from workflows.claim_core import LIFECYCLE_V2
+from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2
 from workflows.claim_payer import PayerMessageHandling
 
 S = ClaimStatus
@@ -59,6 +59,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         self._lock = asyncio.Lock()
         self._in_flight = None
         self._v2 = False
+        self._books = False
         self._steps: dict[ClaimStatus, Callable[[], Awaitable[None]]] = {
             S.RECEIVED: self._code,
             S.CODING_REVIEW: self._await_correction,
@@ -80,8 +81,16 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
     @workflow.run
     async def run(self, inp: ClaimWorkflowInput) -> ClaimOutcome:
         self._v2 = workflow.patched(LIFECYCLE_V2)
+        self._books = workflow.patched(LEDGER_V1)
         if self._state.status is None:
-            await self._enter(S.RECEIVED, actor=inp.actor)
+            intake = inp.intake_findings
+            self._state.reports["intake"] = Report(stage="intake", findings=intake)
+            await self._enter(
+                S.RECEIVED,
+                findings=intake,
+                stages=("intake",) if intake else (),
+                actor=inp.actor,
+            )
         while not self._finished():
             status = self._state.status
             assert status is not None
@@ -125,10 +134,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             StageActivities.check_coding, CodingInput(claim=self._claim), **CHECK_OPTIONS
         )
         self._state.reports["coding"] = coding
-        if coding.ok:
-            await self._enter(S.CODED, actor=actor)
-        else:
-            await self._enter(S.CODING_REVIEW, findings=coding.findings, actor=actor)
+        target = S.CODED if coding.ok else S.CODING_REVIEW
+        await self._enter(target, findings=coding.findings, stages=("coding",), actor=actor)
 
     async def _scrub(self) -> None:
         scrub: Report = await workflow.execute_activity_method(
@@ -137,10 +144,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             **CHECK_OPTIONS,
         )
         self._state.reports["scrub"] = scrub
-        if scrub.ok:
-            await self._enter(S.SCRUBBED, findings=scrub.findings)
-        else:
-            await self._enter(S.SCRUB_FAILED, findings=scrub.findings)
+        target = S.SCRUBBED if scrub.ok else S.SCRUB_FAILED
+        await self._enter(target, findings=scrub.findings, stages=("scrub",))
 
     async def _await_correction(self) -> None:
         """CODING_REVIEW, SCRUB_FAILED, REJECTED: wait for a fix (or a write-off)."""
@@ -216,6 +221,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             async with self._lock:
                 if self._state.seq == seq:
                     reason = "appeals_exhausted" if exhausted else "appeal_window_expired"
+                    self._book(ledger.write_off_entries(self._pending_ledger(), at=workflow.now()))
                     await self._enter(S.WRITTEN_OFF, reason=reason)
             return
         if self._state.seq == seq and self._state.pending:
@@ -242,26 +248,5 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
 
     @workflow.query
     def state(self) -> ClaimView:
-        st = self._state
-        rem = st.adjudication
-        denied = rem is not None and rem.decision in (Decision.DENIED, Decision.PARTIALLY_PAID)
-        return ClaimView(
-            claim_id=self._claim_id,
-            status=st.status or S.RECEIVED,
-            seq=st.seq,
-            payer_id=self._claim.payer.payer_id,
-            frequency_code=self._claim.frequency_code,
-            total_charge=self._claim.total_charge,
-            paid_amount=rem.paid_amount if rem else None,
-            patient_responsibility=rem.patient_responsibility if rem else None,
-            outstanding_amount=self._outstanding(),
-            payer_claim_control_number=st.payer_ccn,
-            appeal_level=st.appeal_level,
-            appeal_deadline=st.appeal_deadline,
-            follow_up_due=st.follow_up_due,
-            denial_reasons=rem.denial_reasons if rem and denied else (),
-            reports=dict(st.reports),
-            adjudication=rem,
-            history=list(st.history),
-            pending_write_off=st.pending_write_off,
-        )
+        """The claim view: the same fold over the claim's events as the read model's."""
+        return self._view()

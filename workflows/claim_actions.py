@@ -17,6 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.payer import AppealPacket, PayerActivities, SubmissionReceipt, SubmitInput
     from activities.stages import CodingInput, ScrubInput, StageActivities
+    from claims import ledger
     from claims.appeals import appeal_refusal
     from claims.findings import Report
     from claims.model import Claim
@@ -188,6 +189,7 @@ class HumanActions(ClaimCore):
                 ),
             )
             self._state.claim = void_claim
+            self._book(ledger.void_entries(self._pending_ledger(), at=workflow.now()))
             await self._enter(S.VOIDED, reason=request.reason, actor=request.actor)
         return self._result()
 
@@ -240,7 +242,11 @@ class HumanActions(ClaimCore):
             self._state.appeal_level = 0
             self._state.follow_up_due = None
             await self._enter(
-                S.SCRUBBED, findings=scrub.findings, reason="replacement", actor=request.actor
+                S.SCRUBBED,
+                findings=coding.findings + scrub.findings,
+                reason="replacement",
+                stages=("coding", "scrub"),
+                actor=request.actor,
             )
         return self._result()
 
@@ -269,6 +275,7 @@ class HumanActions(ClaimCore):
                 amount, request.approval_threshold, roles
             ) and workflow.patched(WRITE_OFF_APPROVAL):
                 return await self._hold_write_off(request, amount)
+            self._book(ledger.write_off_entries(self._pending_ledger(), at=workflow.now()))
             await self._enter(S.WRITTEN_OFF, reason=request.reason, actor=request.actor)
         return self._result()
 
@@ -314,6 +321,7 @@ class HumanActions(ClaimCore):
                 f"{pending.reason} (asked by {_name(pending.requested_by)}, "
                 f"approved by {_name(decision.actor)})"
             )
+            self._book(ledger.write_off_entries(self._pending_ledger(), at=workflow.now()))
             await self._enter(S.WRITTEN_OFF, reason=reason, actor=decision.actor)
         return self._result()
 

@@ -25,9 +25,10 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.publishing import AlertInput, PublishActivities, PublishInput
+    from claims import ledger
     from claims.findings import Finding
+    from claims.ledger import LedgerBalances, LedgerEntry
     from claims.model import Claim
-    from claims.remittance import payer_balance
     from claims.status import ClaimStatus, check_transition
     from events.contract import (
         Actor,
@@ -36,9 +37,11 @@ with workflow.unsafe.imports_passed_through():
         ClaimAlertData,
         ClaimEventData,
         FindingData,
+        RemittanceData,
         make_alert,
         make_event,
     )
+    from events.view import ClaimView, claim_view
     from workflows.messages import ActionResult, ClaimState, StageEntry
     from workflows.options import PUBLISH_OPTIONS
 
@@ -50,6 +53,9 @@ LIFECYCLE_V2 = "lifecycle-v2"
 # Write-offs above the threshold wait for a supervisor (an alert, a pending request, and the
 # approve/reject updates). Only requests that carry a threshold reach it.
 WRITE_OFF_APPROVAL = "write-off-approval"
+# Claims started with the ledger: a reversal is taken while APPEALED (a payer reprocessing an
+# appealed claim), and an overpayment raises an alert. Older histories take neither path.
+LEDGER_V1 = "ledger-v1"
 
 CLAIM_STATUS = SearchAttributeKey.for_keyword("ClaimStatus")
 PAYER_ID = SearchAttributeKey.for_keyword("PayerId")
@@ -78,6 +84,8 @@ class ClaimCore:
     _in_flight: str | None
     # workflow.patched(LIFECYCLE_V2), decided once at the start of the run.
     _v2: bool
+    # workflow.patched(LEDGER_V1), likewise.
+    _books: bool
 
     @property
     def _claim(self) -> Claim:
@@ -92,11 +100,22 @@ class ClaimCore:
         findings: tuple[Finding, ...] = (),
         reason: str | None = None,
         actor: Actor | None = None,
+        stages: tuple[str, ...] = (),
     ) -> None:
+        """Move to ``target``: check the table, publish the event, then change the state.
+
+        ``findings`` are those of ``stages`` (each finding's stage is its report's), so the
+        event carries complete reports. The event also carries the ledger entries booked
+        since the last one, the claim's charges first (re-billed if a correction changed
+        them).
+        """
         check_transition(self._state.status, target)
         seq = self._state.seq + 1
         now = workflow.now()
-        data = self._event_data(target, seq, findings, reason)
+        lines = [(line.procedure_code, line.charge) for line in self._claim.lines]
+        charges = ledger.charge_entries(self._ledger(), lines, at=now)
+        booked = charges + ledger.renumber(self._state.unposted, after=self._ledger() + charges)
+        data = self._event_data(target, seq, findings, reason, stages, tuple(booked))
         if actor is not None:
             data = data.model_copy(update={"actor": actor})
         event = make_event(time=now, data=data)
@@ -109,9 +128,45 @@ class ClaimCore:
         self._state.history.append(
             StageEntry(seq=seq, status=target, at=now, reason=reason, actor=actor)
         )
+        self._state.events.append(event)
+        self._state.unposted = []
         # A write-off request waits on the claim as it was; once the claim moves, it lapses.
         self._state.pending_write_off = None
         self._upsert_search_attributes()
+
+    # ----------------------------------------------------------------- money
+
+    def _ledger(self) -> list[LedgerEntry]:
+        """Every entry posted with an event so far (the unposted ones are not yet)."""
+        return [entry for event in self._state.events for entry in event.data.ledger]
+
+    def _book(self, entries: list[LedgerEntry]) -> None:
+        """Entries for the next event (``_enter`` numbers them after its charges)."""
+        self._state.unposted.extend(entries)
+
+    def _pending_ledger(self) -> list[LedgerEntry]:
+        return self._ledger() + self._state.unposted
+
+    def _balances(self, extra: tuple[LedgerEntry, ...] = ()) -> LedgerBalances:
+        return ledger.balances(self._ledger() + list(extra))
+
+    def _view(self) -> ClaimView:
+        """The claim view, folded from this claim's events by the function the read model
+        uses too (``events.view.claim_view``), plus the live follow-up timer and a write-off
+        waiting for approval."""
+        if not self._state.events:
+            return ClaimView(
+                claim_id=self._claim_id, status=self._state.status or S.RECEIVED, seq=0,
+                payer_id=self._claim.payer.payer_id, total_charge=self._claim.total_charge,
+                outstanding_amount=self._claim.total_charge,
+            )  # fmt: skip
+        view = claim_view(self._state.events)
+        return view.model_copy(
+            update={
+                "follow_up_due": self._state.follow_up_due,
+                "pending_write_off": self._state.pending_write_off,
+            }
+        )
 
     async def _alert(
         self,
@@ -152,9 +207,14 @@ class ClaimCore:
         seq: int,
         findings: tuple[Finding, ...],
         reason: str | None,
+        stages: tuple[str, ...],
+        booked: tuple[LedgerEntry, ...],
     ) -> ClaimEventData:
         claim = self._claim
         rem = self._state.adjudication
+        money = self._balances(booked)
+        decided = any(e.remittance_id for e in self._ledger() + list(booked))
+        stage_of = {f: stage for stage in stages for f in self._stage_findings(stage)}
         return ClaimEventData(
             claim_id=self._claim_id,
             seq=seq,
@@ -162,9 +222,9 @@ class ClaimCore:
             previous_status=self._state.status,
             payer_id=claim.payer.payer_id,
             total_charge=claim.total_charge,
-            paid_amount=rem.paid_amount if rem else None,
-            patient_responsibility=rem.patient_responsibility if rem else None,
-            outstanding_amount=self._outstanding(target),
+            paid_amount=money.paid if decided else None,
+            patient_responsibility=money.patient_responsibility if decided else None,
+            outstanding_amount=money.outstanding,
             diagnosis_codes=tuple(claim.diagnoses),
             procedure_codes=tuple(line.procedure_code for line in claim.lines),
             payer_claim_control_number=self._state.payer_ccn,
@@ -179,23 +239,41 @@ class ClaimCore:
                     field=f.field,
                     message=f.message,
                     candidates=f.candidates,
+                    stage=stage_of.get(f),
                 )
                 for f in findings
             ),
             appeal_level=self._state.appeal_level,
             reason=reason,
+            frequency_code=claim.frequency_code,
+            appeal_deadline=self._state.appeal_deadline,
+            patient_balance=money.patient_balance if decided else None,
+            recoupment_expected=money.recoupment_expected if decided else None,
+            stages=stages,
+            remittance=(
+                RemittanceData(
+                    remittance_id=rem.remittance_id,
+                    decision=rem.decision,
+                    status_code=rem.status_code,
+                    trace_number=rem.trace_number,
+                    payment_id=rem.payment.payment_id if rem.payment else None,
+                    total_charge=rem.total_charge,
+                    paid_amount=rem.paid_amount,
+                    patient_responsibility=rem.patient_responsibility,
+                    remark_codes=rem.remark_codes,
+                )  # fmt: skip
+                if rem
+                else None
+            ),
+            ledger=booked,
         )
 
-    def _outstanding(self, status: ClaimStatus | None = None) -> Decimal:
-        if (status or self._state.status) in (S.PAID, S.WRITTEN_OFF, S.VOIDED, S.CLOSED):
-            return Decimal(0)
-        rem = self._state.adjudication
-        return payer_balance(
-            self._claim.total_charge,
-            rem.decision if rem else None,
-            rem.paid_amount if rem else None,
-            ((a.group, a.carc, a.amount) for a in (rem.adjustments if rem else ())),
-        )
+    def _stage_findings(self, stage: str) -> tuple[Finding, ...]:
+        report = self._state.reports.get(stage)
+        return report.findings if report else ()
+
+    def _outstanding(self) -> Decimal:
+        return self._balances().outstanding
 
     def _upsert_search_attributes(self) -> None:
         status = self._state.status

@@ -8,11 +8,14 @@ and a person's action never change the claim at the same time.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from claims import ledger
     from claims.appeals import appeal_deadline
+    from claims.ledger import LedgerEntry
     from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
     from claims.remittance import Decision, Remittance
     from claims.status import ClaimStatus
@@ -39,17 +42,23 @@ class PayerMessageHandling(ClaimCore):
     async def _apply_remittance(self, remittance: Remittance) -> None:
         status = self._state.status
         if remittance.decision is Decision.REVERSAL:
-            if status not in DECIDED:
+            # A payer that reprocesses an appealed claim reverses the decision appealed
+            # before it sends the new one (payers reverse, then correct).
+            reversible = DECIDED | {S.APPEALED} if self._books else DECIDED
+            if status not in reversible:
                 await self._unexpected(remittance.remittance_id, "a reversal of no decision")
                 return
             self._state.adjudication = remittance
+            self._book(self._remittance_entries(remittance))
             self._restart_follow_up()
             await self._enter(S.ADJUDICATED, reason="reversal")
             return
         if status not in AWAITING_PAYER and status not in DECIDED:
             await self._unexpected(remittance.remittance_id, "a remittance")
             return
+        recoupment = self._balances().recoupment_expected
         self._state.adjudication = remittance
+        self._book(self._remittance_entries(remittance))
         self._state.payer_ccn = remittance.payer_claim_control_number or self._state.payer_ccn
         self._state.follow_up_due = None
         if status is not S.ADJUDICATED:
@@ -59,6 +68,7 @@ class PayerMessageHandling(ClaimCore):
         if remittance.decision is Decision.PAID:
             self._state.appeal_deadline = None
             await self._enter(S.PAID)
+            await self._alert_overpayment(remittance, recoupment)
             return
         level = self._state.appeal_level + 1
         if self._v2:
@@ -72,6 +82,23 @@ class PayerMessageHandling(ClaimCore):
             )
         target = S.DENIED if remittance.decision is Decision.DENIED else S.PARTIALLY_PAID
         await self._enter(target)
+        await self._alert_overpayment(remittance, recoupment)
+
+    def _remittance_entries(self, remittance: Remittance) -> list[LedgerEntry]:
+        return ledger.remittance_entries(self._pending_ledger(), remittance, at=workflow.now())
+
+    async def _alert_overpayment(self, remittance: Remittance, before: Decimal) -> None:
+        """A decision that superseded one the payer had paid, with no reversal between:
+        the money is to be given back. Billers see it in the claim view (the ledger's
+        recoupment); the alert makes sure someone looks."""
+        after = self._balances().recoupment_expected
+        if self._books and after > before:
+            await self._alert(
+                AlertKind.OVERPAYMENT,
+                f"{remittance.remittance_id} (trace {remittance.trace_number or 'none'}) pays a "
+                f"claim already paid without a reversal: {after - before} to be recouped "
+                f"({after} in all)",
+            )
 
     async def _apply_claim_status(self, report: ClaimStatusReport) -> None:
         status = self._state.status

@@ -17,12 +17,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from claims.findings import Report
+from claims.findings import Finding, Report
+from claims.ledger import LedgerEntry
 from claims.model import Claim
 from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.status import ClaimStatus
-from events.contract import Actor
+from events.contract import Actor, ClaimEvent
+from events.view import ClaimView, PendingWriteOff, StageEntry
+
+__all__ = ["ClaimView", "PendingWriteOff", "StageEntry"]
 
 Note = Annotated[str, StringConstraints(max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -30,27 +34,6 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 def workflow_id(claim_id: str) -> str:
     return f"claim-{claim_id}"
-
-
-class StageEntry(BaseModel):
-    seq: int
-    status: ClaimStatus
-    at: dt.datetime
-    reason: str | None = None
-    # Who caused it (None: the payer, a deadline, the engine).
-    actor: Actor | None = None
-
-
-class PendingWriteOff(BaseModel):
-    """A write-off above the threshold, asked by a biller, waiting for a supervisor."""
-
-    reason: str
-    note: str | None = None
-    amount: Decimal
-    requested_by: Actor | None = None
-    requested_at: dt.datetime
-    # The claim's seq when asked: if the claim moves on, the request lapses.
-    at_seq: int
 
 
 class ClaimState(BaseModel):
@@ -75,6 +58,10 @@ class ClaimState(BaseModel):
     follow_up_due: dt.datetime | None = None
     correction: CorrectionRequest | None = None
     pending_write_off: PendingWriteOff | None = None
+    # Every event this claim emitted (the claim view is folded from them) and the ledger
+    # entries booked since the last one (the next event carries them).
+    events: list[ClaimEvent] = Field(default_factory=list)
+    unposted: list[LedgerEntry] = Field(default_factory=list)
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -87,6 +74,9 @@ class ClaimWorkflowInput(BaseModel):
     history_limit: int = Field(default=10_000, ge=50)
     # Who submitted the claim (set by the API from the credential).
     actor: Actor | None = None
+    # What intake noted (payer terms overridden by the claim, a payer the registry does not
+    # know): recorded with the claim's first event.
+    intake_findings: tuple[Finding, ...] = ()
 
 
 class AppealBody(BaseModel):
@@ -170,29 +160,6 @@ class ActionResult(BaseModel):
     status: ClaimStatus
     seq: int
     # Set when the action did not happen yet: a write-off waiting for a supervisor.
-    pending_write_off: PendingWriteOff | None = None
-
-
-class ClaimView(BaseModel):
-    """Current state of one claim, free of PHI: what ops and billers look at."""
-
-    claim_id: str
-    status: ClaimStatus
-    seq: int
-    payer_id: str
-    frequency_code: str = "1"
-    total_charge: Decimal
-    paid_amount: Decimal | None = None
-    patient_responsibility: Decimal | None = None
-    outstanding_amount: Decimal
-    payer_claim_control_number: str | None = None
-    appeal_level: int = 0
-    appeal_deadline: dt.datetime | None = None
-    follow_up_due: dt.datetime | None = None
-    denial_reasons: tuple[str, ...] = ()
-    reports: dict[str, Report] = Field(default_factory=dict)
-    adjudication: Remittance | None = None
-    history: list[StageEntry] = Field(default_factory=list)
     pending_write_off: PendingWriteOff | None = None
 
 

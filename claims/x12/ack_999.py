@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from claims.x12 import elements as el
 from claims.x12.cursor import Cursor
-from claims.x12.errors import Position, X12Error, internal_error
+from claims.x12.errors import Position, X12Error, X12Finding, internal_error
 from claims.x12.gc_pause import gc_paused
 from claims.x12.interchange import TransactionSet, transactions_of
 from claims.x12.parse import Delimiters, Segment
@@ -160,12 +160,16 @@ def group_ack(
     )  # fmt: skip
 
 
-def parse_999(data: str | bytes) -> list[GroupAck]:
+def parse_999(data: str | bytes, *, findings: list[X12Finding] | None = None) -> list[GroupAck]:
     """Every acknowledged group in ``data`` (one per 999 transaction set)."""
     try:
         with gc_paused():
             doc, found = transactions_of(
-                data, functional_id="FA", set_id="999", versions=("005010",)
+                data,
+                functional_id="FA",
+                set_id="999",
+                versions=("005010",),
+                findings=findings,
             )
             return [_group(st, doc.delimiters) for _, _, st in found]
     except X12Error:

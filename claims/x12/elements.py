@@ -14,6 +14,7 @@ import re
 from collections.abc import Collection
 from decimal import Decimal
 
+from claims.x12.errors import Deviations
 from claims.x12.parse import Segment
 
 _MONEY = re.compile(r"-?(\d{1,10}(\.\d{0,2})?|\.\d{1,2})")
@@ -105,3 +106,27 @@ def code(seg: Segment, n: int, allowed: Collection[str], what: str) -> str:
             f"(expected one of {', '.join(sorted(allowed))})"
         )
     return value
+
+
+def lenient_code(seg: Segment, n: int, allowed: Collection[str], what: str, dev: Deviations) -> str:
+    """A qualifier claimflow reads but does not act on: an unknown value is a deviation
+    (noted in ``dev``) and is kept as sent. Only a missing one is refused."""
+    value = required(seg, n, what)
+    if value not in allowed:
+        dev.note(seg.id, seg.position, f"{name(seg, n)} ({what}) {value[:20]!r} is not a known "
+                 f"qualifier (expected one of {', '.join(sorted(allowed))})")  # fmt: skip
+    return value
+
+
+def lenient_date8(seg: Segment, n: int, what: str, dev: Deviations) -> dt.date | None:
+    """A date claimflow can do without: missing or not a date is a deviation, read as None."""
+    raw = seg.get(n)
+    if not raw:
+        dev.note(seg.id, seg.position, f"{name(seg, n)} ({what}) is missing")
+        return None
+    try:
+        return date8(seg, n, what)
+    except ValueError:
+        dev.note(seg.id, seg.position, f"{name(seg, n)} ({what}) {raw[:20]!r} is not a "
+                 "CCYYMMDD date: read as none")  # fmt: skip
+        return None

@@ -221,7 +221,7 @@ def _member(nm1: Segment, dmg: Segment | None, findings: list[str]) -> Member:
         raise nm1.error(f"NM1 name or id unusable: {first['loc'][0]}: {first['msg']}") from None
 
 
-def _inquiries(st: TransactionSet, repetition: str) -> list[Inquiry]:
+def _inquiries(st: TransactionSet, repetition: str | None) -> list[Inquiry]:
     body = st.body
     if not body or body[0].id != "BHT":
         raise X12Error("ST", st.st.position, "expected BHT (beginning of hierarchical transaction)")
@@ -269,7 +269,9 @@ def _inquiries(st: TransactionSet, repetition: str) -> list[Inquiry]:
                 findings.append(f"{exc}: date ignored")
         elif sid == "EQ":
             raw = el.required(seg, 1, "service type code")
-            current.service_types.extend(t for t in raw.split(repetition) if t)
+            # A file without a repetition separator (ISA11 "U") has one code per element.
+            codes = raw.split(repetition) if repetition else [raw]
+            current.service_types.extend(t for t in codes if t)
     if payer is None:
         raise X12Error("ST", st.st.position, "no information source (2100A NM1*PR): no payer named")
     if provider is None:

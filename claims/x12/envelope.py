@@ -105,7 +105,7 @@ class Writer:
         self._out: list[str] = []
         # Delimiters and control characters become spaces in free text; names repeat a lot.
         blanks = [*map(chr, range(32)), "\x7f", self.d.element, self.d.component,
-                  self.d.repetition, self.d.segment]  # fmt: skip
+                  self.d.repetition or "^", self.d.segment]  # fmt: skip
         self._blank = {ord(c): " " for c in blanks}
         self._cleaned: dict[tuple[str, int], str] = {}
         self._st_start = 0
@@ -151,7 +151,8 @@ class Writer:
             "ISA", "00", " " * 10, "00", " " * 10,
             e.sender_qualifier, e.sender_id.ljust(15), e.receiver_qualifier,
             e.receiver_id.ljust(15), when.strftime("%y%m%d"), when.strftime("%H%M"),
-            d.repetition, "00501", f"{e.interchange_control_number:09d}", "0", e.usage,
+            # Written strictly: always a 5010 repetition separator, never a 4010 "U".
+            d.repetition or "^", "00501", f"{e.interchange_control_number:09d}", "0", e.usage,
             d.component,
         )  # fmt: skip
         self.seg(

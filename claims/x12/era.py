@@ -120,7 +120,7 @@ class ProviderAdjustment:
     """
 
     provider_id: str
-    fiscal_period_date: dt.date
+    fiscal_period_date: dt.date | None
     reason: str
     reference: str | None
     amount: Decimal
@@ -145,7 +145,8 @@ class Era:
     payment_amount: Decimal
     credit_debit: str
     payment_method: str
-    payment_date: dt.date
+    # BPR16; None when the payer left it out or sent no valid date (a noted deviation).
+    payment_date: dt.date | None
     trace_number: str
     # TRN03: the payer's (originating company's) id; with TRN02, unique per payment.
     payer_identifier: str
@@ -157,6 +158,9 @@ class Era:
     interchange_control_number: str | None = None
     # The BPR's: the payment the transaction-level balancing rule is about.
     position: Position | None = None
+    # Offset of the first segment after the last claim payment (PLB or SE): with each
+    # CLP's position, where every claim payment's bytes lie, so posting can read a page.
+    claims_end: int = 0
 
     @property
     def dedup_key(self) -> str:

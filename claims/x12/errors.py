@@ -48,3 +48,37 @@ def internal_error(exc: Exception, what: str) -> X12Error:
     """A parser bug turned into the one error callers handle (the property tests assert
     this never happens: any such message is a bug to fix, not an input to reject)."""
     return X12Error(None, None, f"internal error reading {what}: {type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True, slots=True)
+class X12Finding:
+    """A deviation from the guide that a liberal read tolerated, and where it is.
+
+    Payers and clearinghouses send files that are not textbook-clean (a 4010-style ISA11,
+    trailers that miscount, a missing BPR16): refusing them leaves payments unposted, so
+    the readers note each deviation here and go on. Only what cannot be read at all is an
+    ``X12Error``.
+    """
+
+    segment_id: str | None
+    position: Position | None
+    message: str
+
+    def __str__(self) -> str:
+        return str(X12Error(self.segment_id, self.position, self.message))
+
+
+class Deviations:
+    """Where a reader puts what it tolerated. A strict reader (``findings=None``) raises
+    ``X12Error`` at the first deviation instead, as the strict tools and tests want."""
+
+    __slots__ = ("found", "strict")
+
+    def __init__(self, findings: list[X12Finding] | None) -> None:
+        self.strict = findings is None
+        self.found: list[X12Finding] = [] if findings is None else findings
+
+    def note(self, segment_id: str | None, position: Position | None, message: str) -> None:
+        if self.strict:
+            raise X12Error(segment_id, position, message)
+        self.found.append(X12Finding(segment_id, position, message))

@@ -1,8 +1,11 @@
 """The ISA/GS/ST envelopes around every transaction, checked before any content is read.
 
 The trailers (SE, GE, IEA) repeat the control numbers and count what they close. A
-mismatch means the file was cut, spliced or hand-edited, so nothing inside it is trusted:
-that is an ``X12Error`` naming the trailer, never a partly read file.
+missing trailer means the file was cut or spliced: nothing inside it is trusted, and that
+is an ``X12Error`` naming where it stopped, never a partly read file. A trailer that is
+present but repeats the wrong control number or count is common in files people edited by
+hand (and in many senders' test files): a liberal read notes it as a deviation and goes
+on, since the segments themselves are all there; a strict read refuses it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from claims.x12.errors import Position, X12Error
+from claims.x12.errors import Deviations, Position, X12Error, X12Finding
 from claims.x12.parse import Delimiters, Segment, tokenize
 
 
@@ -19,6 +22,7 @@ class TransactionSet:
     st: Segment
     # The segments between ST and SE (both excluded).
     body: list[Segment]
+    se: Segment | None = None
 
     @property
     def set_id(self) -> str:
@@ -73,6 +77,8 @@ class Interchange:
 class Document:
     delimiters: Delimiters
     interchanges: list[Interchange]
+    # What a liberal read tolerated (empty for a strict one, which raises instead).
+    findings: list[X12Finding] = field(default_factory=list)
 
     def transactions(self) -> Iterator[tuple[Interchange, FunctionalGroup, TransactionSet]]:
         for isa in self.interchanges:
@@ -81,52 +87,46 @@ class Document:
                     yield isa, gs, st
 
 
-def _count(seg: Segment, n: int, what: str) -> int:
+def _count(seg: Segment, n: int, what: str, actual: int, dev: Deviations) -> None:
     raw = seg.get(n)
-    if not raw.isdigit():
-        raise seg.error(f"{seg.id}{n:02d} ({what}) must be a number, got {raw!r}")
-    return int(raw)
+    if not (raw.isascii() and raw.isdigit()):
+        dev.note(seg.id, seg.position, f"{seg.id}{n:02d} ({what}) must be a number, got {raw!r}")
+    elif int(raw) != actual:
+        dev.note(seg.id, seg.position, f"{seg.id}{n:02d} says {int(raw)} {what} but there are "
+                 f"{actual}")  # fmt: skip
 
 
-def _close_transaction(st: Segment, body: list[Segment], se: Segment) -> TransactionSet:
+def _close_transaction(
+    st: Segment, body: list[Segment], se: Segment, dev: Deviations
+) -> TransactionSet:
     if se.get(2) != st.get(2):
-        raise se.error(
-            f"SE02 control number {se.get(2)!r} does not match ST02 {st.get(2)!r} "
-            f"(segment {st.index})"
-        )
-    count = _count(se, 1, "segment count")
-    if count != len(body) + 2:
-        raise se.error(
-            f"SE01 says {count} segments but the transaction set has {len(body) + 2} "
-            "(segments missing or added)"
-        )
-    return TransactionSet(st, body)
+        dev.note("SE", se.position, f"SE02 control number {se.get(2)!r} does not match ST02 "
+                 f"{st.get(2)!r} (segment {st.index})")  # fmt: skip
+    _count(se, 1, "segments (segments missing or added?)", len(body) + 2, dev)
+    return TransactionSet(st, body, se)
 
 
-def _close_group(group: FunctionalGroup, ge: Segment) -> None:
+def _close_group(group: FunctionalGroup, ge: Segment, dev: Deviations) -> None:
     if ge.get(2) != group.control_number:
-        raise ge.error(
-            f"GE02 {ge.get(2)!r} does not match GS06 {group.control_number!r} "
-            f"(segment {group.gs.index})"
-        )
-    if _count(ge, 1, "transaction set count") != len(group.transactions):
-        raise ge.error(
-            f"GE01 says {ge.get(1)} transaction sets but the group has {len(group.transactions)}"
-        )
+        dev.note("GE", ge.position, f"GE02 {ge.get(2)!r} does not match GS06 "
+                 f"{group.control_number!r} (segment {group.gs.index})")  # fmt: skip
+    _count(ge, 1, "transaction sets", len(group.transactions), dev)
 
 
-def _close_interchange(interchange: Interchange, iea: Segment) -> None:
+def _close_interchange(interchange: Interchange, iea: Segment, dev: Deviations) -> None:
     if iea.get(2) != interchange.control_number:
-        raise iea.error(f"IEA02 {iea.get(2)!r} does not match ISA13 {interchange.control_number!r}")
-    if _count(iea, 1, "group count") != len(interchange.groups):
-        raise iea.error(
-            f"IEA01 says {iea.get(1)} groups but the interchange has {len(interchange.groups)}"
-        )
+        dev.note("IEA", iea.position, f"IEA02 {iea.get(2)!r} does not match ISA13 "
+                 f"{interchange.control_number!r}")  # fmt: skip
+    _count(iea, 1, "groups", len(interchange.groups), dev)
 
 
-def read_document(data: str | bytes) -> Document:
-    """Every interchange in ``data`` with its groups and transaction sets, trailers checked."""
-    tokens = tokenize(data)
+def read_document(data: str | bytes, findings: list[X12Finding] | None = None) -> Document:
+    """Every interchange in ``data`` with its groups and transaction sets, trailers checked.
+
+    With a ``findings`` list the read is liberal: tolerated deviations are appended there
+    (and kept on the document); without one it is strict and raises at the first."""
+    dev = Deviations(findings)
+    tokens = tokenize(data, dev)
     interchanges: list[Interchange] = []
     isa: Interchange | None = None
     group: FunctionalGroup | None = None
@@ -137,7 +137,7 @@ def read_document(data: str | bytes) -> Document:
         if st is not None:
             if sid == "SE":
                 assert group is not None
-                group.transactions.append(_close_transaction(st, body, seg))
+                group.transactions.append(_close_transaction(st, body, seg, dev))
                 st, body = None, []
             elif sid in ("ST", "GS", "GE", "ISA", "IEA"):
                 raise seg.error(f"{sid} inside transaction set {st.get(2)!r}: its SE is missing")
@@ -158,13 +158,13 @@ def read_document(data: str | bytes) -> Document:
         elif sid == "GE":
             if group is None:
                 raise seg.error("GE without a GS")
-            _close_group(group, seg)
+            _close_group(group, seg, dev)
             isa.groups.append(group)
             group = None
         elif sid == "IEA":
             if group is not None:
                 raise seg.error(f"IEA before the GE of group {group.control_number!r}")
-            _close_interchange(isa, seg)
+            _close_interchange(isa, seg, dev)
             interchanges.append(isa)
             isa = None
         elif sid == "ST":
@@ -183,15 +183,20 @@ def read_document(data: str | bytes) -> Document:
         )
     if not any(i.groups for i in interchanges):
         raise X12Error(None, Position(1, 0), "the interchange holds no functional group")
-    return Document(tokens.delimiters, interchanges)
+    return Document(tokens.delimiters, interchanges, dev.found)
 
 
 def transactions_of(
-    data: str | bytes, *, functional_id: str, set_id: str, versions: tuple[str, ...]
+    data: str | bytes,
+    *,
+    functional_id: str,
+    set_id: str,
+    versions: tuple[str, ...],
+    findings: list[X12Finding] | None = None,
 ) -> tuple[Document, list[tuple[Interchange, FunctionalGroup, TransactionSet]]]:
     """The transaction sets of one kind; any other kind in the file is an error, since a
     caller that asked for 835s must not silently drop a 277 that came along."""
-    doc = read_document(data)
+    doc = read_document(data, findings)
     found = []
     for isa, gs, st in doc.transactions():
         if gs.functional_id != functional_id:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from claims.x12.errors import Position, X12Error
+from claims.x12.errors import Deviations, Position, X12Error
 
 ISA_LENGTH = 106
 # The element separator must sit at exactly these positions of a fixed-width ISA.
@@ -32,18 +32,22 @@ class Delimiters:
 
     element: str = "*"
     component: str = ":"
-    repetition: str = "^"
+    # None: the sender declared no repetition separator (a 4010-style ``U`` in ISA11).
+    repetition: str | None = "^"
     segment: str = "~"
 
     def __post_init__(self) -> None:
-        chars = (self.element, self.component, self.repetition, self.segment)
+        chars = tuple(c for c in (self.element, self.component, self.repetition, self.segment)
+                      if c is not None)  # fmt: skip
         if any(len(c) != 1 or c.isalnum() or c == " " for c in chars):
             raise ValueError(f"each delimiter is one non-alphanumeric character, got {chars!r}")
-        if len(set(chars)) != 4:
-            raise ValueError(f"the four delimiters must differ, got {chars!r}")
+        if len(set(chars)) != len(chars):
+            raise ValueError(f"the delimiters must differ, got {chars!r}")
 
     def __contains__(self, char: object) -> bool:
-        return char in (self.element, self.component, self.repetition, self.segment)
+        return char is not None and char in (
+            self.element, self.component, self.repetition, self.segment
+        )  # fmt: skip
 
 
 DEFAULT_DELIMITERS = Delimiters()
@@ -88,8 +92,14 @@ def as_text(data: str | bytes) -> str:
     return data.decode("latin-1") if isinstance(data, bytes | bytearray) else data
 
 
-def read_delimiters(text: str, start: int = 0) -> Delimiters:
-    """The delimiters declared by the ISA that begins at ``start``."""
+def read_delimiters(text: str, start: int = 0, dev: Deviations | None = None) -> Delimiters:
+    """The delimiters declared by the ISA that begins at ``start``.
+
+    An ISA11 that is a letter or digit is the 4010 "interchange control standards
+    identifier" (``U``) that many senders still write in 5010 files: it declares no
+    repetition separator, which is a deviation (noted in ``dev``), not an unreadable file.
+    """
+    dev = dev or Deviations(None)
     where = Position(1, start)
     isa = text[start : start + ISA_LENGTH]
     if not isa.startswith("ISA"):
@@ -111,8 +121,13 @@ def read_delimiters(text: str, start: int = 0) -> Delimiters:
         raise X12Error(
             "ISA", where, f"ISA12 version {isa[84:89]!r} is not 00501: only X12 5010 is read"
         )
+    repetition: str | None = isa[82]
+    if isa[82].isalnum():
+        dev.note("ISA", where, f"ISA11 {isa[82]!r} is not a repetition separator (the 4010 "
+                 "standards identifier): read as none")  # fmt: skip
+        repetition = None
     try:
-        return Delimiters(element, isa[104], isa[82], isa[105])
+        return Delimiters(element, isa[104], repetition, isa[105])
     except ValueError as exc:
         raise X12Error("ISA", where, f"unusable delimiters: {exc}") from None
 
@@ -124,8 +139,15 @@ def _skip_layout(text: str, start: int) -> int:
     return start
 
 
-def iter_segments(text: str, delimiters: Delimiters, start: int = 0) -> Iterator[Segment]:
-    """Segments from ``start``; raises on a malformed id or an unterminated tail."""
+def iter_segments(
+    text: str, delimiters: Delimiters, start: int = 0, dev: Deviations | None = None
+) -> Iterator[Segment]:
+    """Segments from ``start``; raises on a malformed id.
+
+    Tolerated, as deviations in ``dev``: empty segments (two terminators in a row) and a
+    last segment without its terminator, when it is a whole segment.
+    """
+    dev = dev or Deviations(None)
     term = delimiters.segment
     sep = delimiters.element
     strip_layout = term not in _LAYOUT
@@ -142,15 +164,22 @@ def iter_segments(text: str, delimiters: Delimiters, start: int = 0) -> Iterator
             begin += len(piece) - len(stripped)
             piece = stripped
         if i == last:
-            if piece.strip(_LAYOUT):
+            tail = piece.rstrip(_LAYOUT)
+            if not tail:
+                return
+            head = tail.split(sep, 1)[0]
+            if not (sep in tail and _SEGMENT_ID.fullmatch(head)):
                 raise X12Error(
                     piece[:3] if _SEGMENT_ID.fullmatch(piece[:3]) else None,
                     Position(index, begin),
                     f"truncated: the file ends inside a segment with no terminator {term!r}",
                 )
-            return
-        if not piece:
-            raise X12Error(None, Position(index, begin), "empty segment")
+            dev.note(head, Position(index, begin), "the file ends without a terminator "
+                     f"{term!r} after its last segment (truncated?)")  # fmt: skip
+            piece = tail
+        if not piece.strip(_LAYOUT):
+            dev.note(None, Position(index, begin), "empty segment (two terminators in a row)")
+            continue
         elements = tuple(piece.split(sep))
         if elements[0] not in seen and not _SEGMENT_ID.fullmatch(elements[0]):
             raise X12Error(
@@ -163,11 +192,12 @@ def iter_segments(text: str, delimiters: Delimiters, start: int = 0) -> Iterator
         yield Segment(elements, index, begin)
 
 
-def tokenize(data: str | bytes) -> Tokens:
-    """Delimiters and every segment of ``data``; raises ``X12Error`` on anything malformed."""
+def tokenize(data: str | bytes, dev: Deviations | None = None) -> Tokens:
+    """Delimiters and every segment of ``data``; raises ``X12Error`` on anything that
+    cannot be read, and notes tolerated deviations in ``dev`` (strict when None)."""
     text = as_text(data)
     start = _skip_layout(text, 0)
     if start >= len(text):
         raise X12Error(None, Position(1, 0), "empty input: no ISA segment")
-    delimiters = read_delimiters(text, start)
-    return Tokens(delimiters, list(iter_segments(text, delimiters, start)))
+    delimiters = read_delimiters(text, start, dev)
+    return Tokens(delimiters, list(iter_segments(text, delimiters, start, dev)))

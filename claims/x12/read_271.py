@@ -224,7 +224,9 @@ class _Reader:
             if eb.get(n):
                 values[key] = eb.get(n)
         if eb.get(3):
-            values["service_types"] = tuple(t for t in eb.get(3).split(self.d.repetition) if t)
+            rep = self.d.repetition
+            codes = eb.get(3).split(rep) if rep else [eb.get(3)]
+            values["service_types"] = tuple(t for t in codes if t)
         for n, key, what in ((7, "amount", "benefit amount"), (8, "percent", "benefit percent")):
             if eb.get(n):
                 try:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from claims.x12 import elements as el
 from claims.x12.cursor import Cursor
-from claims.x12.errors import Position, X12Error, internal_error
+from claims.x12.errors import Deviations, Position, X12Error, X12Finding, internal_error
 from claims.x12.gc_pause import gc_paused
 from claims.x12.interchange import TransactionSet, transactions_of
 from claims.x12.parse import Delimiters, Segment
@@ -80,14 +80,21 @@ class SubmittedClaim:
         return sum((line.charge for line in self.lines), Decimal(0))
 
 
-def parse_837p(data: str | bytes) -> list[SubmittedClaim]:
-    """Every claim of every 837P transaction set in ``data``; raises ``X12Error``."""
+def parse_837p(
+    data: str | bytes, *, findings: list[X12Finding] | None = None
+) -> list[SubmittedClaim]:
+    """Every claim of every 837P transaction set in ``data``; raises ``X12Error``.
+
+    With a ``findings`` list the read is liberal (envelope trailers, an empty CLM05-2
+    facility code qualifier): deviations are appended there."""
     try:
         with gc_paused():
             doc, found = transactions_of(
-                data, functional_id="HC", set_id="837", versions=("005010X222",)
-            )
-            return [claim for _, _, st in found for claim in _claims(st, doc.delimiters)]
+                data, functional_id="HC", set_id="837", versions=("005010X222",),
+                findings=findings,
+            )  # fmt: skip
+            dev = Deviations(findings)
+            return [claim for _, _, st in found for claim in _claims(st, doc.delimiters, dev)]
     except X12Error:
         raise
     except Exception as exc:  # noqa: BLE001 - the contract is X12Error or a result
@@ -109,7 +116,7 @@ class _Context:
         self.names: tuple[str | None, str | None] = (None, None)
 
 
-def _claims(st: TransactionSet, d: Delimiters) -> list[SubmittedClaim]:
+def _claims(st: TransactionSet, d: Delimiters, dev: Deviations) -> list[SubmittedClaim]:
     c = Cursor(st)
     c.expect("BHT", None, "beginning of hierarchical transaction")
     out: list[SubmittedClaim] = []
@@ -118,7 +125,7 @@ def _claims(st: TransactionSet, d: Delimiters) -> list[SubmittedClaim]:
         if seg.id == "CLM":
             if ctx.payer_id is None:
                 raise seg.error("CLM before its subscriber and payer (2000B): out of order")
-            out.append(_claim(c, d, ctx, st.control_number))
+            out.append(_claim(c, d, ctx, st.control_number, dev))
             continue
         c.take()
         if seg.id == "HL":
@@ -148,11 +155,16 @@ def _claims(st: TransactionSet, d: Delimiters) -> list[SubmittedClaim]:
     return out
 
 
-def _claim(c: Cursor, d: Delimiters, ctx: _Context, control: str) -> SubmittedClaim:
+def _claim(
+    c: Cursor, d: Delimiters, ctx: _Context, control: str, dev: Deviations
+) -> SubmittedClaim:
     clm = c.take()
     location = el.required(clm, 5, "service location").split(d.component)
-    if len(location) != 3 or location[1] != "B":
+    if len(location) != 3 or not location[0] or not location[2]:
         raise clm.error(f"CLM05 {clm.get(5)[:20]!r} is not place:B:frequency")
+    if location[1] != "B":
+        dev.note("CLM", clm.position, f"CLM05-2 facility code qualifier {location[1]!r} is not "
+                 "B (read as B)")  # fmt: skip
     refs: dict[str, str] = {}
     diagnoses: list[str] = []
     while (seg := c.peek()) is not None and seg.id not in ("LX", "CLM", "HL"):

@@ -8,6 +8,12 @@ It does not check the balancing rules; ``balance_835.check_balancing`` does, so 
 file that does not balance is still readable for the quarantine report.
 
 Every failure is an ``X12Error`` naming the segment and its offset; nothing else escapes.
+
+Read liberally (``findings`` given), what claimflow does not act on may deviate: an unknown
+handling code, payment method, filing indicator, PLB reason or date qualifier, a missing or
+invalid BPR16, a segment where the guide puts none. Each is noted as a finding with its
+segment and offset, and the read goes on. What the money depends on (amounts, CLP02, CAS
+group codes, the credit/debit flag) is never guessed.
 """
 
 from __future__ import annotations
@@ -28,10 +34,10 @@ from claims.x12.era import (
     ProviderAdjustment,
     ServicePayment,
 )
-from claims.x12.errors import X12Error, internal_error
+from claims.x12.errors import Deviations, X12Error, X12Finding, internal_error
 from claims.x12.gc_pause import gc_paused
 from claims.x12.interchange import Interchange, TransactionSet, transactions_of
-from claims.x12.parse import Delimiters, Segment
+from claims.x12.parse import Delimiters, Segment, iter_segments
 from claims.x12.remittance_map import decision_of, to_remittance
 
 __all__ = ["decision_of", "parse_835", "to_remittance"]
@@ -58,28 +64,32 @@ _CLAIM_LEVEL = frozenset({"CAS", "NM1", "MIA", "MOA", "REF", "DTM", "PER", "AMT"
 _LINE_LEVEL = frozenset({"DTM", "CAS", "REF", "AMT", "QTY", "LQ"})
 
 
-def parse_835(data: str | bytes) -> list[Era]:
-    """Every 835 transaction set in ``data`` (one per payment); raises ``X12Error``."""
+def parse_835(data: str | bytes, *, findings: list[X12Finding] | None = None) -> list[Era]:
+    """Every 835 transaction set in ``data`` (one per payment); raises ``X12Error``.
+
+    With a ``findings`` list the read is liberal: deviations are appended there."""
     try:
         with gc_paused():
             doc, found = transactions_of(
-                data, functional_id="HP", set_id="835", versions=("005010X221",)
-            )
-            return [_era(isa, st, doc.delimiters) for isa, _, st in found]
+                data, functional_id="HP", set_id="835", versions=("005010X221",),
+                findings=findings,
+            )  # fmt: skip
+            dev = Deviations(findings)
+            return [_era(isa, st, doc.delimiters, dev) for isa, _, st in found]
     except X12Error:
         raise
     except Exception as exc:  # noqa: BLE001 - the contract is X12Error or a result
         raise internal_error(exc, "an 835") from exc
 
 
-def _era(isa: Interchange, st: TransactionSet, d: Delimiters) -> Era:
+def _era(isa: Interchange, st: TransactionSet, d: Delimiters, dev: Deviations) -> Era:
     c = Cursor(st)
     bpr = c.expect("BPR", None, "financial information")
-    handling = el.code(bpr, 1, _HANDLING, "transaction handling code")
+    handling = el.lenient_code(bpr, 1, _HANDLING, "transaction handling code", dev)
     amount = el.money(bpr, 2, "total payment")
     credit_debit = el.code(bpr, 3, ("C", "D"), "credit/debit flag")
-    method = el.code(bpr, 4, _METHODS, "payment method")
-    payment_date = el.date8(bpr, 16, "check issue or EFT date")
+    method = el.lenient_code(bpr, 4, _METHODS, "payment method", dev)
+    payment_date = el.lenient_date8(bpr, 16, "check issue or EFT date", dev)
     trn = c.expect("TRN", None, "reassociation trace number")
     el.code(trn, 1, ("1",), "trace type")
     trace = el.required(trn, 2, "check or EFT trace number")
@@ -89,9 +99,9 @@ def _era(isa: Interchange, st: TransactionSet, d: Delimiters) -> Era:
         header = c.take()
         if header.id == "DTM" and header.get(1) == "405":
             production = el.date8(header, 2, "production date")
-    payer = _party(c.expect("N1", "PR", "payer identification"), ("XV",))
+    payer = _party(c.expect("N1", "PR", "payer identification"), ("XV",), dev)
     c.skip("N3", "N4", "REF", "PER")
-    payee = _party(c.expect("N1", "PE", "payee identification"), ("FI", "XV", "XX"))
+    payee = _party(c.expect("N1", "PE", "payee identification"), ("FI", "XV", "XX"), dev)
     c.skip("N3", "N4", "REF", "RDM")
     claims: list[ClaimPayment] = []
     in_lx = False  # inside a 2000 loop (LX)
@@ -102,28 +112,62 @@ def _era(isa: Interchange, st: TransactionSet, d: Delimiters) -> Era:
             in_lx = True
         elif seg.id == "CLP":
             if not in_lx:
-                raise seg.error("CLP before any LX (loop 2000): segments out of order")
-            claims.append(_claim(c, d))
+                dev.note(
+                    "CLP", seg.position, "CLP before any LX (loop 2000): segments out of order"
+                )
+                in_lx = True
+            claims.append(_claim(c, d, dev))
         else:
-            raise seg.error(f"{seg.id} is not allowed here in an 835: segments out of order")
+            dev.note(
+                seg.id,
+                seg.position,
+                f"{seg.id} is not allowed here in an 835: segments out of order (skipped)",
+            )
+            c.take()
+    after = c.peek() or st.se
+    claims_end = after.offset if after is not None else 0
     adjustments: list[ProviderAdjustment] = []
     while (plb := c.peek()) is not None:
         if plb.id != "PLB":
-            raise plb.error(f"{plb.id} after the PLB segments: segments out of order")
-        adjustments.extend(_plb(c.take(), d))
+            dev.note(
+                plb.id,
+                plb.position,
+                f"{plb.id} after the PLB segments: segments out of order (skipped)",
+            )
+            c.take()
+            continue
+        adjustments.extend(_plb(c.take(), d, dev))
     return Era(
         control_number=st.control_number, handling_code=handling, payment_amount=amount,
         credit_debit=credit_debit, payment_method=method, payment_date=payment_date,
         trace_number=trace, payer_identifier=payer_identifier, payer=payer, payee=payee,
         claims=tuple(claims), provider_adjustments=tuple(adjustments),
         production_date=production, interchange_control_number=isa.control_number,
-        position=bpr.position,
+        position=bpr.position, claims_end=claims_end,
     )  # fmt: skip
 
 
-def _party(n1: Segment, qualifiers: tuple[str, ...]) -> Party:
+def read_claim_payments(text: str, delimiters: Delimiters) -> list[ClaimPayment]:
+    """The claim payments (CLP loops) in ``text``, a run of an 835's loop 2000/2100
+    segments cut out of a file that was read whole before (``Era.claims_end`` and each
+    CLP's position say where they lie): posting reads an ERA a page at a time this way."""
+    segments = list(iter_segments(text, delimiters, 0, Deviations([])))
+    if not segments:
+        return []
+    c = Cursor(TransactionSet(segments[0], segments))
+    dev = Deviations([])
+    out: list[ClaimPayment] = []
+    while (seg := c.peek()) is not None:
+        if seg.id == "CLP":
+            out.append(_claim(c, delimiters, dev))
+        else:
+            c.take()  # LX, TS3, TS2 between claims
+    return out
+
+
+def _party(n1: Segment, qualifiers: tuple[str, ...], dev: Deviations) -> Party:
     name = el.required(n1, 2, "name")
-    qualifier = el.code(n1, 3, qualifiers, "id qualifier") if n1.get(3) else None
+    qualifier = el.lenient_code(n1, 3, qualifiers, "id qualifier", dev) if n1.get(3) else None
     identifier = el.required(n1, 4, "identifier") if qualifier else None
     return Party(name, qualifier, identifier)
 
@@ -167,7 +211,7 @@ class _ClaimDetail:
         self.dates: dict[str, dt.date] = {}
 
 
-def _claim_detail(c: Cursor) -> _ClaimDetail:
+def _claim_detail(c: Cursor, dev: Deviations) -> _ClaimDetail:
     detail = _ClaimDetail()
     while (seg := c.peek()) is not None and seg.id in _CLAIM_LEVEL:
         c.take()
@@ -175,7 +219,7 @@ def _claim_detail(c: Cursor) -> _ClaimDetail:
         if sid == "CAS":
             detail.adjustments.extend(_cas(seg))
         elif sid == "NM1":
-            if el.code(seg, 1, _CLAIM_NM1, "entity identifier") == "QC":
+            if el.lenient_code(seg, 1, _CLAIM_NM1, "entity identifier", dev) == "QC":
                 detail.names = (seg.get(3) or None, seg.get(4) or None)
                 detail.member = seg.get(9) or None
         elif sid == "MOA":
@@ -185,25 +229,27 @@ def _claim_detail(c: Cursor) -> _ClaimDetail:
         elif sid == "REF" and seg.get(1) == "EA":
             detail.account = el.required(seg, 2, "medical record number")
         elif sid == "DTM":
-            qualifier = el.code(seg, 1, _CLAIM_DTM, "date qualifier")
-            detail.dates[qualifier] = el.date8(seg, 2, "claim date")
+            qualifier = el.lenient_code(seg, 1, _CLAIM_DTM, "date qualifier", dev)
+            found = el.lenient_date8(seg, 2, "claim date", dev)
+            if found is not None:
+                detail.dates[qualifier] = found
     return detail
 
 
-def _claim(c: Cursor, d: Delimiters) -> ClaimPayment:
+def _claim(c: Cursor, d: Delimiters, dev: Deviations) -> ClaimPayment:
     clp = c.take()
     status = el.code(clp, 2, CLAIM_STATUS, "claim status code")
-    detail = _claim_detail(c)
+    detail = _claim_detail(c, dev)
     lines: list[ServicePayment] = []
     while c.peek_id() == "SVC":
-        lines.append(_line(c, d))
+        lines.append(_line(c, d, dev))
     return ClaimPayment(
         claim_id=el.required(clp, 1, "patient control number"),
         status_code=status,
         charge=el.money(clp, 3, "total claim charge"),
         paid=el.money(clp, 4, "claim payment"),
         patient_responsibility=el.optional_money(clp, 5, "patient responsibility"),
-        filing_indicator=el.code(clp, 6, _FILING, "claim filing indicator"),
+        filing_indicator=el.lenient_code(clp, 6, _FILING, "claim filing indicator", dev),
         payer_claim_control_number=el.required(clp, 7, "payer claim control number"),
         facility_code=el.optional(clp, 8),
         frequency_code=el.optional(clp, 9),
@@ -233,7 +279,7 @@ def _procedure(seg: Segment, n: int, d: Delimiters) -> tuple[str, str, tuple[str
     return qualifier, parts[1], tuple(m for m in parts[2:6] if m)
 
 
-def _line(c: Cursor, d: Delimiters) -> ServicePayment:
+def _line(c: Cursor, d: Delimiters, dev: Deviations) -> ServicePayment:
     svc = c.take()
     qualifier, code, modifiers = _procedure(svc, 1, d)
     submitted = _procedure(svc, 6, d)[1] if svc.get(6) else None
@@ -247,11 +293,13 @@ def _line(c: Cursor, d: Delimiters) -> ServicePayment:
         if sid == "CAS":
             adjustments.extend(_cas(seg))
         elif sid == "LQ":
-            if el.code(seg, 1, ("HE", "RX"), "code list qualifier") == "HE":
+            if el.lenient_code(seg, 1, ("HE", "RX"), "code list qualifier", dev) == "HE":
                 remarks.append(el.required(seg, 2, "remark code"))
         elif sid == "DTM":
-            date_qualifier = el.code(seg, 1, _LINE_DTM, "service date qualifier")
-            dates[date_qualifier] = el.date8(seg, 2, "service date")
+            date_qualifier = el.lenient_code(seg, 1, _LINE_DTM, "service date qualifier", dev)
+            found = el.lenient_date8(seg, 2, "service date", dev)
+            if found is not None:
+                dates[date_qualifier] = found
         elif sid == "REF" and seg.get(1) == "6R":
             line_control = el.required(seg, 2, "line item control number")
         elif sid == "AMT" and seg.get(1) == "B6":
@@ -269,9 +317,9 @@ def _line(c: Cursor, d: Delimiters) -> ServicePayment:
     )  # fmt: skip
 
 
-def _plb(seg: Segment, d: Delimiters) -> list[ProviderAdjustment]:
+def _plb(seg: Segment, d: Delimiters, dev: Deviations) -> list[ProviderAdjustment]:
     provider = el.required(seg, 1, "provider identifier")
-    period = el.date8(seg, 2, "fiscal period date")
+    period = el.lenient_date8(seg, 2, "fiscal period date", dev)
     out: list[ProviderAdjustment] = []
     for k in range(6):
         n = 3 + 2 * k
@@ -281,8 +329,10 @@ def _plb(seg: Segment, d: Delimiters) -> list[ProviderAdjustment]:
             continue
         reason, _, reference = seg.get(n).partition(d.component)
         if reason not in _PLB_REASONS:
-            raise seg.error(
-                f"{el.name(seg, n)}-01 provider adjustment reason {reason[:10]!r} is not known"
+            dev.note(
+                "PLB",
+                seg.position,
+                f"{el.name(seg, n)}-01 provider adjustment reason {reason[:10]!r} is not known",
             )
         amount = el.money(seg, n + 1, "provider adjustment amount")
         out.append(ProviderAdjustment(provider, period, reason, reference or None, amount,

@@ -11,8 +11,15 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from claims.remittance import Adjustment, Decision, GroupCode, Remittance
-from claims.x12.era import ClaimPayment
+from claims.remittance import (
+    Adjustment,
+    Decision,
+    GroupCode,
+    PaymentRef,
+    Remittance,
+    RemittanceLine,
+)
+from claims.x12.era import CasAdjustment, ClaimPayment, ServicePayment
 from claims.x12.errors import X12Error
 
 
@@ -32,6 +39,32 @@ def _merged(payment: ClaimPayment) -> tuple[Adjustment, ...]:
     return tuple(
         Adjustment(group=GroupCode(g), carc=r, amount=amount, rarcs=tuple(codes))
         for (g, r), (amount, codes) in found.items()
+    )
+
+
+def _adjustments(cas: tuple[CasAdjustment, ...], rarcs: tuple[str, ...]) -> tuple[Adjustment, ...]:
+    return tuple(
+        Adjustment(group=GroupCode(a.group), carc=a.reason, amount=a.amount, rarcs=rarcs)
+        for a in cas
+    )
+
+
+def _line(n: int, line: ServicePayment) -> RemittanceLine:
+    # REF*6R echoes the line item control number our 837P sent: the claim's line number.
+    control = line.line_control_number or ""
+    number = int(control) if control.isdigit() and 0 < int(control) <= 999 else n
+    return RemittanceLine(
+        line=number,
+        procedure_code=line.procedure_code,
+        modifiers=line.modifiers,
+        charge=line.charge,
+        paid=line.paid,
+        allowed=line.allowed_amount,
+        units=line.units_paid,
+        adjustments=_adjustments(line.adjustments, line.remark_codes),
+        remark_codes=line.remark_codes,
+        service_date=line.service_date_from,
+        line_control_number=line.line_control_number,
     )
 
 
@@ -63,7 +96,11 @@ def _decision(payment: ClaimPayment, remittance: Remittance) -> Decision:
 
 
 def to_remittance(
-    payment: ClaimPayment, *, remittance_id: str, trace_number: str | None = None
+    payment: ClaimPayment,
+    *,
+    remittance_id: str,
+    trace_number: str | None = None,
+    paid_with: PaymentRef | None = None,
 ) -> Remittance:
     """The workflow's signal payload for one claim payment of an ERA.
 
@@ -77,7 +114,7 @@ def to_remittance(
             (a.amount for a in payment.all_adjustments if a.group == "PR"), Decimal(0)
         )
     try:
-        return _remittance(payment, remittance_id, trace_number, responsibility)
+        return _remittance(payment, remittance_id, trace_number, responsibility, paid_with)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -87,7 +124,11 @@ def to_remittance(
 
 
 def _remittance(
-    payment: ClaimPayment, remittance_id: str, trace_number: str | None, responsibility: Decimal
+    payment: ClaimPayment,
+    remittance_id: str,
+    trace_number: str | None,
+    responsibility: Decimal,
+    paid_with: PaymentRef | None,
 ) -> Remittance:
     remittance = Remittance(
         remittance_id=remittance_id,
@@ -101,5 +142,8 @@ def _remittance(
         status_code=payment.status_code,
         trace_number=trace_number,
         remark_codes=payment.remark_codes,
+        lines=tuple(_line(n, line) for n, line in enumerate(payment.service_lines, start=1)),
+        claim_adjustments=_adjustments(payment.adjustments, payment.remark_codes),
+        payment=paid_with,
     )
     return remittance.model_copy(update={"decision": _decision(payment, remittance)})

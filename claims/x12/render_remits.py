@@ -367,7 +367,7 @@ def _claim_835(w: Writer, c: ClaimPayment) -> None:
 
 
 def _plb(w: Writer, adjustments: Sequence[ProviderAdjustment]) -> None:
-    by_key: dict[tuple[str, dt.date], list[ProviderAdjustment]] = {}
+    by_key: dict[tuple[str, dt.date | None], list[ProviderAdjustment]] = {}
     for p in adjustments:
         by_key.setdefault((p.provider_id, p.fiscal_period_date), []).append(p)
     for (provider, day), items in by_key.items():
@@ -375,4 +375,4 @@ def _plb(w: Writer, adjustments: Sequence[ProviderAdjustment]) -> None:
             pairs: list[str] = []
             for p in items[i : i + 6]:
                 pairs += [w.comp(p.reason, p.reference or ""), money(p.amount)]
-            w.seg("PLB", provider, date8(day), *pairs)
+            w.seg("PLB", provider, date8(day) if day else "", *pairs)

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from claims.x12 import elements as el
 from claims.x12.cursor import Cursor
-from claims.x12.errors import Position, X12Error, internal_error
+from claims.x12.errors import Position, X12Error, X12Finding, internal_error
 from claims.x12.gc_pause import gc_paused
 from claims.x12.interchange import TransactionSet, transactions_of
 from claims.x12.parse import Delimiters, Segment
@@ -108,12 +108,18 @@ class ClaimStatusFile:
     claims: tuple[ClaimAcknowledgment, ...]
 
 
-def parse_277ca(data: str | bytes) -> list[ClaimStatusFile]:
+def parse_277ca(
+    data: str | bytes, *, findings: list[X12Finding] | None = None
+) -> list[ClaimStatusFile]:
     """Every 277CA transaction set in ``data``; raises ``X12Error``."""
     try:
         with gc_paused():
             doc, found = transactions_of(
-                data, functional_id="HN", set_id="277", versions=(VERSION,)
+                data,
+                functional_id="HN",
+                set_id="277",
+                versions=(VERSION,),
+                findings=findings,
             )
             return [_file(st, doc.delimiters) for _, _, st in found]
     except X12Error:

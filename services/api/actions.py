@@ -12,13 +12,16 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from claims.payer_terms import inherit_terms
 from claims.status import ACTIONS, Action, TransitionError, check_transition
+from services import payers
 from services.api.claims import ClaimIdPath
-from services.api.deps import SettingsDep, TemporalDep
+from services.api.deps import EngineDep, SettingsDep, TemporalDep
 from services.api.errors import error
 from services.auth.policy import AUTHORIZED, Authorized
 from workflows.claim import ClaimWorkflow
@@ -85,28 +88,48 @@ async def appeal(
     return result
 
 
-def _correction(body: CorrectionBody, principal: Authorized) -> CorrectionRequest:
-    return CorrectionRequest(claim=body.claim, note=body.note, actor=principal.actor())
+def _correction(body: CorrectionBody, principal: Authorized, engine: Engine) -> CorrectionRequest:
+    """The update's input: who asked, and the corrected claim with its payer's registry
+    terms, as a new claim gets them (terms it sets itself still win), so a correction
+    cannot reset its deadlines to the defaults."""
+    claim, _ = inherit_terms(body.claim, payers.get(engine, body.claim.payer.payer_id))
+    return CorrectionRequest(claim=claim, note=body.note, actor=principal.actor())
 
 
 @router.post("/claims/{claim_id}/recode")
 async def recode(
-    claim_id: ClaimIdPath, body: CorrectionBody, client: TemporalDep, principal: Authorized
+    claim_id: ClaimIdPath,
+    body: CorrectionBody,
+    client: TemporalDep,
+    principal: Authorized,
+    engine: EngineDep,
 ) -> CorrectionAccepted:
     """Send a claim in CODING_REVIEW back through coding with corrected codes (coders)."""
     result: CorrectionAccepted = await run_update(
-        client, claim_id, ClaimWorkflow.recode, _correction(body, principal), Action.RECODE
+        client,
+        claim_id,
+        ClaimWorkflow.recode,
+        _correction(body, principal, engine),
+        Action.RECODE,
     )
     return result
 
 
 @router.post("/claims/{claim_id}/correct")
 async def correct(
-    claim_id: ClaimIdPath, body: CorrectionBody, client: TemporalDep, principal: Authorized
+    claim_id: ClaimIdPath,
+    body: CorrectionBody,
+    client: TemporalDep,
+    principal: Authorized,
+    engine: EngineDep,
 ) -> CorrectionAccepted:
     """Send a claim in SCRUB_FAILED or REJECTED back through coding and scrubbing (billers)."""
     result: CorrectionAccepted = await run_update(
-        client, claim_id, ClaimWorkflow.correct, _correction(body, principal), Action.CORRECT
+        client,
+        claim_id,
+        ClaimWorkflow.correct,
+        _correction(body, principal, engine),
+        Action.CORRECT,
     )
     return result
 
@@ -125,11 +148,19 @@ async def void(
 
 @router.post("/claims/{claim_id}/replace")
 async def replace(
-    claim_id: ClaimIdPath, body: CorrectionBody, client: TemporalDep, principal: Authorized
+    claim_id: ClaimIdPath,
+    body: CorrectionBody,
+    client: TemporalDep,
+    principal: Authorized,
+    engine: EngineDep,
 ) -> ActionResult:
     """Replace a claim the payer has (frequency 7 with REF*F8); 409 lists its errors."""
     result: ActionResult = await run_update(
-        client, claim_id, ClaimWorkflow.replace, _correction(body, principal), Action.REPLACE
+        client,
+        claim_id,
+        ClaimWorkflow.replace,
+        _correction(body, principal, engine),
+        Action.REPLACE,
     )
     return result
 

@@ -15,7 +15,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from services import payers
 from services.api import actions, admin, auth, claims, codec, errors, fhir, webhooks, x12
+from services.api import payers as payer_admin
 from services.api.limits import BodyLimitMiddleware
 from services.auth.audit import AuditMiddleware
 from services.auth.authenticate import Authenticator
@@ -36,6 +38,7 @@ ROUTERS = (
     codec.router,
     admin.router,
     webhooks.router,
+    payer_admin.router,
 )
 
 
@@ -46,6 +49,7 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.resolved_database_url)
         init_db(engine, auto_migrate=settings.auto_migrate)
+        payers.seed(engine)
         app.state.engine = engine
         app.state.authenticator = Authenticator(settings, engine)
         app.state.temporal = client or await connect(settings)

@@ -21,16 +21,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
 from claims.model import ULID_PATTERN, Claim
+from claims.payer_terms import inherit_terms
 from claims.status import ClaimStatus
 from events.contract import Actor
-from services import readmodel
+from services import payers, readmodel
 from services.api.deps import EngineDep, SettingsDep, TemporalDep
 from services.api.errors import error
 from services.auth import audit_log as audit
 from services.auth.policy import AUTHORIZED, Authorized
 from services.settings import Settings
 from workflows.claim import ClaimWorkflow
-from workflows.messages import ClaimView, ClaimWorkflowInput, StageEntry, workflow_id
+from workflows.messages import ClaimView, ClaimWorkflowInput, workflow_id
 
 ClaimIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="claimflow claim id (ULID)")]
 
@@ -47,15 +48,21 @@ class Accepted(BaseModel):
 
 
 async def start_claim(
-    claim: Claim, client: Client, settings: Settings, actor: Actor | None = None
+    claim: Claim, client: Client, settings: Settings, engine: Engine, actor: Actor | None = None
 ) -> Accepted:
-    """Start the claim's workflow; the same claim_id twice gives the same workflow."""
+    """Start the claim's workflow; the same claim_id twice gives the same workflow.
+
+    The claim inherits its payer's terms from the registry (terms it sets itself win, and
+    each override is recorded with the claim as an intake finding)."""
     claim_id = claim.claim_id or str(ULID())
     wf_id = workflow_id(claim_id)
+    claim, findings = inherit_terms(claim, payers.get(engine, claim.payer.payer_id))
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             ClaimWorkflow.run,
-            ClaimWorkflowInput(claim=claim.with_id(claim_id), actor=actor),
+            ClaimWorkflowInput(
+                claim=claim.with_id(claim_id), intake_findings=findings, actor=actor
+            ),
             id=wf_id,
             task_queue=settings.task_queue,
             # A running duplicate joins the existing run; a finished one is not redone.
@@ -66,44 +73,20 @@ async def start_claim(
 
 
 def view_from_read_model(engine: Engine, claim_id: str) -> ClaimView | None:
-    row = readmodel.get_claim(engine, claim_id)
-    if row is None:
-        return None
-    history = [
-        StageEntry(
-            seq=e.seq, status=ClaimStatus(e.status), at=e.time, actor=_event_actor(e.payload)
-        )
-        for e in readmodel.claim_events(engine, claim_id)
-    ]
-    return ClaimView(
-        claim_id=row.claim_id,
-        status=ClaimStatus(row.status),
-        seq=row.last_seq,
-        payer_id=row.payer_id,
-        total_charge=row.total_charge,
-        paid_amount=row.paid_amount,
-        patient_responsibility=row.patient_responsibility,
-        outstanding_amount=(
-            row.outstanding_amount if row.outstanding_amount is not None else row.total_charge
-        ),
-        payer_claim_control_number=row.payer_claim_control_number,
-        appeal_level=row.appeal_level,
-        denial_reasons=tuple(r for r in row.denial_reasons.split(",") if r),
-        history=history,
-    )
-
-
-def _event_actor(payload: str) -> Actor | None:
-    actor = json.loads(payload).get("data", {}).get("actor")
-    return Actor.model_validate(actor) if actor else None
+    """The same fold over the projected events that the workflow's query makes."""
+    return readmodel.view_of(engine, claim_id)
 
 
 @router.post("/claims", status_code=202)
 async def submit(
-    claim: Claim, client: TemporalDep, settings: SettingsDep, principal: Authorized
+    claim: Claim,
+    client: TemporalDep,
+    settings: SettingsDep,
+    engine: EngineDep,
+    principal: Authorized,
 ) -> Accepted:
     """Start the claim's workflow; the same claim_id twice gives the same workflow."""
-    return await start_claim(claim, client, settings, principal.actor())
+    return await start_claim(claim, client, settings, engine, principal.actor())
 
 
 @router.get("/claims/{claim_id}")
@@ -131,6 +114,12 @@ async def list_claims(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[readmodel.ClaimRecord]:
     return readmodel.list_claims(engine, status=status, limit=limit, offset=offset)
+
+
+@router.get("/claims/{claim_id}/ledger")
+async def claim_ledger(claim_id: ClaimIdPath, engine: EngineDep) -> list[readmodel.LedgerRecord]:
+    """The claim's ledger as projected: every entry, in booking order."""
+    return readmodel.ledger_of(engine, claim_id)
 
 
 @router.get("/claims/{claim_id}/events")

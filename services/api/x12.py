@@ -1,24 +1,22 @@
-"""Payer files: X12 in (835, 277CA, 999), the unmatched queue, what became of a file, and
-reading an encrypted copy."""
+"""Payer files: X12 in (835, 277CA, 999), what became of a file, payments, the unmatched
+queue, and reading an encrypted copy."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
 
-from claims.x12.errors import X12Error
-from services import inbound_store
+from services import inbound_store, payments
 from services.api.deps import EngineDep, KeyRingDep, SettingsDep, TemporalDep
 from services.api.errors import error
 from services.auth.policy import AUTHORIZED, Authorized
 from services.crypto.aead import DecryptionError
 from services.crypto.files import decrypt_bytes
 from services.crypto.keyring import UnknownKeyError
-from services.inbound import UnitResult, ingest
-from services.x12_files import keep_copy
+from services.inbound import Refused, UnitResult, ingest
 
 router = APIRouter(tags=["payer files"], dependencies=AUTHORIZED)
 
@@ -34,14 +32,13 @@ async def x12_inbound(
 ) -> list[UnitResult]:
     """Take a payer's 835, 277CA or 999 (the raw X12 as the request body).
 
-    202: every unit is being posted. 409: every unit was taken before. 422: a unit did
-    not balance and was quarantined whole, or the file could not be read (the detail
-    names the segment and offset). 413: larger than ``max_upload_bytes``; nothing kept.
+    Every file is stored first. 202: every unit is being posted. 409: every unit was taken
+    before. 422: a unit did not balance and was quarantined whole (its report is in the
+    answer), or the file could not be read (the detail names the segment and offset, and
+    the stored file's id). 413: larger than
+    ``max_upload_bytes``; nothing kept.
     """
     body = await request.body()
-    name = request.headers.get("x-filename", "inbound").replace("/", "_")[:120]
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    keep_copy(settings, "received", f"{stamp}-{name}.x12", body)
     try:
         results = await ingest(
             body,
@@ -51,9 +48,15 @@ async def x12_inbound(
             client=client,
             actor=principal.actor(),
         )
-    except X12Error as exc:
-        where = f"segment {exc.position.index}" if exc.position else "file"
-        raise error(422, str(exc), rule="x12", field=f"{where} ({exc.segment_id or '?'})") from exc
+    except Refused as exc:
+        refusal = exc.error
+        where = f"segment {refusal.position.index}" if refusal.position else "file"
+        raise error(
+            422,
+            f"{refusal} (the file is kept as {exc.file_id})",
+            rule="x12",
+            field=f"{where} ({refusal.segment_id or '?'})",
+        ) from exc
     outcomes = {r.outcome for r in results}
     if "quarantined" in outcomes:
         response.status_code = 422
@@ -88,9 +91,43 @@ async def unmatched(
     return inbound_store.unmatched(engine, limit=limit)
 
 
+@router.get("/inbound-files")
+async def inbound_files(
+    engine: EngineDep,
+    status: Literal["received", "taken", "refused"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[inbound_store.InboundFile]:
+    """Received payer files, newest first: ``received`` ones are still being posted."""
+    return inbound_store.list_files(engine, status=status, limit=limit)
+
+
+class InboundFileView(BaseModel):
+    file: inbound_store.InboundFile
+    units: list[inbound_store.InboundUnitRecord]
+
+
 @router.get("/inbound-files/{file_id}")
-async def inbound_file(file_id: str, engine: EngineDep) -> inbound_store.InboundFile:
+async def inbound_file(file_id: str, engine: EngineDep) -> InboundFileView:
+    """A received file: received, taken or refused; its units and what became of each."""
     found = inbound_store.get_file(engine, file_id)
     if found is None:
         raise error(404, f"no inbound file {file_id}", field="file_id")
+    return InboundFileView(file=found, units=inbound_store.units_of(engine, file_id))
+
+
+@router.get("/payments")
+async def find_payments(
+    engine: EngineDep, trace_number: str | None = None, payer: str | None = None
+) -> list[payments.PaymentRecord]:
+    """Payments (checks, EFTs) by TRN trace number and/or payer id."""
+    return payments.find_payments(engine, trace_number=trace_number, payer=payer)
+
+
+@router.get("/payments/{payment_id}")
+async def payment(payment_id: str, engine: EngineDep) -> payments.PaymentView:
+    """One payment reconciled: its claim payments, its PLB adjustments, and whether
+    sum(CLP04) - sum(PLB) = BPR02 once every claim payment is posted."""
+    found = payments.get_payment(engine, payment_id)
+    if found is None:
+        raise error(404, f"no payment {payment_id}", field="payment_id")
     return found

@@ -51,7 +51,13 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/claims/{claim_id}/events"): READERS,
     ("GET", "/claims/{claim_id}/audit"): READERS | ADMINS,
     ("GET", "/payer-messages/unmatched"): READERS,
+    ("GET", "/inbound-files"): READERS | {R.INTAKE},
     ("GET", "/inbound-files/{file_id}"): READERS | {R.INTAKE},
+    ("GET", "/claims/{claim_id}/ledger"): READERS,
+    ("GET", "/payments"): READERS,
+    ("GET", "/payments/{payment_id}"): READERS,
+    ("GET", "/payers"): READERS | ADMINS,
+    ("GET", "/payers/{payer_id}"): READERS | ADMINS,
     # human actions
     ("POST", "/claims/{claim_id}/recode"): frozenset({R.CODER}),
     ("POST", "/claims/{claim_id}/correct"): BILLING,
@@ -74,6 +80,9 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin/api-keys"): ADMINS,
     ("POST", "/admin/api-keys"): ADMINS,
     ("DELETE", "/admin/api-keys/{name}"): ADMINS,
+    # the payer registry (terms every new claim inherits)
+    ("POST", "/payers"): ADMINS,
+    ("PATCH", "/payers/{payer_id}"): ADMINS,
     # webhook subscriptions (they receive claim events: an admin's decision)
     ("POST", "/webhooks"): ADMINS,
     ("GET", "/webhooks"): ADMINS,

@@ -25,11 +25,12 @@ from fastapi import FastAPI, HTTPException, Request
 from activities.payer import AppealPacket, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
 from claims.payer_messages import PayerMessage
+from claims.remittance import Remittance
 from claims.x12.errors import X12Error
 from claims.x12.read_837p import SubmittedClaim, parse_837p
 from services.payersim import eligibility
 from services.payersim.outbox import Outbox
-from services.payersim.rules import adjudicate, claim_status, control_number
+from services.payersim.rules import adjudicate, claim_status, control_number, reversal_of
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,15 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
                 f"message for {message.claim_id}",
                 lambda m=message: outboxes[0].send(m, file.claim),  # type: ignore[misc]
             )
+
+    async def deliver_together(file: ClaimFile, messages: list[Remittance]) -> None:
+        """A reprocessed claim: the reversal and the new decision in one ERA, in order."""
+        await asyncio.sleep(delay)
+        file.last = messages[-1]
+        await _retrying(
+            f"reprocessing of {messages[-1].claim_id}",
+            lambda: outboxes[0].send_many(messages, file.claim),
+        )
 
     def spawn(coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -151,7 +161,12 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
         remittance = adjudicate(file.claim, level=packet.level, submission=file.submissions)
         if remittance.remittance_id not in file.seen:  # a retried appeal is not decided twice
             file.seen.add(remittance.remittance_id)
-            schedule(file, [remittance])
+            earlier = file.last
+            if isinstance(earlier, Remittance) and earlier.paid_amount > 0:
+                # Paid in part before: like a real payer, reverse that payment, then pay anew.
+                spawn(deliver_together(file, [reversal_of(earlier), remittance]))
+            else:
+                schedule(file, [remittance])
         return SubmissionReceipt(
             payer_claim_control_number=packet.payer_claim_control_number,
             submission_id=f"{packet.payer_claim_control_number}-A{packet.level}",

@@ -44,6 +44,10 @@ class Outbox(Protocol):
 
     async def send(self, message: PayerMessage, claim: Claim | SubmittedClaim) -> None: ...
 
+    async def send_many(
+        self, messages: list[Remittance], claim: Claim | SubmittedClaim
+    ) -> None: ...
+
 
 class SignalOutbox:
     """JSON mode: straight to the claim's workflow."""
@@ -56,6 +60,10 @@ class SignalOutbox:
 
     async def send(self, message: PayerMessage, claim: Claim | SubmittedClaim) -> None:
         await self._signal(message)
+
+    async def send_many(self, messages: list[Remittance], claim: Claim | SubmittedClaim) -> None:
+        for message in messages:
+            await self._signal(message)
 
 
 class X12Outbox:
@@ -137,20 +145,21 @@ class X12Outbox:
             )
             await self._post(f"277CA-{message.message_id}", text)
         elif isinstance(message, Remittance):
-            npi = (
-                claim.billing_provider.npi
-                if isinstance(claim, Claim)
-                else claim.billing_provider_npi
-            )
-            text = render_835(
-                [message],
-                envelope=self._envelope(),
-                trace_number=message.remittance_id[:50],
-                payer=PayerInfo(name=PAYER_NAME, payer_id=PAYER_ID, address=PAYER_ADDRESS),
-                payee=PayeeInfo(name="PROVIDER", npi=npi or "1234567893"),
-                payment_date=dt.date.today(),
-            )
-            await self._post(f"835-{message.remittance_id}", text)
+            await self.send_many([message], claim)
+
+    async def send_many(self, messages: list[Remittance], claim: Claim | SubmittedClaim) -> None:
+        """One ERA (one payment) holding every message, in order."""
+        npi = claim.billing_provider.npi if isinstance(claim, Claim) else claim.billing_provider_npi
+        trace = messages[-1].remittance_id[:50]
+        text = render_835(
+            messages,
+            envelope=self._envelope(),
+            trace_number=trace,
+            payer=PayerInfo(name=PAYER_NAME, payer_id=PAYER_ID, address=PAYER_ADDRESS),
+            payee=PayeeInfo(name="PROVIDER", npi=npi or "1234567893"),
+            payment_date=dt.date.today(),
+        )
+        await self._post(f"835-{trace}", text)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -194,3 +194,21 @@ def adjudicate(
         patient_responsibility=patient,
         adjustments=tuple(adjustments),
     )
+
+
+def reversal_of(earlier: Remittance) -> Remittance:
+    """CLP02 22: the earlier decision taken back, every amount negated (a payer reverses a
+    payment before it sends the corrected one)."""
+    return earlier.model_copy(
+        update={
+            "remittance_id": f"{earlier.remittance_id}-REV",
+            "decision": Decision.REVERSAL,
+            "status_code": "22",
+            "total_charge": -earlier.total_charge,
+            "paid_amount": -earlier.paid_amount,
+            "patient_responsibility": -earlier.patient_responsibility,
+            "adjustments": tuple(
+                a.model_copy(update={"amount": -a.amount}) for a in earlier.adjustments
+            ),
+        }
+    )

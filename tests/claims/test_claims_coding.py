@@ -13,6 +13,7 @@ from claims_testkit import DOS, claim_data, clean_claim, codes, line, only
 from claims.coding import check_coding
 from claims.findings import Severity
 from claims.hcpcs import HcpcsCodeSet
+from claims.icd10 import fiscal_year
 from claims.model import Claim, ServiceLine
 
 
@@ -78,20 +79,16 @@ def test_second_diagnosis_field_path() -> None:
         (dt.date(2026, 10, 1), True),
     ],
 )
-def test_date_of_service_outside_shipped_release_warns(day: dt.date, warned: bool) -> None:
+def test_date_of_service_no_loaded_release_covers_warns(day: dt.date, warned: bool) -> None:
     report = check_coding(clean_claim(line(service_date_from=day.isoformat())))
-    found = only(report, "CODE_ICD10_RELEASE_RANGE")
+    found = only(report, "CODE_ICD10_RELEASE_MISSING")
     assert bool(found) is warned
     if warned:
         assert found[0].severity is Severity.WARNING
         assert found[0].field == "lines[0].service_date_from"
+        assert f"FY{fiscal_year(day)}" in found[0].message
+        assert "CLAIMFLOW_ICD10CM_DIR" in found[0].message
         assert report.ok  # a warning, not a refusal
-
-
-def test_service_date_to_outside_release_warns_on_that_field() -> None:
-    claim = clean_claim(line(service_date_from="2026-09-29", service_date_to="2026-10-02"))
-    (f,) = only(check_coding(claim), "CODE_ICD10_RELEASE_RANGE")
-    assert f.field == "lines[0].service_date_to"
 
 
 # --- procedure codes ---------------------------------------------------------------------

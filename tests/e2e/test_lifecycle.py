@@ -59,7 +59,7 @@ async def test_clean_claim_reaches_paid(claimflow: Harness) -> None:
     # 99213 at 92.00 + 85025 at 10.50 allowed, 20% coinsurance to the patient.
     assert view["paid_amount"] == "82.00"
     assert view["patient_responsibility"] == "20.50"
-    assert view["outstanding_amount"] == "0"
+    assert view["outstanding_amount"] == "0.00"
     assert_stream(claimflow, claim_id, CLEAN_PATH)
     paid_event = claimflow.events(claim_id)[-1]
     assert {(a.group, a.carc) for a in paid_event.data.adjustments} == {("CO", "45"), ("PR", "2")}

@@ -87,8 +87,10 @@ async def test_clean_claim_goes_out_as_a_valid_837p_and_comes_back_as_x12(
     pcn = x12_store.patient_control_number_of(claimflow.engine, claim_id)
     assert pcn is not None and len(pcn) == 20
     assert [c.claim_id for c in parse_837p(text)] == [pcn]
-    received = " ".join(p.name for p in (claimflow.settings.x12_dir / "received").iterdir())
-    assert "-999" in received and "-277CA-" in received and "-835-" in received
+    files = (await claimflow.http.get("/inbound-files")).json()
+    assert {f["kind"] for f in files} == {"999", "277CA", "835"}
+    assert {f["status"] for f in files} <= {"received", "taken"}
+    assert not (claimflow.settings.x12_dir / "received").exists()  # no PHI copies on disk
 
 
 async def test_the_same_era_is_never_posted_twice(claimflow: Harness) -> None:
@@ -116,8 +118,11 @@ async def test_an_era_that_does_not_balance_is_quarantined_whole(claimflow: Harn
     assert status == 422, body
     assert isinstance(body, list) and body[0]["outcome"] == "quarantined"
     assert any("BPR02" in p or "CLP" in p for p in body[0]["problems"])
-    quarantined = list((claimflow.settings.state_dir / "quarantine").glob("*.report.txt"))
-    assert quarantined
+    # The file is kept (in the payer file store) with the unit's report.
+    kept = (await claimflow.http.get(f"/inbound-files/{body[0]['payer_file_id']}")).json()
+    assert kept["file"]["status"] == "taken"
+    [unit] = kept["units"]
+    assert unit["status"] == "quarantined" and "BPR02" in unit["report"]
     await asyncio.sleep(1)
     assert (await claimflow.view(claim_id))["status"] == S.DENIED  # nothing posted
 

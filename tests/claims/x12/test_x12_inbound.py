@@ -1,4 +1,4 @@
-"""Inbound files as the payer messages claimflow posts."""
+"""Inbound files as units to post, read by page."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 
 from claims.payer_messages import Acknowledgment, ClaimStatusReport
 from claims.remittance import Remittance
-from claims.x12.errors import X12Error
-from claims.x12.inbound import file_kind, read_inbound
+from claims.x12.errors import X12Error, X12Finding
+from claims.x12.inbound import era_page_messages, file_kind, page_messages, read_inbound
 from claims.x12.parse import read_delimiters
 from tests.claims.x12.x12_testkit import sample
 
@@ -24,16 +24,30 @@ def test_kind_from_the_functional_group(name: str, kind: str) -> None:
     assert file_kind(sample(name)) == kind
 
 
-def test_835_units_are_eras_keyed_by_payer_and_trace() -> None:
-    units = read_inbound(sample("era_mixed_outcomes.835"), sent=nothing_sent)
-    assert all(u.kind == "835" and u.file_id.startswith("835-") for u in units)
-    remittances = [m for u in units for m in u.messages]
-    assert remittances and all(isinstance(m, Remittance) for m in remittances)
-    # Reading it again gives the same ids: the claims drop the repeats.
-    again = read_inbound(sample("era_mixed_outcomes.835"), sent=nothing_sent)
-    assert [m.remittance_id for u in again for m in u.messages] == [
-        m.remittance_id for m in remittances if isinstance(m, Remittance)
-    ]
+def era_messages(text: str, page_size: int) -> list[Remittance]:
+    [unit] = read_inbound(text, sent=nothing_sent, page_size=page_size)
+    data = text.encode("latin-1")
+    assert unit.payment is not None
+    out = []
+    for page in unit.pages:
+        found = era_page_messages(data[:4096], data[page.start : page.end], key=unit.key,
+                                  page=page, paid_with=unit.payment.payment)  # fmt: skip
+        out += [m for m in found if isinstance(m, Remittance)]
+    return out
+
+
+def test_an_era_is_one_unit_read_in_pages_with_stable_ids() -> None:
+    text = sample("era_mixed_outcomes.835")
+    [unit] = read_inbound(text, sent=nothing_sent, page_size=2)
+    assert unit.kind == "835" and unit.key.startswith("835:") and unit.message_count == 5
+    assert [(p.first, p.count) for p in unit.pages] == [(1, 2), (3, 2), (5, 1)]
+    paged = era_messages(text, 2)
+    whole = era_messages(text, 200)
+    assert [m.remittance_id for m in paged] == [m.remittance_id for m in whole]
+    assert [m.model_dump() for m in paged] == [m.model_dump() for m in whole]
+    assert all(m.payment is not None and m.payment.trace_number == "0012345678" for m in paged)
+    # Message ids are bounded whatever the trace number holds.
+    assert all(len(m.remittance_id) <= 40 for m in paged)
 
 
 def test_unbalanced_835_carries_its_problems() -> None:
@@ -47,16 +61,30 @@ def test_unbalanced_835_carries_its_problems() -> None:
     assert unit.problems and "BPR02" in " ".join(unit.problems)
 
 
+def test_deviations_are_collected_not_refused() -> None:
+    text = sample("era_mixed_outcomes.835").replace("IEA*1*000004711", "IEA*1*000004712")
+    findings: list[X12Finding] = []
+    [unit] = read_inbound(text, sent=nothing_sent, findings=findings)
+    assert not unit.problems
+    assert [f.segment_id for f in findings] == ["IEA"]
+
+
 def test_277ca_statuses() -> None:
-    units = read_inbound(sample("status_mixed.277"), sent=nothing_sent)
-    reports = [m for u in units for m in u.messages]
+    text = sample("status_mixed.277")
+    units = read_inbound(text, sent=nothing_sent)
+    reports = [
+        m
+        for u in units
+        for p in u.pages
+        for m in page_messages(text, kind=u.kind, unit=u.n, page=p, sent=nothing_sent)
+    ]
     assert reports and all(isinstance(m, ClaimStatusReport) for m in reports)
     assert {r.category for r in reports if isinstance(r, ClaimStatusReport)} >= {"A2", "A3"}
 
 
 def test_999_needs_what_was_sent() -> None:
     [unit] = read_inbound(sample("ack_partial.999"), sent=nothing_sent)
-    assert unit.messages == [] and unit.unknown
+    assert unit.message_count == 0 and unit.unknown
 
 
 def test_999_maps_transactions_back_to_claims() -> None:
@@ -66,8 +94,9 @@ def test_999_maps_transactions_back_to_claims() -> None:
         return {"0001": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"], "0002": ["01ARZ3NDEKTSV4RRFFQ69G5FAW"]}
 
     [unit] = read_inbound(text, sent=sent)
-    acks = [m for m in unit.messages if isinstance(m, Acknowledgment)]
-    assert {a.claim_id for a in acks} == {
+    [page] = unit.pages
+    acks = page_messages(text, kind="999", unit=1, page=page, sent=sent)
+    assert {a.claim_id for a in acks if isinstance(a, Acknowledgment)} == {
         "01ARZ3NDEKTSV4RRFFQ69G5FAV",
         "01ARZ3NDEKTSV4RRFFQ69G5FAW",
     }

@@ -53,7 +53,7 @@ def test_x12sdk_generated_837p_is_read() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "fragment"),
     [
-        ("11>B>1", "11>A>1", "not place:B:frequency"),
+        ("11>B>1", "11>A>1", "CLM05-2 facility code qualifier"),
         ("|||1>2>3>4", "|||1>2>3>9", "pointer '9' points at no diagnosis"),
         ("HI|ABK>M25561|ABF>M1711", "HI|ABF>M25561|ABF>M1711", "ABK first"),
         ("HI|ABK>M25561|ABF>M1711", "HI|ABK>M25561|XX>M1711", "is not ABF"),
