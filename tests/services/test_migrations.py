@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
-from services import db, readmodel
+from services import db, inbound_store, readmodel
 from services.settings import Settings
 from services.stack import postgres
 
@@ -72,6 +72,15 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_data(empty: Engi
             ),
             {"t": dt.datetime(2026, 11, 1, tzinfo=dt.UTC)},
         )
+        conn.execute(
+            text(
+                "INSERT INTO inbound_files (file_id, kind, status, source, messages, report, "
+                "received_at) VALUES ('835-1999999999-EFT0042', '835', 'posting', 'api', 3, '', "
+                ":t), ('835-1999999999-EFT0043', '835', 'quarantined', 'api', 1, 'CLP03 - CAS "
+                "!= CLP04', :t)"
+            ),
+            {"t": dt.datetime(2026, 11, 1, tzinfo=dt.UTC)},
+        )
     assert db.current(empty) == db.BASELINE
     db.init_db(empty)
     assert db.current(empty) == db.head()
@@ -79,6 +88,17 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_data(empty: Engi
     assert row is not None
     assert (row.status, row.last_seq, row.total_charge) == ("DENIED", 6, Decimal("1450.00"))
     assert row.denial_reasons == "CO-197"
+    # Payer files recorded before files were stored: kept, and the ERA taken stays taken
+    # (sent again it is a duplicate); the quarantined one did not burn its trace number.
+    files = inbound_store.list_files(empty, limit=10)
+    assert sorted(f.reason.split(" (was ")[1].split(",")[0] for f in files) == [
+        "835-1999999999-EFT0042",
+        "835-1999999999-EFT0043",
+    ]
+    assert all(f.status == "taken" for f in files)
+    with empty.connect() as conn:
+        keys = conn.execute(text("SELECT key FROM inbound_taken")).scalars().all()
+    assert keys == ["835:1999999999:EFT0042"]
     assert _drift(empty) == []
 
 
