@@ -10,6 +10,7 @@ from typing import Any
 
 from events import topics
 from events.contract import ClaimAlert, ClaimEvent
+from events.dead_letters import DeadLetter
 
 KEY = {"type": "string", "description": "the claim id (CloudEvents subject)"}
 DEDUPE = (
@@ -43,6 +44,8 @@ def document() -> dict[str, Any]:
     components: dict[str, Any] = {}
     event = _message("ClaimEvent", ClaimEvent, "One claim status transition.", components)
     alert = _message("ClaimAlert", ClaimAlert, "An alert about one claim.", components)
+    letter_schema = DeadLetter.model_json_schema(mode="serialization", ref_template=REF)
+    letter = {"name": "DeadLetter", "contentType": "application/json", "payload": letter_schema}
     return {
         "asyncapi": "2.6.0",
         "info": {
@@ -72,10 +75,11 @@ def document() -> dict[str, Any]:
             },
             topics.DLQ: {
                 "description": (
-                    "Records no consumer could read, with the reason, topic, partition and "
-                    "offset they came from."
+                    "Records a consumer could not handle, whole (value_base64), with the "
+                    "reason and the topic, partition and offset they came from; `claimflow "
+                    "dlq replay` sends them back to that topic once the cause is fixed."
                 ),
-                "subscribe": {"message": {"name": "DeadLetter", "payload": {"type": "object"}}},
+                "subscribe": {"message": letter},
             },
         },
         "components": {"schemas": components},

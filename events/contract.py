@@ -132,6 +132,10 @@ class AlertKind(StrEnum):
     APPEAL_DEADLINE = "appeal_deadline"
     # The payer sent something the claim's state cannot use; a person must look.
     UNEXPECTED_PAYER_MESSAGE = "unexpected_payer_message"
+    # A step that talks to another system (the payer gateway, the database) has kept failing
+    # for longer than the configured bound; claimflow keeps retrying, but that system is
+    # probably down and someone should look.
+    ACTIVITY_STALLED = "activity_stalled"
 
 
 class ClaimAlertData(BaseModel):

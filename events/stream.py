@@ -2,14 +2,15 @@
 
 faust commits an offset only after the agent has processed the record, so a crash
 replays records: at-least-once, made safe by the store's (claim id, seq) de-duplication.
-Records no consumer can parse go to the DLQ topic with the reason, instead of stopping
-the partition or being dropped.
+A record the projector cannot handle (not a v1 claim event, or one its store refuses) goes
+to the DLQ topic whole, with the reason, instead of stopping the partition or being
+dropped; ``claimflow dlq replay`` sends it back once the cause is fixed. An unreachable
+store is not the record's fault: the projector waits for it, holding its place.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,21 +19,58 @@ import faust
 from pydantic import ValidationError
 
 from events.contract import ClaimEvent
-from events.projection import ReadModelStore
+from events.dead_letters import dead_letter
+from events.projection import ReadModelStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+PROJECTOR = "claimflow-projector"
+# How long the projector waits between tries while its store is unavailable.
+STORE_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 
-def build_app(*, app_id: str, bootstrap: str, partitions: int, datadir: Path) -> faust.App:
+
+def build_app(
+    *,
+    app_id: str,
+    bootstrap: str,
+    partitions: int,
+    datadir: Path,
+    session_timeout_s: float = 10.0,
+) -> faust.App:
+    """``session_timeout_s``: how soon the group notices a dead member and hands its
+    partitions to the others (faust's own default is a minute)."""
     return faust.App(
         app_id,
-        broker=f"kafka://{bootstrap}",
+        broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="memory://",
         web_enabled=False,
         topic_partitions=partitions,
         consumer_auto_offset_reset="earliest",
         datadir=str(datadir),
+        broker_session_timeout=session_timeout_s,
+        broker_heartbeat_interval=max(session_timeout_s / 5, 0.5),
     )
+
+
+def _headers(record: Any) -> list[tuple[str, bytes]]:
+    raw = getattr(record.message, "headers", None) or ()
+    items = raw.items() if isinstance(raw, dict) else raw
+    return [(str(k), bytes(v or b"")) for k, v in items]
+
+
+async def _apply(store: ReadModelStore, event: ClaimEvent) -> None:
+    """Apply, waiting out an unavailable store; other errors are the record's, raised."""
+    attempt = 0
+    while True:
+        try:
+            # The store is synchronous (SQLModel); keep the event loop free for Kafka I/O.
+            await asyncio.to_thread(store.apply, event)
+            return
+        except StoreUnavailable as exc:
+            delay = STORE_RETRY_S[min(attempt, len(STORE_RETRY_S) - 1)]
+            attempt += 1
+            log.warning("%s; retrying %s in %.1fs", exc, event.id, delay)
+            await asyncio.sleep(delay)
 
 
 def register_projector(
@@ -41,27 +79,40 @@ def register_projector(
     source = app.topic(lifecycle_topic, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(dlq_topic, key_serializer="raw", value_serializer="raw")
 
-    @app.agent(source, name="claimflow-projector")
+    async def to_dlq(record: Any, reason: str) -> None:
+        message = record.message
+        log.warning(
+            "to DLQ: %s:%s@%s: %s", message.topic, message.partition, message.offset, reason
+        )
+        letter = dead_letter(
+            reason=reason,
+            consumer=PROJECTOR,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=record.key,
+            value=record.value,
+            headers=_headers(record),
+        )
+        await dlq.send(key=record.key, value=letter.model_dump_json().encode())
+
+    @app.agent(source, name=PROJECTOR)
     async def project(stream: Any) -> None:
         async for record in stream.events():
-            raw: bytes = record.value
+            raw = record.value
+            if raw is None:
+                await to_dlq(record, "not a v1 claim event: the record has no value")
+                continue
             try:
                 event = ClaimEvent.from_json_bytes(raw)
             except ValidationError as exc:
-                reason = f"not a v1 claim event: {exc.errors()[0]['msg']}"
-                log.warning("to DLQ: %s", reason)
-                await dlq.send(
-                    key=record.key,
-                    value=json.dumps(
-                        {
-                            "reason": reason,
-                            "topic": record.message.topic,
-                            "partition": record.message.partition,
-                            "offset": record.message.offset,
-                            "value": raw.decode("utf-8", "replace"),
-                        }
-                    ).encode(),
-                )
+                await to_dlq(record, f"not a v1 claim event: {exc.errors()[0]['msg']}")
                 continue
-            # The store is synchronous (SQLModel); keep the event loop free for Kafka I/O.
-            await asyncio.to_thread(store.apply, event)
+            if record.key is not None and record.key != event.subject.encode():
+                await to_dlq(record, "record key is not the event's claim id")
+                continue
+            try:
+                await _apply(store, event)
+            except Exception as exc:  # the record's fault: keep it, carry on
+                why = f"{type(exc).__name__}: {exc}"[:500]
+                await to_dlq(record, f"the read model refused it: {why}")

@@ -17,6 +17,8 @@ from services.settings import REPO_ROOT, Settings
 from services.stack import process
 
 APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api", "inbox")
+# `make run`'s own foreground process: registered, so that `make down` can stop it too.
+RUN = "run"
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -43,20 +45,28 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start(settings: Settings, name: str, *, timeout: float = 60.0) -> int:
-    """Start one app unless it runs already; wait for its health endpoint if it has one."""
-    pid = process.read_pid(settings.state_dir, name)
+def start(
+    settings: Settings, name: str, *, timeout: float = 60.0, instance: str | None = None
+) -> int:
+    """Start one app unless it runs already; wait for its health endpoint if it has one.
+
+    ``instance`` runs another process of the same kind under its own name (a second worker
+    or projector, e.g. ``worker-2``): its own pid file and log, the same settings otherwise.
+    """
+    label = instance or name
+    pid = process.read_pid(settings.state_dir, label)
     if pid is None:
+        env = child_env(settings.model_copy(update={"instance": label}))
         pid = process.start(
             settings.state_dir,
-            name,
+            label,
             [sys.executable, "-m", "services", name],
-            env=child_env(settings),
+            env=env,
             cwd=REPO_ROOT,
         )
     url = _health_url(settings, name)
     if url is not None:
-        process.wait_ready(settings.state_dir, name, lambda: _answers(url), timeout, f"GET {url}")
+        process.wait_ready(settings.state_dir, label, lambda: _answers(url), timeout, f"GET {url}")
     return pid
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
+from services.cli_dlq import dlq_app
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
 from services.stack.cli import stack_app
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(stack_app, name="stack")
 app.add_typer(x12_app, name="x12")
+app.add_typer(dlq_app, name="dlq")
 app.command()(remit)
 
 
@@ -378,10 +380,13 @@ def run(
 
 @app.command()
 def down() -> None:
-    """Stop claimflow's processes and the local stack; keep their state."""
+    """Stop a running `make run`, claimflow's processes and the local stack; keep state."""
     from services import apps, stack
+    from services.runner import stop_run
 
     settings = get_settings()
+    if stop_run(settings):
+        typer.echo("stopped make run")
     apps.stop_all(settings)
     stack.down(settings)
     typer.echo("stopped")
@@ -391,8 +396,10 @@ def down() -> None:
 def reset() -> None:
     """Stop everything and delete the local state (workflows, topics, read model, logs)."""
     from services import apps, stack
+    from services.runner import stop_run
 
     settings = get_settings()
+    stop_run(settings)
     apps.stop_all(settings)
     stack.reset(settings)
     typer.echo(f"deleted {settings.state_dir}")

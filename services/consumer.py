@@ -29,7 +29,8 @@ def build(settings: Settings) -> faust.App:
         app_id=settings.topic(settings.projector_group),
         bootstrap=settings.kafka_bootstrap,
         partitions=settings.topic_partitions,
-        datadir=settings.state_dir / "faust",
+        datadir=settings.state_dir / "faust" / (settings.instance or "consumer"),
+        session_timeout_s=settings.consumer_session_timeout_seconds,
     )
     register_projector(
         app,

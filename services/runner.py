@@ -21,8 +21,10 @@ from claims.status import TERMINAL, ClaimStatus
 from events import topics
 from events.reader import read_claim_events
 from services import apps, stack
+from services.apps import RUN
 from services.consumer import prepare_topics
 from services.settings import Settings
+from services.stack import process
 
 # Where a sample claim waits for a person (or is done): the runner stops polling there.
 RESTING = {
@@ -134,21 +136,26 @@ def report(settings: Settings, claim_ids: list[str]) -> None:
         print(f"  {claim_id}: " + ", ".join(e.id.split(":")[1] + " " + e.type for e in events))
 
 
+class _Stopped(Exception):
+    """Ctrl-C or SIGTERM (``make down``): raised wherever the run is, even mid-request."""
+
+
+def _stop(*_: object) -> None:
+    raise _Stopped
+
+
 def run_all(settings: Settings, examples: Path) -> None:
-    print(f"starting the stack (state in {settings.state_dir}) ...")
-    stack.up(settings, postgres=settings.resolved_database_url.startswith("postgresql"))
-    prepare_topics(settings)
-    print("starting payer simulator, worker, consumer and API ...")
-    apps.start_all(settings)
-    stopping = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
+    # Registered so that `make down` (from another shell) can find this process and stop it:
+    # it then stops what it started, exactly as on Ctrl-C.
+    process.register(settings.state_dir, RUN)
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
+        print(f"starting the stack (state in {settings.state_dir}) ...")
+        stack.up(settings, postgres=settings.resolved_database_url.startswith("postgresql"))
+        prepare_topics(settings)
+        print("starting payer simulator, worker, consumer and API ...")
+        apps.start_all(settings)
         print("feeding sample claims:")
         claim_ids = feed(settings, examples)
         settle(settings, claim_ids)
@@ -159,12 +166,28 @@ def run_all(settings: Settings, examples: Path) -> None:
             f"(UI http://{settings.temporal_host}:{settings.temporal_ui_port})\n"
             f"Kafka      {settings.kafka_bootstrap}  topics {topics.LIFECYCLE}, {topics.STATE}\n"
             f"Logs       {settings.state_dir / 'logs'}\n"
-            "Try: .venv/bin/claimflow status <claim id>   |   Ctrl-C stops everything."
+            "Try: .venv/bin/claimflow status <claim id>   |   Ctrl-C or make down stops "
+            "everything."
         )
-        while not stopping:
+        while True:
             time.sleep(0.5)
+    except _Stopped:
+        pass
     finally:
+        # A second Ctrl-C must not cut the clean-up short and leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\nstopping claimflow processes and the stack ...")
         apps.stop_all(settings)
         stack.down(settings)
+        process.unregister(settings.state_dir, RUN)
         print("stopped; state kept (make reset deletes it).")
+
+
+def stop_run(settings: Settings, timeout: float = 120.0) -> bool:
+    """Stop a running ``make run`` (its parent process), which then stops what it started.
+
+    False if none runs. The timeout covers its clean-up: Kafka's graceful stop alone can
+    take half a minute.
+    """
+    return process.stop(settings.state_dir, RUN, timeout=timeout, group=False)

@@ -52,6 +52,7 @@ def build_worker(
         activities=[
             stages.check_coding,
             stages.scrub_claim,
+            stages.release_duplicate_key,
             publishing.publish_event,
             publishing.publish_alert,
             payer.submit_claim,

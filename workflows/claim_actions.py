@@ -48,6 +48,8 @@ class HumanActions(ClaimCore):
             )
         if self._in_flight is not None:
             raise refuse(f"{verb} refused: a {self._in_flight} of this claim is being sent")
+        if self._v3 and self._state.correction is not None:
+            raise refuse(f"{verb} refused: a correction of this claim is being applied")
 
     async def _interactive(self, verb: str, send: Callable[[], Awaitable[Any]]) -> Any:
         """Run a payer call for an update, marking it in flight (timers defer to it)."""
@@ -125,7 +127,7 @@ class HumanActions(ClaimCore):
 
     @workflow.update
     def recode(self, request: CorrectionRequest) -> CorrectionAccepted:
-        return self._accept_correction(request)
+        return self._accept_correction(request, "recode")
 
     @recode.validator
     def _validate_recode(self, request: CorrectionRequest) -> None:
@@ -133,15 +135,22 @@ class HumanActions(ClaimCore):
 
     @workflow.update
     def correct(self, request: CorrectionRequest) -> CorrectionAccepted:
-        return self._accept_correction(request)
+        return self._accept_correction(request, "correct")
 
     @correct.validator
     def _validate_correct(self, request: CorrectionRequest) -> None:
         allowed = allowed_from(Action.CORRECT) if self._v2 else frozenset({S.SCRUB_FAILED})
         self._check_correction(request, allowed, "correct")
 
-    def _accept_correction(self, request: CorrectionRequest) -> CorrectionAccepted:
-        """Hand the corrected claim to the waiting lifecycle, which codes and scrubs it again."""
+    def _accept_correction(self, request: CorrectionRequest, verb: str) -> CorrectionAccepted:
+        """Hand the corrected claim to the waiting lifecycle, which codes and scrubs it again.
+
+        Checked again here: two requests delivered in one workflow task both pass their
+        validators before either handler runs, so only the handler can tell the second one
+        that the first won.
+        """
+        if self._v3 and self._state.correction is not None:
+            raise refuse(f"{verb} refused: a correction of this claim is being applied")
         self._state.correction = CorrectionRequest(
             claim=request.claim.with_id(self._claim_id), note=request.note
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -53,7 +53,14 @@ class ClaimState(BaseModel):
     appeal_deadline: dt.datetime | None = None
     # When the payer should next be chased if it stays silent.
     follow_up_due: dt.datetime | None = None
+    # A correction handed over by recode/correct: set until the lifecycle has coded (and
+    # scrubbed) it, so that no second correction or other action can slip in meanwhile.
     correction: CorrectionRequest | None = None
+    # Payer messages that arrived after the payer had already moved past them (a 999 or
+    # 277CA after the 835, as real payers' files cross): recorded here, not alarmed on.
+    late_messages: list[str] = Field(default_factory=list)
+    # What the claim is waiting on while a step retries past the stall bound (else None).
+    stalled: str | None = None
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -64,6 +71,9 @@ class ClaimWorkflowInput(BaseModel):
     state: ClaimState | None = None
     # Continue as new once the history has this many events (Temporal also suggests it).
     history_limit: int = Field(default=10_000, ge=50)
+    # A step that talks to another system and keeps failing for this long raises an
+    # activity_stalled alert (it goes on retrying); from settings.stall_alert_after_seconds.
+    stall_alert_after_seconds: int = Field(default=900, ge=1)
 
 
 class AppealRequest(BaseModel):
@@ -137,6 +147,11 @@ class ClaimView(BaseModel):
     reports: dict[str, Report] = Field(default_factory=dict)
     adjudication: Remittance | None = None
     history: list[StageEntry] = Field(default_factory=list)
+    late_messages: list[str] = Field(default_factory=list)
+    stalled: str | None = None
+    # Who answered: the claim's workflow (current), or the read model (a moment behind; used
+    # when the workflow has finished or cannot answer quickly).
+    source: Literal["workflow", "read_model"] = "workflow"
 
 
 class ClaimOutcome(BaseModel):

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from claims.x12.errors import X12Error
 from services import inbound_store
 from services.api.deps import EngineDep, SettingsDep, TemporalDep
+from services.api.errors import ErrorBody
 from services.inbound import UnitResult, ingest
 from services.x12_files import keep_copy
 
 router = APIRouter(tags=["payer files"])
 
 
-@router.post("/x12/inbound", status_code=202)
+UNITS_OR_ERROR: dict[int | str, dict[str, Any]] = {
+    409: {"model": list[UnitResult], "description": "Every unit was taken before"},
+    422: {
+        "model": list[UnitResult] | ErrorBody,
+        "description": "A unit was quarantined (the units), or the file is unreadable (why)",
+    },
+}
+
+
+@router.post("/x12/inbound", status_code=202, responses=UNITS_OR_ERROR)
 async def x12_inbound(
     request: Request,
     response: Response,
