@@ -85,8 +85,9 @@ def _read_new(
     partitions = consumer.partitions_for_topic(topic) or set()
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(tps)
+    grouped = consumer.config["group_id"] is not None
     for tp in tps:
-        if consumer.committed(tp) is None:
+        if not grouped or consumer.committed(tp) is None:
             consumer.seek_to_beginning(tp)
     ends = consumer.end_offsets(tps)
     out: list[tuple[int, int, bytes]] = []
@@ -119,15 +120,18 @@ def replay(
     *,
     allowed_topics: Sequence[str],
     group: str = "claimflow-dlq-replay",
+    reason_contains: str | None = None,
     dry_run: bool = False,
     timeout_s: float = 30.0,
 ) -> ReplayReport:
-    """Send every letter not replayed before back to its topic, in DLQ order.
+    """Send every letter not looked at before back to its topic, in DLQ order.
 
     Progress is the consumer group's committed offset, committed after each letter's record
     is on its topic (acks=all): a crash mid-replay replays at most the one letter again, which
-    consumers absorb. ``allowed_topics`` keeps a letter from being sent anywhere but to a
-    topic of this installation.
+    consumers absorb. Each letter is looked at once per group: one whose reason does not
+    contain ``reason_contains`` (a fix for one cause should not re-drive junk) is skipped and
+    stays on the DLQ, to be listed, or replayed under another group. ``allowed_topics`` keeps
+    a letter from being sent anywhere but to a topic of this installation.
     """
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -146,6 +150,8 @@ def replay(
             letter = DeadLetter.model_validate_json(raw)
             if letter.topic not in allowed_topics:
                 report.skipped.append((letter, f"{letter.topic} is not a topic of ours"))
+            elif reason_contains is not None and reason_contains not in letter.reason:
+                report.skipped.append((letter, f"its reason lacks {reason_contains!r}"))
             elif producer is not None:
                 headers = [(k, base64.b64decode(v)) for k, v in letter.headers.items()]
                 headers.append((REPLAYED_FROM, f"{dlq_topic}:{partition}:{offset}".encode()))

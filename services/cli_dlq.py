@@ -44,12 +44,19 @@ def list_letters(
 
 @dlq_app.command("replay")
 def replay_letters(
+    reason_contains: str | None = typer.Option(
+        None, "--reason-contains", help="Replay only letters whose reason contains this."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be replayed."),
     group: str = typer.Option(
         "claimflow-dlq-replay", help="Consumer group that remembers what was replayed."
     ),
 ) -> None:
-    """Send every dead letter not replayed before back to the topic it came from."""
+    """Send every dead letter not looked at before back to the topic it came from.
+
+    Each letter is looked at once per --group; one filtered out by --reason-contains is
+    skipped for good in that group (it stays on the DLQ for `dlq list`).
+    """
     settings = get_settings()
     ours = [settings.topic(spec.name) for spec in topics.ALL_TOPICS if spec.name != topics.DLQ]
     try:
@@ -58,6 +65,7 @@ def replay_letters(
             settings.topic(topics.DLQ),
             allowed_topics=ours,
             group=settings.topic(group),
+            reason_contains=reason_contains,
             dry_run=dry_run,
         )
     except Exception as exc:

@@ -25,11 +25,14 @@ def prepare_topics(settings: Settings) -> list[str]:
 def build(settings: Settings) -> faust.App:
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
+    # One data dir per projector instance (two may share a state dir); faust makes only the leaf.
+    datadir = settings.state_dir / "faust" / (settings.instance or "consumer")
+    datadir.mkdir(parents=True, exist_ok=True)
     app = build_app(
         app_id=settings.topic(settings.projector_group),
         bootstrap=settings.kafka_bootstrap,
         partitions=settings.topic_partitions,
-        datadir=settings.state_dir / "faust" / (settings.instance or "consumer"),
+        datadir=datadir,
         session_timeout_s=settings.consumer_session_timeout_seconds,
     )
     register_projector(
