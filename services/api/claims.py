@@ -135,7 +135,7 @@ async def list_claims(
     engine: EngineDep,
     status: ClaimStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[readmodel.ClaimRecord]:
     return readmodel.list_claims(engine, status=status, limit=limit, offset=offset)
 
