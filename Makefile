@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck down reset install postgres clean
+.PHONY: run test reliability lint typecheck down reset install postgres clean
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -29,6 +29,11 @@ run: $(STAMP)
 
 test: $(STAMP) postgres
 	$(BIN)/pytest -q
+
+# The long fault-injection runs (RELIABILITY.md): 315 claims per scenario under worker,
+# Temporal and Kafka faults, and a three-broker cluster. Tens of minutes on 2 cores.
+reliability: $(STAMP)
+	CLAIMFLOW_RELIABILITY=long $(BIN)/pytest -q -s tests/reliability/test_faults.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,12 +9,19 @@ after a lost answer was applied twice.
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from temporalio.testing import ActivityEnvironment
 
+from activities.delivery import DeliverInput, Delivery, DeliveryActivities
+from claims.payer_messages import Acknowledgment
+from claims.remittance import Decision, Remittance
 from claims.status import ClaimStatus as S
+from services.inbound_store import SqlUnmatchedStore
 from services.settings import Settings
+from services.signals import temporal_signaller
 from services.worker import running_worker
 from tests.support import Harness, claim_payload, denied_for_auth_payload, harness
 
@@ -94,3 +101,33 @@ async def test_an_action_repeated_with_its_idempotency_key_is_applied_once(
     view = await claimflow.wait_status(claim_id, S.PAID)
     statuses = [e["status"] for e in view["history"]]
     assert statuses.count(S.SCRUBBED) == 2, statuses  # the original and one replacement
+
+
+async def test_an_acknowledgment_of_a_finished_claim_is_late_not_unmatched(
+    claimflow: Harness,
+) -> None:
+    """The payer's 999 for a void arrives after the claim is VOIDED: nothing to work."""
+    claim_id = await claimflow.submit(claim_payload())
+    await claimflow.wait_status(claim_id, S.PAID)
+    response = await claimflow.http.post(f"/claims/{claim_id}/void", json={"reason": "x"})
+    assert response.status_code == 200, response.text
+    handle = claimflow.client.get_workflow_handle(f"claim-{claim_id}")
+    await handle.result()
+
+    store = SqlUnmatchedStore(claimflow.engine)
+    delivery = DeliveryActivities(temporal_signaller(claimflow.client), store)
+    late = Acknowledgment(message_id=f"999-{claim_id}", claim_id=claim_id, accepted=True)
+    money = Remittance(
+        remittance_id=f"835-{claim_id}",
+        claim_id=claim_id,
+        payer_claim_control_number="PCN1",
+        decision=Decision.PAID,
+        total_charge=Decimal("185.00"),
+        paid_amount=Decimal("185.00"),
+    )
+    result = await ActivityEnvironment().run(
+        delivery.deliver_payer_messages, DeliverInput(file_id="f1", messages=[late, money])
+    )
+    assert result.outcomes == [Delivery.LATE, Delivery.UNMATCHED]
+    queued = await claimflow.http.get("/payer-messages/unmatched")
+    assert [m["kind"] for m in queued.json()] == ["Remittance"]  # money for a closed claim

@@ -50,8 +50,20 @@ def kafka_ports(nodes: int) -> tuple[int, int]:
             return base, base + 1
 
 
-def run_settings(base: Settings, state_dir: Path, *, nodes: int) -> Settings:
-    broker, controller = kafka_ports(nodes)
+def run_settings(base: Settings, state_dir: Path, *, nodes: int | None) -> Settings:
+    """Settings of a run with a Temporal server of its own and, unless ``nodes`` is None,
+    a Kafka cluster of its own of that many nodes (None: the session's broker, own topics)."""
+    kafka: dict[str, Any] = {}
+    if nodes is not None:
+        broker, controller = kafka_ports(nodes)
+        kafka = {
+            "kafka_port": broker,
+            "kafka_controller_port": controller,
+            "kafka_nodes": nodes,
+            "kafka_heap": "384m",
+            "topic_replication_factor": min(3, nodes),
+            "topic_min_insync_replicas": 2 if nodes >= 3 else 1,
+        }
     return unique_settings(
         base,
         state_dir,
@@ -59,26 +71,24 @@ def run_settings(base: Settings, state_dir: Path, *, nodes: int) -> Settings:
         temporal_http_port=free_port(),
         temporal_metrics_port=free_port(),
         temporal_ui=False,
-        kafka_port=broker,
-        kafka_controller_port=controller,
-        kafka_nodes=nodes,
-        kafka_heap="384m",
-        topic_replication_factor=min(3, nodes),
-        topic_min_insync_replicas=2 if nodes >= 3 else 1,
         payer_delay_seconds=1.0,
         consumer_session_timeout_seconds=6.0,
+        **kafka,
     )
 
 
 @contextmanager
-def installation(settings: Settings, *, workers: int, projectors: int) -> Iterator[list[str]]:
+def installation(
+    settings: Settings, *, workers: int, projectors: int, own_kafka: bool = True
+) -> Iterator[list[str]]:
     """Start it all; yield the names of the claimflow processes; stop it all."""
     names = ["payer-sim", "api"]
     names += ["worker"] + [f"worker-{n}" for n in range(2, workers + 1)]
     names += ["consumer"] + [f"consumer-{n}" for n in range(2, projectors + 1)]
     try:
         temporal.up(settings)
-        kafka.up(settings)
+        if own_kafka:
+            kafka.up(settings)
         prepare_topics(settings)
         for name in names:
             kind = name.split("-")[0] if name.startswith(("worker-", "consumer-")) else name
@@ -87,7 +97,8 @@ def installation(settings: Settings, *, workers: int, projectors: int) -> Iterat
     finally:
         for name in reversed(names):
             process.stop(settings.state_dir, name)
-        kafka.down(settings)
+        if own_kafka:
+            kafka.down(settings)
         temporal.down(settings)
 
 
