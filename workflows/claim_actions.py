@@ -149,17 +149,28 @@ class HumanActions(ClaimCore):
         validators before either handler runs, so only the handler can tell the second one
         that the first won.
         """
-        if self._v3 and self._state.correction is not None:
-            raise refuse(f"{verb} refused: a correction of this claim is being applied")
+        self._refuse_if_busy(verb)
         self._state.correction = CorrectionRequest(
             claim=request.claim.with_id(self._claim_id), note=request.note
         )
         return CorrectionAccepted(claim_id=self._claim_id, accepted_at_seq=self._state.seq)
 
+    def _refuse_if_busy(self, verb: str) -> None:
+        """A correction is handed to the lifecycle without the lock, so it must not start
+        while another action holds the lock (a write-off mid-publish has not changed the
+        status yet) nor while another correction is still being applied."""
+        if not self._v3:
+            return
+        if self._state.correction is not None:
+            raise refuse(f"{verb} refused: a correction of this claim is being applied")
+        if self._lock.locked():
+            raise refuse(f"{verb} refused: another action on this claim is being applied")
+
     def _check_correction(
         self, request: CorrectionRequest, allowed: frozenset[ClaimStatus], verb: str
     ) -> None:
         self._check(allowed, verb)
+        self._refuse_if_busy(verb)
         if self._state.correction is not None:
             raise refuse(f"{verb} refused: a correction is already being applied")
         self._check_same_claim(request.claim, verb)
