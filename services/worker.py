@@ -40,8 +40,9 @@ def build_worker(
     executor: ThreadPoolExecutor,
     unmatched: UnmatchedStore,
     duplicates: DuplicateIndex | None = None,
+    stall_after_s: float = 900.0,
 ) -> Worker:
-    publishing = PublishActivities(producer)
+    publishing = PublishActivities(producer, stall_after_s=stall_after_s)
     payer = PayerActivities(gateway)
     stages = StageActivities(duplicates)
     delivery = DeliveryActivities(temporal_signaller(client), unmatched)
@@ -114,6 +115,7 @@ async def running_worker(
             executor=executor,
             duplicates=SqlDuplicateIndex(engine),
             unmatched=SqlUnmatchedStore(engine),
+            stall_after_s=settings.stall_alert_after_seconds,
         )
         try:
             async with worker:
