@@ -94,6 +94,8 @@ class Driver:
         outcome, so an answer lost to a timeout never becomes a second action."""
         action, body = case.request()
         route = action.replace("_", "-")
+        if not case.attempts:
+            case.tried_at_seq = self.status[case.claim_id][1]
         case.attempts += 1
         response = await self._send(
             "POST",
@@ -118,7 +120,10 @@ class Driver:
         out = []
         for case in self.cases.values():
             status, seq = self.status.get(case.claim_id, ("", 0))
-            acted = case.plan.action is None or (case.acted and seq > case.acted_at_seq)
+            # An action whose answer was lost (a 503 while Temporal restarted) may still have
+            # been applied: the claim moving on from where it was asked says so.
+            moved_on = case.attempts > 0 and seq > case.tried_at_seq
+            acted = case.plan.action is None or moved_on or (case.acted and seq > case.acted_at_seq)
             if status == case.plan.final and acted:
                 out.append(case)
         return out

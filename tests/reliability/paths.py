@@ -91,6 +91,7 @@ class Case:
     submitted: bool = False
     acted: bool = False
     acted_at_seq: int = 0
+    tried_at_seq: int = 0
     attempts: int = 0
 
     @property
