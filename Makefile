@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 ASYNCAPI_TOOL  := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_TOOL)/node_modules/.installed-stamp
 
-.PHONY: run test lint typecheck down reset install postgres clean deploy-check lock asyncapi-tools
+.PHONY: run test reliability lint typecheck down reset install postgres clean deploy-check lock asyncapi-tools
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -42,6 +42,11 @@ run: $(STAMP)
 
 test: $(STAMP) $(ASYNCAPI_STAMP) postgres
 	$(BIN)/pytest -q
+
+# The long fault-injection runs (RELIABILITY.md): 315 claims per scenario under worker,
+# Temporal and Kafka faults, and a three-broker cluster. Tens of minutes on 2 cores.
+reliability: $(STAMP)
+	CLAIMFLOW_RELIABILITY=long $(BIN)/pytest -q -s tests/reliability/test_faults.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

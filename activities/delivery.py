@@ -9,6 +9,9 @@ the reason, for a person to work.
 Posting reads a file by reference: ``post_page`` asks the ``PageSource`` for one page of a
 unit's messages (the source reads that page's bytes from the stored file), delivers them,
 and returns counts, so neither the file nor its messages ever enter workflow history.
+
+The one exception: an acknowledgment of a claim that has already finished (a 999 for a void
+that arrives after the claim is VOIDED) is recorded as late, not queued: it needs no person.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Protocol
 from pydantic import BaseModel
 from temporalio import activity
 
-from claims.payer_messages import PayerMessage
+from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
 from events.metrics import PAYER_MESSAGES
 
 # Signals in flight at once while a page is delivered.
@@ -32,6 +35,20 @@ CONCURRENCY = 16
 class Delivery(StrEnum):
     DELIVERED = "delivered"
     UNMATCHED = "unmatched"
+    # An acknowledgment (999 accepted, 277CA A1/A2) of a claim that has already finished:
+    # the payer's files crossed, and it agrees with what happened. Recorded with the file,
+    # not queued for a person.
+    LATE = "late"
+
+
+class ClaimClosed(LookupError):
+    """The claim's workflow exists but has finished: it takes no more messages."""
+
+
+def _acknowledges(message: PayerMessage) -> bool:
+    if isinstance(message, Acknowledgment):
+        return message.accepted
+    return isinstance(message, ClaimStatusReport) and message.category in ("A1", "A2")
 
 
 class UnmatchedStore(Protocol):
@@ -101,6 +118,12 @@ class DeliveryActivities:
         try:
             await self._signal(message)
             outcome = Delivery.DELIVERED
+        except ClaimClosed as exc:
+            if _acknowledges(message):
+                outcome = Delivery.LATE
+            else:
+                self._unmatched.add(file_id=file_id, message=message, reason=str(exc))
+                outcome = Delivery.UNMATCHED
         except LookupError as exc:
             self._unmatched.add(file_id=file_id, message=message, reason=str(exc))
             outcome = Delivery.UNMATCHED

@@ -32,7 +32,11 @@ class AppealPacket(BaseModel):
 
 
 class PayerRefused(Exception):
-    """The payer answered that it will not take this submission (retrying cannot help)."""
+    """The payer (or the gateway, for a claim it cannot carry) will not take this submission:
+    retrying cannot help, so the activity fails non-retryable with type ``PAYER_REFUSED``."""
+
+
+PAYER_REFUSED = "PayerRefused"
 
 
 class StatusInquiry(BaseModel):
@@ -70,18 +74,18 @@ class PayerActivities:
         try:
             return await self._gateway.submit_claim(inp.claim)
         except PayerRefused as exc:
-            raise ApplicationError(str(exc), type="PayerRefused", non_retryable=True) from exc
+            raise ApplicationError(str(exc), type=PAYER_REFUSED, non_retryable=True) from exc
 
     @activity.defn
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
         try:
             return await self._gateway.submit_appeal(packet)
         except PayerRefused as exc:
-            raise ApplicationError(str(exc), type="PayerRefused", non_retryable=True) from exc
+            raise ApplicationError(str(exc), type=PAYER_REFUSED, non_retryable=True) from exc
 
     @activity.defn
     async def inquire_status(self, inquiry: StatusInquiry) -> None:
         try:
             await self._gateway.inquire(inquiry)
         except PayerRefused as exc:
-            raise ApplicationError(str(exc), type="PayerRefused", non_retryable=True) from exc
+            raise ApplicationError(str(exc), type=PAYER_REFUSED, non_retryable=True) from exc

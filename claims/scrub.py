@@ -128,7 +128,8 @@ def duplicate_findings(claim: Claim, duplicate_of: DuplicateLookup) -> list[Find
             "frequency_code",
             f"claim {existing} already has the same patient, provider, dates of service and "
             "procedure codes; the payer would deny this one as a duplicate. If this corrects "
-            "that claim, send it as a replacement (frequency 7) with its payer claim control "
-            "number",
+            "that claim, fix it there instead: `correct` it while it is REJECTED or "
+            "SCRUB_FAILED, `replace` it once the payer has it. If that claim is dropped, "
+            "void or write it off first: voided and written-off claims are not duplicates",
         )
     ]

@@ -52,11 +52,15 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.CODING_REVIEW: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
     S.CODED: frozenset({S.SCRUBBED, S.SCRUB_FAILED}),
     S.SCRUB_FAILED: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
-    S.SCRUBBED: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.ADJUDICATED}) | _VOID_OR_REPLACE,
+    # SCRUBBED -> SCRUB_FAILED: the gateway refused to send it (it cannot be carried as an 837P,
+    # or the payer's front door answered 4xx): the claim's fault, so a biller corrects it.
+    S.SCRUBBED: frozenset({S.SUBMITTED, S.SCRUB_FAILED, S.WRITTEN_OFF}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.ADJUDICATED, S.WRITTEN_OFF})
+    | _VOID_OR_REPLACE,
     S.REJECTED: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
-    S.ACCEPTED: frozenset({S.ADJUDICATED, S.REJECTED}) | _VOID_OR_REPLACE,
-    S.ADJUDICATED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED}) | _VOID_OR_REPLACE,
+    S.ACCEPTED: frozenset({S.ADJUDICATED, S.REJECTED, S.WRITTEN_OFF}) | _VOID_OR_REPLACE,
+    S.ADJUDICATED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.WRITTEN_OFF})
+    | _VOID_OR_REPLACE,
     S.PAID: frozenset({S.ADJUDICATED, S.CLOSED}) | _VOID_OR_REPLACE,
     S.PARTIALLY_PAID: frozenset({S.APPEALED, S.ADJUDICATED, S.WRITTEN_OFF}) | _VOID_OR_REPLACE,
     S.DENIED: frozenset({S.APPEALED, S.ADJUDICATED, S.WRITTEN_OFF}) | _VOID_OR_REPLACE,
@@ -65,6 +69,26 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
 
 INITIAL = S.RECEIVED
 TERMINAL: frozenset[ClaimStatus] = frozenset(s for s in ClaimStatus if s not in TRANSITIONS)
+
+# Statuses a claim rests in until something outside claimflow moves it: a person, the payer
+# (who may never answer) or a gateway (which may stay down). Each must offer a person an
+# action that ends the claim (a write-off or a void), or a claim could wait there for ever.
+# PAID is not among them: it closes by itself when the settle period ends. RECEIVED and CODED
+# only run claimflow's own checks.
+WAITING: frozenset[ClaimStatus] = frozenset(
+    {
+        S.CODING_REVIEW,
+        S.SCRUB_FAILED,
+        S.SCRUBBED,
+        S.SUBMITTED,
+        S.REJECTED,
+        S.ACCEPTED,
+        S.ADJUDICATED,
+        S.PARTIALLY_PAID,
+        S.DENIED,
+        S.APPEALED,
+    }
+)
 
 
 def sources_of(target: ClaimStatus) -> frozenset[ClaimStatus]:

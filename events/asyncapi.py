@@ -151,17 +151,35 @@ def _dead_letter() -> dict[str, Any]:
         "contentType": "application/json",
         "payload": {
             "type": "object",
-            "required": ["reason", "topic", "partition", "offset", "value"],
+            "required": ["reason", "consumer", "topic", "partition", "offset", "failed_at"],
             "properties": {
                 "reason": {"type": "string", "x-phi": "none"},
+                "consumer": {
+                    "type": "string",
+                    "description": "The consumer that could not handle the record.",
+                    "x-phi": "none",
+                },
                 "topic": {"type": "string", "x-phi": "none"},
                 "partition": {"type": "integer", "x-phi": "none"},
                 "offset": {"type": "integer", "x-phi": "none"},
+                "key": {"type": ["string", "null"], "x-phi": "none"},
                 "value": {
-                    "type": "string",
-                    "description": "The unreadable record as text.",
+                    "type": ["string", "null"],
+                    "description": "The record as text (undecodable bytes replaced).",
                     "x-phi": "health",
                 },
+                "value_base64": {
+                    "type": ["string", "null"],
+                    "description": "The record exactly, for `claimflow dlq replay`.",
+                    "x-phi": "health",
+                },
+                "headers": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "The record's headers, values base64.",
+                    "x-phi": "none",
+                },
+                "failed_at": {"type": "string", "format": "date-time", "x-phi": "none"},
             },
         },
         "bindings": {

@@ -196,6 +196,10 @@ class AlertKind(StrEnum):
     WRITE_OFF_REJECTED = "write_off_rejected"
     # The payer paid a claim it had already paid (no reversal between): money to give back.
     OVERPAYMENT = "overpayment"
+    # A step that talks to another system (the payer gateway, the database) has kept failing
+    # for longer than the configured bound; claimflow keeps retrying, but that system is
+    # probably down and someone should look.
+    ACTIVITY_STALLED = "activity_stalled"
 
 
 class ClaimAlertData(BaseModel):

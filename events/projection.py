@@ -12,7 +12,16 @@ from typing import Protocol
 from events.contract import ClaimEvent
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be reached (the database is down): the record is not at fault, so
+    the projector waits and tries the same record again instead of dead-lettering it."""
+
+
 class ReadModelStore(Protocol):
     def apply(self, event: ClaimEvent) -> bool:
-        """Record the event; return False if (claim id, seq) was already recorded."""
+        """Record the event; return False if (claim id, seq) was already recorded.
+
+        Raises ``StoreUnavailable`` for an outage; any other error is the record's (it is
+        dead-lettered).
+        """
         ...

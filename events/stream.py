@@ -2,15 +2,16 @@
 
 faust commits an offset only after the agent has processed the record, so a crash
 replays records: at-least-once, made safe by the store's (claim id, seq) de-duplication.
-Records no consumer can parse go to the DLQ topic with the reason, instead of stopping
-the partition or being dropped.
+A record the projector cannot handle (not a v1 claim event, or one its store refuses) goes
+to the DLQ topic whole, with the reason, instead of stopping the partition or being
+dropped; ``claimflow dlq replay`` sends it back once the cause is fixed. An unreachable
+store is not the record's fault: the projector waits for it, holding its place.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,16 +22,28 @@ from pydantic import ValidationError
 
 from events.connection import KafkaConnection, faust_broker, faust_credentials
 from events.contract import ClaimEvent
+from events.dead_letters import dead_letter
 from events.metrics import DEAD_LETTERS, EVENT_LAG_SECONDS, TRANSITIONS
-from events.projection import ReadModelStore
+from events.projection import ReadModelStore, StoreUnavailable
 from events.tracing import extract_context, tracer
 
 log = logging.getLogger(__name__)
 
+PROJECTOR = "claimflow-projector"
+# How long the projector waits between tries while its store is unavailable.
+STORE_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+
 
 def build_app(
-    *, app_id: str, bootstrap: str | KafkaConnection, partitions: int, datadir: Path
+    *,
+    app_id: str,
+    bootstrap: str | KafkaConnection,
+    partitions: int,
+    datadir: Path,
+    session_timeout_s: float = 10.0,
 ) -> faust.App:
+    """``session_timeout_s``: how soon the group notices a dead member and hands its
+    partitions to the others (faust's own default is a minute)."""
     return faust.App(
         app_id,
         broker=faust_broker(bootstrap),
@@ -40,7 +53,30 @@ def build_app(
         topic_partitions=partitions,
         consumer_auto_offset_reset="earliest",
         datadir=str(datadir),
+        broker_session_timeout=session_timeout_s,
+        broker_heartbeat_interval=max(session_timeout_s / 5, 0.5),
     )
+
+
+def _headers(record: Any) -> list[tuple[str, bytes]]:
+    raw = getattr(record.message, "headers", None) or ()
+    items = raw.items() if isinstance(raw, dict) else raw
+    return [(str(k), bytes(v or b"")) for k, v in items]
+
+
+async def _apply(store: ReadModelStore, event: ClaimEvent) -> bool:
+    """Apply (True: new, False: a copy already applied), waiting out an unavailable store;
+    other errors are the record's, raised."""
+    attempt = 0
+    while True:
+        try:
+            # The store is synchronous (SQLModel); keep the event loop free for Kafka I/O.
+            return await asyncio.to_thread(store.apply, event)
+        except StoreUnavailable as exc:
+            delay = STORE_RETRY_S[min(attempt, len(STORE_RETRY_S) - 1)]
+            attempt += 1
+            log.warning("%s; retrying %s in %.1fs", exc, event.id, delay)
+            await asyncio.sleep(delay)
 
 
 def register_projector(
@@ -49,7 +85,50 @@ def register_projector(
     source = app.topic(lifecycle_topic, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(dlq_topic, key_serializer="raw", value_serializer="raw")
 
-    @app.agent(source, name="claimflow-projector")
+    async def to_dlq(record: Any, reason: str) -> None:
+        message = record.message
+        log.warning(
+            "to DLQ: %s:%s@%s: %s", message.topic, message.partition, message.offset, reason
+        )
+        DEAD_LETTERS.inc()
+        letter = dead_letter(
+            reason=reason,
+            consumer=PROJECTOR,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=record.key,
+            value=record.value,
+            headers=_headers(record),
+        )
+        await dlq.send(key=record.key, value=letter.model_dump_json().encode())
+
+    async def _project(record: Any, span: Any) -> None:
+        raw = record.value
+        if raw is None:
+            await to_dlq(record, "not a v1 claim event: the record has no value")
+            return
+        try:
+            event = ClaimEvent.from_json_bytes(raw)
+        except ValidationError as exc:
+            await to_dlq(record, f"not a v1 claim event: {exc.errors()[0]['msg']}")
+            return
+        if record.key is not None and record.key != event.subject.encode():
+            await to_dlq(record, "record key is not the event's claim id")
+            return
+        span.set_attribute("claimflow.claim_id", event.subject)
+        try:
+            applied = await _apply(store, event)
+        except Exception as exc:  # the record's fault: keep it, carry on
+            why = f"{type(exc).__name__}: {exc}"[:500]
+            await to_dlq(record, f"the read model refused it: {why}")
+            return
+        if applied:
+            TRANSITIONS.labels(event.data.status.value).inc()
+            lag = dt.datetime.now(dt.UTC) - event.time
+            EVENT_LAG_SECONDS.observe(max(lag.total_seconds(), 0.0))
+
+    @app.agent(source, name=PROJECTOR)
     async def project(stream: Any) -> None:
         async for record in stream.events():
             # The span continues the trace the publish activity wrote into the headers.
@@ -58,33 +137,4 @@ def register_projector(
                 context=extract_context(record.headers),
                 kind=SpanKind.CONSUMER,
             ) as span:
-                raw: bytes = record.value
-                try:
-                    event = ClaimEvent.from_json_bytes(raw)
-                except ValidationError as exc:
-                    await _dead_letter(dlq, record, raw, exc)
-                    continue
-                span.set_attribute("claimflow.claim_id", event.subject)
-                # The store is synchronous (SQLModel); keep the event loop free for Kafka I/O.
-                if await asyncio.to_thread(store.apply, event):
-                    TRANSITIONS.labels(event.data.status.value).inc()
-                    lag = dt.datetime.now(dt.UTC) - event.time
-                    EVENT_LAG_SECONDS.observe(max(lag.total_seconds(), 0.0))
-
-
-async def _dead_letter(dlq: Any, record: Any, raw: bytes, exc: ValidationError) -> None:
-    reason = f"not a v1 claim event: {exc.errors()[0]['msg']}"
-    log.warning("to DLQ: %s", reason)
-    DEAD_LETTERS.inc()
-    await dlq.send(
-        key=record.key,
-        value=json.dumps(
-            {
-                "reason": reason,
-                "topic": record.message.topic,
-                "partition": record.message.partition,
-                "offset": record.message.offset,
-                "value": raw.decode("utf-8", "replace"),
-            }
-        ).encode(),
-    )
+                await _project(record, span)

@@ -8,9 +8,10 @@ what the view needs for that reason (additive fields of contract v1): the ledger
 booked at each transition, the standing payer decision, the appeal deadline, the stages'
 findings.
 
-Only ``follow_up_due`` and ``pending_write_off`` are not in events (the first moves when a
-payer says "received", the second waits for a supervisor; neither is a transition): the
-workflow adds them to its answer; the read model leaves them empty.
+Only ``follow_up_due``, ``pending_write_off``, ``late_messages`` and ``stalled`` are not in
+events (the first moves when a payer says "received", the second waits for a supervisor, the
+last two are notes on messages and retries; none is a transition): the workflow adds them to
+its answer; the read model leaves them empty.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -82,6 +84,13 @@ class ClaimView(BaseModel):
     lines: list[LineBalance] = Field(default_factory=list)
     # A write-off waiting for a supervisor (live workflow state, like follow_up_due).
     pending_write_off: PendingWriteOff | None = None
+    # Live workflow state too: payer messages that arrived after the payer had moved past
+    # them (files that crossed), and what the claim waits on while a step keeps failing.
+    late_messages: list[str] = Field(default_factory=list)
+    stalled: str | None = None
+    # Who answered: the claim's workflow (current), or the read model (a moment behind; used
+    # when the workflow has finished or cannot answer quickly).
+    source: Literal["workflow", "read_model"] = "workflow"
 
 
 def _reports(data: ClaimEventData, reports: dict[str, Report]) -> None:

@@ -21,6 +21,8 @@ from services.stack import process
 APPS: tuple[str, ...] = ("payer-sim", "worker", "consumer", "api", "inbox", "webhook-delivery")
 # Secrets a setting holds go only to the app that uses them.
 SECRET_OWNERS = {"payer_api_key": "payer-sim"}
+# `make run`'s own foreground process: registered, so that `make down` can stop it too.
+RUN = "run"
 
 
 def child_env(settings: Settings, app: str | None = None) -> dict[str, str]:
@@ -53,20 +55,27 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start(settings: Settings, name: str, *, timeout: float = 60.0) -> int:
-    """Start one app unless it runs already; wait for its health endpoint if it has one."""
-    pid = process.read_pid(settings.state_dir, name)
+def start(
+    settings: Settings, name: str, *, timeout: float = 60.0, instance: str | None = None
+) -> int:
+    """Start one app unless it runs already; wait for its health endpoint if it has one.
+
+    ``instance`` runs another process of the same kind under its own name (a second worker
+    or projector, e.g. ``worker-2``): its own pid file and log, the same settings otherwise.
+    """
+    label = instance or name
+    pid = process.read_pid(settings.state_dir, label)
     if pid is None:
         pid = process.start(
             settings.state_dir,
-            name,
+            label,
             [sys.executable, "-m", "services", name],
-            env=child_env(settings, name),
+            env=child_env(settings.model_copy(update={"instance": label}), name),
             cwd=REPO_ROOT,
         )
     url = _health_url(settings, name)
     if url is not None:
-        process.wait_ready(settings.state_dir, name, lambda: _answers(url), timeout, f"GET {url}")
+        process.wait_ready(settings.state_dir, label, lambda: _answers(url), timeout, f"GET {url}")
     return pid
 
 

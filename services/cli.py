@@ -27,6 +27,7 @@ from services.cli_common import (
     request,
 )
 from services.cli_db import db_app
+from services.cli_dlq import dlq_app
 from services.cli_events import events_app
 from services.cli_payers import payers_app
 from services.cli_webhooks import webhooks_app
@@ -46,6 +47,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(events_app, name="events")
 app.add_typer(payers_app, name="payers")
+app.add_typer(dlq_app, name="dlq")
 app.command()(remit)
 app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
@@ -436,10 +438,13 @@ def run(
 
 @app.command()
 def down() -> None:
-    """Stop claimflow's processes and the local stack; keep their state."""
+    """Stop a running `make run`, claimflow's processes and the local stack; keep state."""
     from services import apps, stack
+    from services.runner import stop_run
 
     settings = get_settings()
+    if stop_run(settings):
+        typer.echo("stopped make run")
     apps.stop_all(settings)
     stack.down(settings)
     typer.echo("stopped")
@@ -449,8 +454,10 @@ def down() -> None:
 def reset() -> None:
     """Stop everything and delete the local state (workflows, topics, read model, logs)."""
     from services import apps, stack
+    from services.runner import stop_run
 
     settings = get_settings()
+    stop_run(settings)
     apps.stop_all(settings)
     stack.reset(settings)
     typer.echo(f"deleted {settings.state_dir}")

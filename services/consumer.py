@@ -27,11 +27,15 @@ def prepare_topics(settings: Settings) -> list[str]:
 def build(settings: Settings) -> faust.App:
     engine = make_engine(settings.resolved_database_url)
     init_db(engine, auto_migrate=settings.auto_migrate)
+    # One data dir per projector instance (two may share a state dir); faust makes only the leaf.
+    datadir = settings.state_dir / "faust" / (settings.instance or "consumer")
+    datadir.mkdir(parents=True, exist_ok=True)
     app = build_app(
         app_id=settings.topic(settings.projector_group),
         bootstrap=settings.kafka_connection,
         partitions=settings.topic_partitions,
-        datadir=settings.state_dir / "faust",
+        datadir=datadir,
+        session_timeout_s=settings.consumer_session_timeout_seconds,
     )
     register_projector(
         app,

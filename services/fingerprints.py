@@ -1,4 +1,7 @@
-"""The duplicate index: the duplicate key of every claim that scrubbed clean.
+"""The duplicate index: the duplicate key of every claim that scrubbed clean and still stands.
+
+A claim leaves it when it is voided or written off (the workflow releases it): a new claim
+for the same service is then a new claim, not a duplicate of a claim nobody pursues.
 
 Written by the scrub activity, not by the event projector: the key is derived from the
 claim's patient and lines, which events deliberately do not carry. Only the SHA-256 key is
@@ -40,3 +43,10 @@ class SqlDuplicateIndex:
                 row.key = key.digest
                 session.add(row)
             session.commit()
+
+    def release(self, claim_id: str) -> None:
+        with Session(self._engine) as session:
+            row = session.get(ClaimFingerprint, claim_id)
+            if row is not None:
+                session.delete(row)
+                session.commit()

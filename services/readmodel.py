@@ -12,11 +12,12 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import Column, DateTime, Engine, Numeric, Text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from claims.status import ClaimStatus
 from events.contract import ClaimEvent
+from events.projection import StoreUnavailable
 from events.view import ClaimView, claim_view
 
 
@@ -83,6 +84,13 @@ class SqlReadModel:
         self._engine = engine
 
     def apply(self, event: ClaimEvent) -> bool:
+        try:
+            return self._apply(event)
+        except (OperationalError, InterfaceError) as exc:
+            # Connection refused, database locked, server gone: it heals, the record is fine.
+            raise StoreUnavailable(f"read model unavailable: {type(exc).__name__}") from exc
+
+    def _apply(self, event: ClaimEvent) -> bool:
         data = event.data
         with Session(self._engine) as session:
             if session.get(ClaimEventRecord, (data.claim_id, data.seq)) is not None:
@@ -146,9 +154,14 @@ class SqlReadModel:
             session.add(claim)
             try:
                 session.commit()
-            except IntegrityError:  # a concurrent copy won the race: same outcome
+            except IntegrityError:
                 session.rollback()
-                return False
+                # A concurrent copy of this event won the race: same outcome. Anything else
+                # (a constraint this event breaks) is an error for the projector to report,
+                # never a silent drop.
+                if session.get(ClaimEventRecord, (data.claim_id, data.seq)) is not None:
+                    return False
+                raise
         return True
 
 

@@ -22,10 +22,12 @@ from claims.status import TERMINAL, ClaimStatus
 from events import topics
 from events.reader import read_claim_events
 from services import apps, stack
+from services.apps import RUN
 from services.auth import bootstrap
 from services.consumer import prepare_topics
 from services.db import init_db, make_engine
 from services.settings import Settings
+from services.stack import process
 
 # Where a sample claim waits for a person (or is done): the runner stops polling there.
 RESTING = {
@@ -150,29 +152,35 @@ def sign_ins(settings: Settings, creds: bootstrap.RunCredentials) -> None:
     )
 
 
+class _Stopped(Exception):
+    """Ctrl-C or SIGTERM (``make down``): raised wherever the run is, even mid-request."""
+
+
+def _stop(*_: object) -> None:
+    raise _Stopped
+
+
 def run_all(settings: Settings, examples: Path) -> None:
-    print(f"starting the stack (state in {settings.state_dir}) ...")
-    stack.up(settings, postgres=settings.resolved_database_url.startswith("postgresql"))
-    prepare_topics(settings)
-    engine = make_engine(settings.resolved_database_url)
-    init_db(engine, auto_migrate=settings.auto_migrate)
-    creds = bootstrap.ensure(settings, engine)
-    engine.dispose()
-    settings = settings.model_copy(update={"payer_api_key": SecretStr(creds.payer_key)})
-    print("starting payer simulator, worker, consumer, API, inbox and webhook delivery ...")
-    apps.start_all(settings)
-    api = httpx.Client(
-        base_url=settings.api_url, headers={"X-API-Key": creds.feeder_key}, timeout=30
-    )
-    stopping = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
+    # Registered so that `make down` (from another shell) can find this process and stop it:
+    # it then stops what it started, exactly as on Ctrl-C.
+    process.register(settings.state_dir, RUN)
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    api: httpx.Client | None = None
     try:
+        print(f"starting the stack (state in {settings.state_dir}) ...")
+        stack.up(settings, postgres=settings.resolved_database_url.startswith("postgresql"))
+        prepare_topics(settings)
+        engine = make_engine(settings.resolved_database_url)
+        init_db(engine, auto_migrate=settings.auto_migrate)
+        creds = bootstrap.ensure(settings, engine)
+        engine.dispose()
+        settings = settings.model_copy(update={"payer_api_key": SecretStr(creds.payer_key)})
+        print("starting payer simulator, worker, consumer, API, inbox and webhook delivery ...")
+        apps.start_all(settings)
+        api = httpx.Client(
+            base_url=settings.api_url, headers={"X-API-Key": creds.feeder_key}, timeout=30
+        )
         print("feeding sample claims:")
         claim_ids = feed(settings, api, examples)
         settle(api, claim_ids)
@@ -188,13 +196,30 @@ def run_all(settings: Settings, examples: Path) -> None:
             f"Metrics    {settings.api_url}/metrics, {settings.payer_url}/metrics, worker "
             f":{apps.LOCAL_METRICS['worker'][0]}, consumer :{apps.LOCAL_METRICS['consumer'][0]}"
             f", inbox :{apps.LOCAL_METRICS['inbox'][0]} (Temporal SDK: :9474-9477)\n"
-            "Try: .venv/bin/claimflow status <claim id>   |   Ctrl-C stops everything."
+            "Try: .venv/bin/claimflow status <claim id>   |   Ctrl-C or make down stops "
+            "everything."
         )
-        while not stopping:
+        while True:
             time.sleep(0.5)
+    except _Stopped:
+        pass
     finally:
-        api.close()
+        # A second Ctrl-C must not cut the clean-up short and leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if api is not None:
+            api.close()
         print("\nstopping claimflow processes and the stack ...")
         apps.stop_all(settings)
         stack.down(settings)
+        process.unregister(settings.state_dir, RUN)
         print("stopped; state kept (make reset deletes it).")
+
+
+def stop_run(settings: Settings, timeout: float = 120.0) -> bool:
+    """Stop a running ``make run`` (its parent process), which then stops what it started.
+
+    False if none runs. The timeout covers its clean-up: Kafka's graceful stop alone can
+    take half a minute.
+    """
+    return process.stop(settings.state_dir, RUN, timeout=timeout, group=False)

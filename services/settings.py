@@ -17,6 +17,8 @@ from events.connection import KafkaConfigError, KafkaConnection
 from events.topics import DEFAULT_PARTITIONS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Port distance between the nodes of a local Kafka cluster (see Settings.kafka_nodes).
+KAFKA_NODE_PORT_STEP = 10
 
 
 class Settings(BaseSettings):
@@ -51,6 +53,10 @@ class Settings(BaseSettings):
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     kafka_heap: str = "512m"
+    # Brokers in the local cluster (each broker + controller in one JVM, all voters). Node n
+    # (1-based) listens on kafka_port + 10*(n-1) and kafka_controller_port + 10*(n-1). Set
+    # it before the first `up`: a cluster's size is fixed when its storage is formatted.
+    kafka_nodes: int = 1
     topic_prefix: str = ""
     topic_partitions: int = DEFAULT_PARTITIONS
     topic_replication_factor: int = 1
@@ -101,6 +107,18 @@ class Settings(BaseSettings):
 
     # Consumer group of the read-model projector.
     projector_group: str = "claimflow-projector"
+    # How soon the group hands a dead projector's partitions to the others.
+    consumer_session_timeout_seconds: float = 10.0
+    # This process's name among several of its kind (a second worker or projector):
+    # its pid file and log are named for it. Empty: the kind's own name.
+    instance: str = ""
+
+    # A workflow step that talks to another system (payer gateway, database) and keeps
+    # failing this long raises an activity_stalled alert; it goes on retrying.
+    stall_alert_after_seconds: int = 900
+    # GET /claims/{id} asks the claim's workflow first; if it has not answered within this
+    # bound (no worker, Temporal down) the read model answers instead.
+    api_query_timeout_seconds: float = 2.0
 
     # Webhook delivery (services/webhooks/). A delivery is retried with exponential backoff
     # (initial, doubling, capped, with jitter) and dead-lettered after max attempts.
@@ -177,9 +195,19 @@ class Settings(BaseSettings):
     def temporal_address(self) -> str:
         return self.temporal_server or f"{self.temporal_host}:{self.temporal_port}"
 
+    def kafka_node_ports(self, node: int) -> tuple[int, int]:
+        """(broker port, controller port) of node ``node`` (1-based) of the local cluster."""
+        step = KAFKA_NODE_PORT_STEP * (node - 1)
+        return self.kafka_port + step, self.kafka_controller_port + step
+
     @property
     def kafka_bootstrap(self) -> str:
-        return self.kafka_bootstrap_servers or f"{self.kafka_host}:{self.kafka_port}"
+        """Every broker of the cluster (a client still finds it with one node down), unless
+        ``kafka_bootstrap_servers`` names a cluster claimflow does not run."""
+        return self.kafka_bootstrap_servers or ",".join(
+            f"{self.kafka_host}:{self.kafka_node_ports(n)[0]}"
+            for n in range(1, self.kafka_nodes + 1)
+        )
 
     @property
     def kafka_connection(self) -> KafkaConnection:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.delivery import Signaller
+from activities.delivery import ClaimClosed, Signaller
 from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
 from claims.remittance import Remittance
 from workflows.messages import workflow_id
@@ -49,7 +49,8 @@ def temporal_signaller(client: Client, match: ClaimMatcher | None = None) -> Sig
             await handle.signal(signal_name(message), message)
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
-                raise LookupError(
+                kind = ClaimClosed if "already completed" in exc.message else LookupError
+                raise kind(
                     f"no open claim {message.claim_id!r} (unknown, or already closed): {exc}"
                 ) from exc
             raise

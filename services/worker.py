@@ -48,12 +48,13 @@ def build_worker(
     unmatched: UnmatchedStore,
     duplicates: DuplicateIndex | None = None,
     eligibility_timeout_s: float = 15.0,
+    stall_after_s: float = 900.0,
     match: ClaimMatcher | None = None,
     pages: PageSource | None = None,
 ) -> Worker:
     """``match`` turns the claim reference in a payer's file into a claim id
     (``services.x12_store.claim_for_patient_control_number``)."""
-    publishing = PublishActivities(producer)
+    publishing = PublishActivities(producer, stall_after_s=stall_after_s)
     payer = PayerActivities(gateway)
     eligibility = EligibilityActivities(gateway, timeout_s=eligibility_timeout_s)
     stages = StageActivities(duplicates)
@@ -65,6 +66,7 @@ def build_worker(
         activities=[
             stages.check_coding,
             stages.scrub_claim,
+            stages.release_duplicate_key,
             publishing.publish_event,
             publishing.publish_alert,
             payer.submit_claim,
@@ -136,6 +138,7 @@ async def running_worker(
             eligibility_timeout_s=settings.eligibility_timeout_seconds,
             match=functools.partial(x12_store.claim_for_patient_control_number, engine),
             pages=page_source(engine, KeyRing.for_settings(settings)),
+            stall_after_s=settings.stall_alert_after_seconds,
         )
         try:
             async with worker:

@@ -26,7 +26,6 @@ from activities.payer import AppealPacket, PayerRefused, StatusInquiry, Submissi
 from claims.eligibility import EligibilityRequest, EligibilityResult, EligibilityStatus
 from claims.model import Claim
 from claims.x12.read_271 import answer_for
-from claims.x12.render_837p import RenderError
 from services import x12_store
 from services.crypto.secret_files import write_private
 from services.gateway import HttpPayerGateway
@@ -42,10 +41,16 @@ async def _as_sent(engine: Engine, claim_id: str) -> str:
 
 
 async def _render(settings: Settings, engine: Engine, claim: Claim) -> tuple[str, str]:
-    """(837P text, file name). A claim the guide cannot carry is refused, not retried."""
+    """(837P text, file name). A claim the guide cannot carry is refused, not retried.
+
+    Every ValueError of the renderer is about the claim's content (``RenderError`` for a
+    missing part, plain ValueError for a value the syntax cannot hold): retrying the same
+    claim gives the same answer, so it is a refusal; database errors are not ValueErrors
+    and stay retryable.
+    """
     try:
         text, icn = await asyncio.to_thread(build_837p, settings, engine, [claim])
-    except RenderError as exc:
+    except ValueError as exc:
         raise PayerRefused(f"the claim cannot be sent as an 837P: {exc}") from exc
     return text, f"837P-{icn:09d}.x12"
 

@@ -230,7 +230,13 @@ class Harness:
         return claim_id
 
     async def view(self, claim_id: str) -> dict[str, Any]:
+        """The claim's view. A 503 (its workflow did not answer within the API's bound and
+        the read model has nothing yet: a loaded machine) is retried for a while."""
+        deadline = time.monotonic() + 60
         response = await self.http.get(f"/claims/{claim_id}")
+        while response.status_code == 503 and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            response = await self.http.get(f"/claims/{claim_id}")
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result

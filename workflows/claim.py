@@ -19,13 +19,19 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.payer import PayerActivities, StatusInquiry, SubmissionReceipt, SubmitInput
-    from activities.stages import CodingInput, ScrubInput, StageActivities
+    from activities.payer import (
+        PAYER_REFUSED,
+        PayerActivities,
+        StatusInquiry,
+        SubmissionReceipt,
+        SubmitInput,
+    )
+    from activities.stages import CHECK_FAILED, CodingInput, ScrubInput, StageActivities
     from claims import ledger
-    from claims.findings import Report
+    from claims.findings import Report, error, report
     from claims.status import TERMINAL, ClaimStatus
     from events.contract import Actor, AlertKind
     from workflows.messages import (
@@ -37,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import CHECK_OPTIONS, SUBMIT_OPTIONS
 
 from workflows.claim_actions import HumanActions
-from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2
+from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2, LIFECYCLE_V3, refusal
 from workflows.claim_payer import PayerMessageHandling
 
 S = ClaimStatus
@@ -60,6 +66,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         self._in_flight = None
         self._v2 = False
         self._books = False
+        self._v3 = False
+        self._stall_after = dt.timedelta(seconds=inp.stall_alert_after_seconds)
         self._steps: dict[ClaimStatus, Callable[[], Awaitable[None]]] = {
             S.RECEIVED: self._code,
             S.CODING_REVIEW: self._await_correction,
@@ -81,6 +89,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
     @workflow.run
     async def run(self, inp: ClaimWorkflowInput) -> ClaimOutcome:
         self._v2 = workflow.patched(LIFECYCLE_V2)
+        self._v3 = workflow.patched(LIFECYCLE_V3)
         self._books = workflow.patched(LEDGER_V1)
         if self._state.status is None:
             intake = inp.intake_findings
@@ -105,6 +114,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
                         search_attributes=self._use_search_attributes,
                         state=self._state,
                         history_limit=self._history_limit,
+                        stall_alert_after_seconds=int(self._stall_after.total_seconds()),
                     )
                 )
         # Let an update that is still answering its caller finish before the run ends.
@@ -130,19 +140,35 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
 
     async def _code(self, actor: Actor | None = None) -> None:
         """RECEIVED (or a correction): check the codes. ``actor``: who sent the correction."""
-        coding: Report = await workflow.execute_activity_method(
-            StageActivities.check_coding, CodingInput(claim=self._claim), **CHECK_OPTIONS
-        )
+        try:
+            coding: Report = await workflow.execute_activity_method(
+                StageActivities.check_coding, CodingInput(claim=self._claim), **CHECK_OPTIONS
+            )
+        except ActivityError as exc:
+            crashed = refusal(exc, CHECK_FAILED) if self._v3 else None
+            if crashed is None:
+                raise
+            coding = report("coding", [error("CHECK_FAILED", "claim", crashed)])
         self._state.reports["coding"] = coding
         target = S.CODED if coding.ok else S.CODING_REVIEW
         await self._enter(target, findings=coding.findings, stages=("coding",), actor=actor)
 
     async def _scrub(self) -> None:
-        scrub: Report = await workflow.execute_activity_method(
-            StageActivities.scrub_claim,
-            ScrubInput(claim=self._claim, as_of=workflow.now().date()),
-            **CHECK_OPTIONS,
-        )
+        try:
+            scrub = await self._call(
+                "scrubbing (the duplicate index)",
+                lambda: workflow.start_activity_method(
+                    StageActivities.scrub_claim,
+                    ScrubInput(claim=self._claim, as_of=workflow.now().date()),
+                    **CHECK_OPTIONS,
+                ),
+            )
+        except ActivityError as exc:
+            crashed = refusal(exc, CHECK_FAILED) if self._v3 else None
+            if crashed is None:
+                raise
+            scrub = report("scrub", [error("CHECK_FAILED", "claim", crashed)])
+        assert scrub is not None
         self._state.reports["scrub"] = scrub
         target = S.SCRUBBED if scrub.ok else S.SCRUB_FAILED
         await self._enter(target, findings=scrub.findings, stages=("scrub",))
@@ -157,15 +183,43 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         if correction is None:
             return
         self._state.claim = correction.claim
-        self._state.correction = None
-        await self._code(correction.actor)
+        if not self._v3:
+            self._state.correction = None
+            await self._code(correction.actor)
+            return
+        # Held until the claim has left this status: while the coding activity runs the
+        # status is unchanged, and a second correction must not pass as if none were pending.
+        try:
+            await self._code(correction.actor)
+        finally:
+            self._state.correction = None
 
     async def _submit(self) -> None:
-        receipt: SubmissionReceipt = await workflow.execute_activity_method(
-            PayerActivities.submit_claim, SubmitInput(claim=self._claim), **SUBMIT_OPTIONS
-        )
+        """SCRUBBED: send the claim. An outage is retried (and alerted on past the stall
+        bound); a refusal (the claim cannot be carried, or the payer's front door says no)
+        is the claim's fault: SCRUB_FAILED with the refusal as a finding, for a biller."""
+        try:
+            receipt: SubmissionReceipt | None = await self._call(
+                "submission to the payer",
+                lambda: workflow.start_activity_method(
+                    PayerActivities.submit_claim, SubmitInput(claim=self._claim), **SUBMIT_OPTIONS
+                ),
+                wanted=lambda: self._state.status is S.SCRUBBED,
+            )
+        except ActivityError as exc:
+            refused = refusal(exc, PAYER_REFUSED) if self._v3 else None
+            if refused is None:
+                raise
+            async with self._lock:
+                if self._state.status is S.SCRUBBED:
+                    finding = error("SUBMIT_REFUSED", "claim", refused)
+                    self._state.reports["submission"] = report("submission", [finding])
+                    await self._enter(
+                        S.SCRUB_FAILED, findings=(finding,), reason="submission refused"
+                    )
+            return
         async with self._lock:
-            if self._state.status is not S.SCRUBBED:
+            if receipt is None or self._state.status is not S.SCRUBBED:
                 return
             self._state.payer_ccn = receipt.payer_claim_control_number
             await self._enter(S.SUBMITTED)
@@ -235,12 +289,16 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             f"days while {self._state.status}; status inquiry sent",
             due=due,
         )
-        await workflow.execute_activity_method(
-            PayerActivities.inquire_status,
-            StatusInquiry(
-                claim_id=self._claim_id, payer_claim_control_number=self._state.payer_ccn
+        seq = self._state.seq
+        inquiry = StatusInquiry(
+            claim_id=self._claim_id, payer_claim_control_number=self._state.payer_ccn
+        )
+        await self._call(
+            "a status inquiry to the payer",
+            lambda: workflow.start_activity_method(
+                PayerActivities.inquire_status, inquiry, **SUBMIT_OPTIONS
             ),
-            **SUBMIT_OPTIONS,
+            wanted=lambda: not self._moved(seq),  # the payer spoke meanwhile: no need to ask
         )
         self._state.follow_up_due = self._follow_up_from(workflow.now())
 

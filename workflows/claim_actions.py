@@ -54,6 +54,8 @@ class HumanActions(ClaimCore):
             )
         if self._in_flight is not None:
             raise refuse(f"{verb} refused: a {self._in_flight} of this claim is being sent")
+        if self._v3 and self._state.correction is not None:
+            raise refuse(f"{verb} refused: a correction of this claim is being applied")
 
     async def _interactive(self, verb: str, send: Callable[[], Awaitable[Any]]) -> Any:
         """Run a payer call for an update, marking it in flight (timers defer to it)."""
@@ -131,7 +133,7 @@ class HumanActions(ClaimCore):
 
     @workflow.update
     def recode(self, request: CorrectionRequest) -> CorrectionAccepted:
-        return self._accept_correction(request)
+        return self._accept_correction(request, "recode")
 
     @recode.validator
     def _validate_recode(self, request: CorrectionRequest) -> None:
@@ -139,24 +141,42 @@ class HumanActions(ClaimCore):
 
     @workflow.update
     def correct(self, request: CorrectionRequest) -> CorrectionAccepted:
-        return self._accept_correction(request)
+        return self._accept_correction(request, "correct")
 
     @correct.validator
     def _validate_correct(self, request: CorrectionRequest) -> None:
         allowed = allowed_from(Action.CORRECT) if self._v2 else frozenset({S.SCRUB_FAILED})
         self._check_correction(request, allowed, "correct")
 
-    def _accept_correction(self, request: CorrectionRequest) -> CorrectionAccepted:
-        """Hand the corrected claim to the waiting lifecycle, which codes and scrubs it again."""
+    def _accept_correction(self, request: CorrectionRequest, verb: str) -> CorrectionAccepted:
+        """Hand the corrected claim to the waiting lifecycle, which codes and scrubs it again.
+
+        Checked again here: two requests delivered in one workflow task both pass their
+        validators before either handler runs, so only the handler can tell the second one
+        that the first won.
+        """
+        self._refuse_if_busy(verb)
         self._state.correction = CorrectionRequest(
             claim=request.claim.with_id(self._claim_id), note=request.note, actor=request.actor
         )
         return CorrectionAccepted(claim_id=self._claim_id, accepted_at_seq=self._state.seq)
 
+    def _refuse_if_busy(self, verb: str) -> None:
+        """A correction is handed to the lifecycle without the lock, so it must not start
+        while another action holds the lock (a write-off mid-publish has not changed the
+        status yet) nor while another correction is still being applied."""
+        if not self._v3:
+            return
+        if self._state.correction is not None:
+            raise refuse(f"{verb} refused: a correction of this claim is being applied")
+        if self._lock.locked():
+            raise refuse(f"{verb} refused: another action on this claim is being applied")
+
     def _check_correction(
         self, request: CorrectionRequest, allowed: frozenset[ClaimStatus], verb: str
     ) -> None:
         self._check(allowed, verb)
+        self._refuse_if_busy(verb)
         if self._state.correction is not None:
             raise refuse(f"{verb} refused: a correction is already being applied")
         self._check_same_claim(request.claim, verb)

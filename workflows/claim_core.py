@@ -14,17 +14,19 @@ taking it, because the other side may have moved the claim while this one waited
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.publishing import AlertInput, PublishActivities, PublishInput
+    from activities.stages import ReleaseInput, StageActivities
     from claims import ledger
     from claims.findings import Finding
     from claims.ledger import LedgerBalances, LedgerEntry
@@ -43,9 +45,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from events.view import ClaimView, claim_view
     from workflows.messages import ActionResult, ClaimState, StageEntry
-    from workflows.options import PUBLISH_OPTIONS
+    from workflows.options import CHECK_OPTIONS, PUBLISH_OPTIONS
 
 S = ClaimStatus
+T = TypeVar("T")
 
 # Histories recorded before follow-ups, reminders, settlement and continue-as-new existed
 # replay without this marker and take the original path (see tests/workflows/test_replay.py).
@@ -56,6 +59,10 @@ WRITE_OFF_APPROVAL = "write-off-approval"
 # Claims started with the ledger: a reversal is taken while APPEALED (a payer reprocessing an
 # appealed claim), and an overpayment raises an alert. Older histories take neither path.
 LEDGER_V1 = "ledger-v1"
+# Without this one, the path before: a refused submission failed the workflow, payer
+# messages that crossed were alerts, a correction was released before it had been coded,
+# nothing watched for stalled steps, and voided claims stayed in the duplicate index.
+LIFECYCLE_V3 = "lifecycle-v3"
 
 CLAIM_STATUS = SearchAttributeKey.for_keyword("ClaimStatus")
 PAYER_ID = SearchAttributeKey.for_keyword("PayerId")
@@ -66,10 +73,20 @@ OUTSTANDING = SearchAttributeKey.for_float("OutstandingAmount")
 AWAITING_PAYER = frozenset({S.SUBMITTED, S.ACCEPTED, S.APPEALED, S.ADJUDICATED})
 # Where a payer decision stands and may still be reversed or corrected.
 DECIDED = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED})
+# Ends after which nobody pursues the claim: it leaves the duplicate index.
+RELEASED = frozenset({S.VOIDED, S.WRITTEN_OFF})
 
 
 def refuse(message: str, kind: str = "ActionRefused") -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def refusal(exc: BaseException, *kinds: str) -> str | None:
+    """The message of an activity's non-retryable refusal of one of ``kinds``, else None."""
+    cause = exc.cause if isinstance(exc, ActivityError) else None
+    if isinstance(cause, ApplicationError) and cause.type in kinds:
+        return cause.message
+    return None
 
 
 class ClaimCore:
@@ -82,10 +99,12 @@ class ClaimCore:
     _lock: asyncio.Lock
     # Set while an update handler talks to the payer for a move it has not made yet.
     _in_flight: str | None
-    # workflow.patched(LIFECYCLE_V2), decided once at the start of the run.
+    # workflow.patched(LIFECYCLE_V2) and (V3), decided once at the start of the run.
     _v2: bool
+    _v3: bool
     # workflow.patched(LEDGER_V1), likewise.
     _books: bool
+    _stall_after: dt.timedelta
 
     @property
     def _claim(self) -> Claim:
@@ -133,6 +152,59 @@ class ClaimCore:
         # A write-off request waits on the claim as it was; once the claim moves, it lapses.
         self._state.pending_write_off = None
         self._upsert_search_attributes()
+        if self._v3 and target in RELEASED:
+            await self._call(
+                "releasing the duplicate key",
+                lambda: workflow.start_activity_method(
+                    StageActivities.release_duplicate_key,
+                    ReleaseInput(claim_id=self._claim_id),
+                    **CHECK_OPTIONS,
+                ),
+            )
+
+    async def _call(
+        self,
+        what: str,
+        start: Callable[[], workflow.ActivityHandle[T]],
+        *,
+        wanted: Callable[[], bool] | None = None,
+    ) -> T | None:
+        """Run an activity that talks to another system and retries through its outages.
+
+        Past the stall bound an ``activity_stalled`` alert goes out once and the claim's view
+        says what it waits on; the activity keeps retrying. If ``wanted()`` turns false (a
+        person wrote the claim off, the payer spoke meanwhile) the activity is cancelled and
+        None returned. Errors that will not heal are the activity's to raise non-retryable.
+        """
+        handle = start()
+        if not self._v3:
+            return await handle
+
+        def settled() -> bool:
+            return handle.done() or (wanted is not None and not wanted())
+
+        alerted = False
+        while not settled():
+            try:
+                await workflow.wait_condition(
+                    settled, timeout=None if alerted else self._stall_after
+                )
+            except TimeoutError:
+                alerted = True
+                since = (workflow.now() - self._stall_after).isoformat(timespec="seconds")
+                self._state.stalled = f"{what} (failing since {since})"
+                await self._alert(
+                    AlertKind.ACTIVITY_STALLED,
+                    f"{what} has kept failing for {self._stall_after}; still retrying "
+                    "(is the system it talks to down?)",
+                )
+        self._state.stalled = None
+        if not handle.done():
+            handle.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ActivityError):
+                await handle
+            return None
+        return await handle
 
     # ----------------------------------------------------------------- money
 
@@ -152,19 +224,23 @@ class ClaimCore:
 
     def _view(self) -> ClaimView:
         """The claim view, folded from this claim's events by the function the read model
-        uses too (``events.view.claim_view``), plus the live follow-up timer and a write-off
-        waiting for approval."""
-        if not self._state.events:
-            return ClaimView(
-                claim_id=self._claim_id, status=self._state.status or S.RECEIVED, seq=0,
+        uses too (``events.view.claim_view``), plus what is live and not a transition: the
+        follow-up timer, a write-off waiting for approval, late messages, a stalled step."""
+        st = self._state
+        if not st.events:
+            view = ClaimView(
+                claim_id=self._claim_id, status=st.status or S.RECEIVED, seq=0,
                 payer_id=self._claim.payer.payer_id, total_charge=self._claim.total_charge,
                 outstanding_amount=self._claim.total_charge,
             )  # fmt: skip
-        view = claim_view(self._state.events)
+        else:
+            view = claim_view(st.events)
         return view.model_copy(
             update={
-                "follow_up_due": self._state.follow_up_due,
-                "pending_write_off": self._state.pending_write_off,
+                "follow_up_due": st.follow_up_due,
+                "pending_write_off": st.pending_write_off,
+                "late_messages": list(st.late_messages),
+                "stalled": st.stalled,
             }
         )
 

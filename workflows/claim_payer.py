@@ -1,5 +1,9 @@
 """Payer messages in ClaimWorkflow: 999, 277CA and 835 arrive as signals and are applied.
 
+Payer files cross: a 999 or 277CA can arrive after the 835 it preceded. One that agrees
+with what already happened is recorded on the claim (``late_messages``); only a message
+that fits nowhere raises an alert.
+
 Signals only queue a message (de-duplicated by its id: delivery is at-least-once); the
 lifecycle loop applies it when the claim's current status waits for the payer, so a message
 and a person's action never change the claim at the same time.
@@ -24,6 +28,11 @@ with workflow.unsafe.imports_passed_through():
 from workflows.claim_core import AWAITING_PAYER, DECIDED, ClaimCore
 
 S = ClaimStatus
+
+# Where the payer has already got further than a 999 or an accepting 277CA can say: a
+# late one of those agrees with what happened. A late *rejection* contradicts it and is
+# still an unexpected message for a person to look at.
+PAST_ACK = DECIDED | {S.ACCEPTED, S.ADJUDICATED, S.APPEALED}
 
 
 class PayerMessageHandling(ClaimCore):
@@ -112,6 +121,8 @@ class PayerMessageHandling(ClaimCore):
             await self._enter(S.ACCEPTED)
         elif report.category == "A1" and status in AWAITING_PAYER:
             self._restart_follow_up()  # received: the payer is not silent
+        elif self._v3 and (report.accepted or report.category == "A1") and status in PAST_ACK:
+            self._late(report.message_id, f"277CA {report.category}")
         else:
             await self._unexpected(report.message_id, f"a 277CA {report.category}")
 
@@ -121,8 +132,17 @@ class PayerMessageHandling(ClaimCore):
             self._restart_follow_up()
         elif not ack.accepted and status is S.SUBMITTED:
             await self._enter(S.REJECTED, reason="999 rejected: " + "; ".join(ack.errors))
+        elif self._v3 and ack.accepted and status in PAST_ACK | {S.REJECTED}:
+            self._late(ack.message_id, "999 accepted")
         else:
             await self._unexpected(ack.message_id, "a 999")
+
+    def _late(self, message_id: str, what: str) -> None:
+        """Record an acknowledgment the payer has already overtaken (its files crossed):
+        it agrees with what happened, so it is history, not an alarm."""
+        self._state.late_messages.append(
+            f"{what} {message_id} arrived while {self._state.status}; already overtaken"
+        )
 
     async def _unexpected(self, message_id: str, what: str) -> None:
         await self._alert(

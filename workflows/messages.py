@@ -56,12 +56,19 @@ class ClaimState(BaseModel):
     appeal_deadline: dt.datetime | None = None
     # When the payer should next be chased if it stays silent.
     follow_up_due: dt.datetime | None = None
+    # A correction handed over by recode/correct: set until the lifecycle has coded (and
+    # scrubbed) it, so that no second correction or other action can slip in meanwhile.
     correction: CorrectionRequest | None = None
     pending_write_off: PendingWriteOff | None = None
     # Every event this claim emitted (the claim view is folded from them) and the ledger
     # entries booked since the last one (the next event carries them).
     events: list[ClaimEvent] = Field(default_factory=list)
     unposted: list[LedgerEntry] = Field(default_factory=list)
+    # Payer messages that arrived after the payer had already moved past them (a 999 or
+    # 277CA after the 835, as real payers' files cross): recorded here, not alarmed on.
+    late_messages: list[str] = Field(default_factory=list)
+    # What the claim is waiting on while a step retries past the stall bound (else None).
+    stalled: str | None = None
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -77,6 +84,9 @@ class ClaimWorkflowInput(BaseModel):
     # What intake noted (payer terms overridden by the claim, a payer the registry does not
     # know): recorded with the claim's first event.
     intake_findings: tuple[Finding, ...] = ()
+    # A step that talks to another system and keeps failing for this long raises an
+    # activity_stalled alert (it goes on retrying); from settings.stall_alert_after_seconds.
+    stall_alert_after_seconds: int = Field(default=900, ge=1)
 
 
 class AppealBody(BaseModel):

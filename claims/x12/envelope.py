@@ -119,7 +119,8 @@ class Writer:
                 text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
             done = " ".join(text.translate(self._blank).upper().split())[:limit].strip()
             if text and not done:
-                raise ValueError(f"{key[0]!r} has no character an X12 element can carry")
+                # The value is not quoted: it is usually a name (PHI).
+                raise ValueError("a name or text has no character an X12 element can carry")
             self._cleaned[key] = done
         return done
 
@@ -128,8 +129,13 @@ class Writer:
         return value.translate(self._blank)[:limit].rstrip()
 
     def ident(self, value: str, what: str) -> str:
-        if any(c in self.d for c in value) or not value.isprintable():
-            raise ValueError(f"{what} {value!r} contains an X12 delimiter or control character")
+        bad = sorted({c for c in value if c in self.d or not c.isprintable()})
+        if bad:
+            # The characters, not the value: ids like the member id are PHI.
+            raise ValueError(
+                f"{what} contains an X12 delimiter or control character: "
+                + ", ".join(repr(c) for c in bad)
+            )
         return value
 
     def comp(self, *parts: str) -> str:

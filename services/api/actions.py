@@ -8,9 +8,10 @@ nobody can act in another's name) and, for write-offs, the approval threshold (a
 
 from __future__ import annotations
 
-from typing import Any
+from contextvars import ContextVar
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -43,7 +44,25 @@ from workflows.messages import (
     workflow_id,
 )
 
-router = APIRouter(tags=["actions"], dependencies=AUTHORIZED)
+# The request's Idempotency-Key, for run_update (set by the router's dependency).
+_idempotency_key: ContextVar[str | None] = ContextVar("idempotency_key", default=None)
+
+
+async def _capture_idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="Repeat a request with the same key to have it applied once: a "
+            "retry after a timeout gets the first answer instead of a second action.",
+        ),
+    ] = None,
+) -> None:
+    _idempotency_key.set(key)
+
+
+router = APIRouter(tags=["actions"], dependencies=[*AUTHORIZED, Depends(_capture_idempotency_key)])
 
 
 async def run_update(
@@ -52,11 +71,13 @@ async def run_update(
     """Send a human action to the claim's workflow; turn refusals into 409s.
 
     Updates reach running workflows only: a finished claim still answers queries, so the
-    transition table says why it was refused.
+    transition table says why it was refused. An Idempotency-Key becomes the update's id,
+    which Temporal de-duplicates: the same key again returns the first outcome.
     """
     handle = client.get_workflow_handle(workflow_id(claim_id))
+    key = _idempotency_key.get()
     try:
-        return await handle.execute_update(update, request)
+        return await handle.execute_update(update, request, id=f"{action}:{key}" if key else None)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError):

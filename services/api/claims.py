@@ -1,20 +1,25 @@
 """Claims: intake, one claim's view, the list and a claim's events.
 
 Reads of one claim ask its workflow (always current) and fall back to the read model once
-the workflow is gone; lists come from the read model, which the projector keeps a moment
-behind the workflows.
+the workflow is gone, or when it has not answered within ``api_query_timeout_seconds`` (no
+worker polling, Temporal down): a biller then gets the last projected state at once rather
+than a spinner. The answer says which source it came from (``source`` and the
+``X-Claimflow-Source`` header). Lists come from the read model, which the projector keeps a
+moment behind the workflows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -61,7 +66,10 @@ async def start_claim(
         await client.start_workflow(
             ClaimWorkflow.run,
             ClaimWorkflowInput(
-                claim=claim.with_id(claim_id), intake_findings=findings, actor=actor
+                claim=claim.with_id(claim_id),
+                intake_findings=findings,
+                actor=actor,
+                stall_alert_after_seconds=settings.stall_alert_after_seconds,
             ),
             id=wf_id,
             task_queue=settings.task_queue,
@@ -73,8 +81,10 @@ async def start_claim(
 
 
 def view_from_read_model(engine: Engine, claim_id: str) -> ClaimView | None:
-    """The same fold over the projected events that the workflow's query makes."""
-    return readmodel.view_of(engine, claim_id)
+    """The same fold over the projected events that the workflow's query makes (a moment
+    behind the workflow, and without its live state: the follow-up timer and the like)."""
+    view = readmodel.view_of(engine, claim_id)
+    return None if view is None else view.model_copy(update={"source": "read_model"})
 
 
 @router.post("/claims", status_code=202)
@@ -89,20 +99,36 @@ async def submit(
     return await start_claim(claim, client, settings, engine, principal.actor())
 
 
+SOURCE_HEADER = "X-Claimflow-Source"
+
+
 @router.get("/claims/{claim_id}")
-async def get_claim(claim_id: ClaimIdPath, client: TemporalDep, engine: EngineDep) -> ClaimView:
-    """Ask the workflow; if it is gone or cannot answer (no worker), the read model."""
+async def get_claim(
+    claim_id: ClaimIdPath,
+    response: Response,
+    client: TemporalDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+) -> ClaimView:
+    """Ask the workflow; if it is gone or does not answer in time, the read model."""
     try:
         handle = client.get_workflow_handle(workflow_id(claim_id))
-        view: ClaimView = await handle.query(ClaimWorkflow.state)
+        view: ClaimView = await handle.query(
+            ClaimWorkflow.state,
+            rpc_timeout=dt.timedelta(seconds=settings.api_query_timeout_seconds),
+        )
+        response.headers[SOURCE_HEADER] = view.source
         return view
     except RPCError as exc:
         unavailable = exc.status is not RPCStatusCode.NOT_FOUND
-    found = view_from_read_model(engine, claim_id)
+    except WorkflowQueryFailedError:  # e.g. a workflow task that keeps failing
+        unavailable = True
+    found = await asyncio.to_thread(view_from_read_model, engine, claim_id)
     if found is None:
         if unavailable:
             raise error(503, f"claim {claim_id} cannot be read right now; retry")
         raise error(404, f"no claim {claim_id}", field="claim_id")
+    response.headers[SOURCE_HEADER] = found.source
     return found
 
 
@@ -111,7 +137,7 @@ async def list_claims(
     engine: EngineDep,
     status: ClaimStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[readmodel.ClaimRecord]:
     return readmodel.list_claims(engine, status=status, limit=limit, offset=offset)
 

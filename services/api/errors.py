@@ -6,6 +6,10 @@ large (413). ``field`` names the input at fault (dotted path), or is null when t
 as a whole is refused; ``rule`` is a stable machine-readable name; ``msg`` is for people.
 
 Validation errors quote the refused value only where it is not PHI.
+
+A route whose Temporal call fails (the server unreachable or overloaded) answers 503 with a
+reason instead of 500. The OpenAPI document carries ``ErrorBody`` on every operation's 4xx
+and 503 answers, so that clients (and the schemathesis fuzz test) can rely on the shape.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
 
 from claims.model import is_phi_field
 
@@ -99,6 +104,31 @@ def _shaped(status: int, detail: Any) -> list[dict[str, Any]]:
     return items
 
 
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Put ``ErrorBody`` on every operation's 4xx and 503 answers in place of FastAPI's
+    ``HTTPValidationError``, which is not the shape this API sends."""
+    schema_of_body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(schema_of_body.pop("$defs", {}))
+    components["ErrorBody"] = schema_of_body
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    content = {"application/json": {"schema": _ref("ErrorBody")}}
+    error = {"description": "Refused, with the reason", "content": content}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                responses["422"] = error
+            responses.setdefault("4XX", error)
+            responses.setdefault("503", error)
+    return schema
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -111,3 +141,17 @@ def install(app: FastAPI) -> None:
             content={"detail": _shaped(exc.status_code, exc.detail)},
             headers=exc.headers,
         )
+
+    @app.exception_handler(RPCError)
+    async def _temporal_unavailable(_: Request, exc: RPCError) -> JSONResponse:
+        msg = f"the workflow service did not answer ({exc.status.name}); retry"
+        return JSONResponse(status_code=503, content=body(503, msg))
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _document_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -3,7 +3,7 @@ queue, and reading an encrypted copy."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from services import inbound_store, payments
 from services.api.deps import EngineDep, KeyRingDep, SettingsDep, TemporalDep
-from services.api.errors import error
+from services.api.errors import ErrorBody, error
 from services.auth.policy import AUTHORIZED, Authorized
 from services.crypto.aead import DecryptionError
 from services.crypto.files import decrypt_bytes
@@ -21,7 +21,16 @@ from services.inbound import Refused, UnitResult, ingest
 router = APIRouter(tags=["payer files"], dependencies=AUTHORIZED)
 
 
-@router.post("/x12/inbound", status_code=202)
+UNITS_OR_ERROR: dict[int | str, dict[str, Any]] = {
+    409: {"model": list[UnitResult], "description": "Every unit was taken before"},
+    422: {
+        "model": list[UnitResult] | ErrorBody,
+        "description": "A unit was quarantined (the units), or the file is unreadable (why)",
+    },
+}
+
+
+@router.post("/x12/inbound", status_code=202, responses=UNITS_OR_ERROR)
 async def x12_inbound(
     request: Request,
     response: Response,

@@ -56,14 +56,17 @@ def down(settings: Settings) -> None:
 
 
 def status(settings: Settings) -> dict[str, str]:
-    """Component name to "running", "stopped" (or, for PostgreSQL, "not installed").
+    """Server name to "running" or "stopped" ("kafka": every node), and "database" to the
+    state of the database in use (see ``overview`` for the full picture).
 
-    Cheap: it reads pid files and asks pg_lsclusters, it sends no requests to the servers.
+    Cheap: it reads pid files (and asks pg_lsclusters when PostgreSQL is the database).
     """
+    from services.stack.overview import database  # imports services.apps
+
     return {
         temporal.NAME: "running" if temporal.is_running(settings) else "stopped",
         kafka.NAME: "running" if kafka.is_running(settings) else "stopped",
-        pg.NAME: pg.status(settings),
+        "database": database(settings).state,
     }
 
 

@@ -13,7 +13,7 @@ import typer
 
 from services import stack
 from services.settings import Settings, get_settings
-from services.stack import kafka, postgres, temporal
+from services.stack import kafka, overview
 
 stack_app = typer.Typer(
     help="Run the local Temporal, Kafka and PostgreSQL servers (state in CLAIMFLOW_STATE_DIR).",
@@ -32,22 +32,10 @@ def _run(action: Callable[[Settings], object], settings: Settings) -> None:
         raise typer.Exit(1) from None
 
 
-def _addresses(settings: Settings) -> dict[str, str]:
-    temporal_addr = settings.temporal_address
-    if settings.temporal_ui:
-        temporal_addr += f" (ui http://{settings.temporal_host}:{settings.temporal_ui_port})"
-    return {
-        temporal.NAME: temporal_addr,
-        kafka.NAME: settings.kafka_bootstrap,
-        postgres.NAME: postgres.url(settings).replace(f":{postgres.PASSWORD}@", ":***@"),
-    }
-
-
 def _print_status(settings: Settings) -> None:
-    addresses = _addresses(settings)
-    for name, state in stack.status(settings).items():
-        colour = typer.colors.GREEN if state == "running" else typer.colors.YELLOW
-        typer.echo(f"{name:<9} " + typer.style(f"{state:<13}", fg=colour) + addresses[name])
+    for row in overview.components(settings):
+        colour = typer.colors.GREEN if row.state in ("running", "in use") else typer.colors.YELLOW
+        typer.echo(f"{row.name:<10} " + typer.style(f"{row.state:<13}", fg=colour) + row.detail)
 
 
 @stack_app.command()
@@ -89,7 +77,8 @@ def _print_lag(settings: Settings) -> None:
 
 @stack_app.command()
 def status() -> None:
-    """One line per component (name, running/stopped, address), then consumer lag."""
+    """One line per server, the database in use, each of claimflow's processes, then
+    consumer lag."""
     settings = get_settings()
     _run(_print_status, settings)
     _print_lag(settings)

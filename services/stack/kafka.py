@@ -1,4 +1,10 @@
-"""Apache Kafka 4.1 as one KRaft node (broker + controller in one JVM) on Java 17.
+"""Apache Kafka 4.1 in KRaft mode on Java 17: one node, or a small cluster on loopback.
+
+Each node is a broker and a controller in one JVM, and every node is a voter of the
+controller quorum; ``settings.kafka_nodes`` says how many (1 for development, 3 to prove
+that the loss of a broker loses nothing: replication factor 3, ``min.insync.replicas`` 2).
+Node 1 keeps the single node's names (pid ``kafka``, data in ``kafka/data``), so a state
+dir made before clusters existed still starts; node n > 1 is ``kafka-n`` in ``kafka/node-n``.
 
 There is no Kafka in Debian and no release tarball can be fetched, so the jars come from Maven
 Central through ``deploy/kafka/pom.xml``. They are resolved once into
@@ -15,6 +21,8 @@ import signal
 import subprocess
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from string import Template
 
@@ -27,7 +35,8 @@ POM = DEPLOY_DIR / "pom.xml"
 TEMPLATE = DEPLOY_DIR / "server.properties.tmpl"
 LOG4J_CONFIG = DEPLOY_DIR / "log4j2.properties"
 LIBS_ROOT = REPO_ROOT / ".state" / "kafka-libs"
-# Generous: a JVM on a loaded 2-core machine has been seen to need over a minute.
+COMPLETE_MARKER = ".complete"
+# Generous: on a loaded machine a JVM with many topics to load takes minutes to answer.
 START_TIMEOUT = 180.0
 # A graceful KRaft shutdown (controlled shutdown, flushing logs) takes a few seconds.
 STOP_TIMEOUT = 30.0
@@ -70,28 +79,53 @@ def kafka_dir(settings: Settings) -> Path:
     return settings.state_dir / "kafka"
 
 
-def data_dir(settings: Settings) -> Path:
-    return kafka_dir(settings) / "data"
+def nodes(settings: Settings) -> range:
+    return range(1, settings.kafka_nodes + 1)
 
 
-def properties_file(settings: Settings) -> Path:
-    return kafka_dir(settings) / "server.properties"
+def node_name(node: int) -> str:
+    """Process name of a node: ``kafka`` for node 1 (as before clusters), else ``kafka-n``."""
+    return NAME if node == 1 else f"{NAME}-{node}"
 
 
-def write_properties(settings: Settings, extra: str = "") -> Path:
+def node_dir(settings: Settings, node: int = 1) -> Path:
+    return kafka_dir(settings) if node == 1 else kafka_dir(settings) / f"node-{node}"
+
+
+def data_dir(settings: Settings, node: int = 1) -> Path:
+    return node_dir(settings, node) / "data"
+
+
+def properties_file(settings: Settings, node: int = 1) -> Path:
+    return node_dir(settings, node) / "server.properties"
+
+
+def node_bootstrap(settings: Settings, node: int) -> str:
+    return f"{settings.kafka_host}:{settings.kafka_node_ports(node)[0]}"
+
+
+def write_properties(settings: Settings, node: int = 1, extra: str = "") -> Path:
     """Render the template on every start, so changed ports take effect on the next ``up``.
 
     ``extra`` is appended: a later key overrides an earlier one in a properties file, so a
     caller can add listeners (TLS, SASL) to the local broker's configuration.
     """
+    voters = ",".join(
+        f"{n}@{settings.kafka_host}:{settings.kafka_node_ports(n)[1]}" for n in nodes(settings)
+    )
+    broker_port, controller_port = settings.kafka_node_ports(node)
     text = Template(TEMPLATE.read_text()).substitute(
         host=settings.kafka_host,
-        kafka_port=settings.kafka_port,
-        controller_port=settings.kafka_controller_port,
-        data_dir=data_dir(settings),
+        node_id=node,
+        voters=voters,
+        kafka_port=broker_port,
+        controller_port=controller_port,
+        data_dir=data_dir(settings, node),
         partitions=settings.topic_partitions,
+        internal_replicas=min(3, settings.kafka_nodes),
+        internal_min_isr=2 if settings.kafka_nodes >= 3 else 1,
     )
-    path = properties_file(settings)
+    path = properties_file(settings, node)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + ("\n" + extra if extra else ""))
     return path
@@ -123,17 +157,36 @@ def _storage_tool(java_bin: str, libs: Path, *args: str) -> str:
 
 
 def ensure_formatted(
-    settings: Settings, java_bin: str, libs: Path, props: Path, extra: Sequence[str] = ()
+    settings: Settings,
+    java_bin: str,
+    libs: Path,
+    props: Path,
+    node: int = 1,
+    extra: Sequence[str] = (),
 ) -> None:
-    """Format the KRaft storage once; ``meta.properties`` marks a formatted data dir.
+    """Format a node's KRaft storage once; ``meta.properties`` marks a formatted data dir.
 
     Formatting again would give the node a new cluster id and orphan its data, so it is
-    skipped whenever the marker exists. ``extra`` are further StorageTool arguments, e.g.
-    ``--add-scram`` to create SCRAM users before the first start.
+    skipped whenever the marker exists. Every node of a cluster is formatted with the same
+    cluster id, kept in ``kafka/cluster-id``. ``extra`` are further StorageTool arguments,
+    e.g. ``--add-scram`` to create SCRAM users before the first start.
     """
-    if (data_dir(settings) / "meta.properties").exists():
+    if (data_dir(settings, node) / "meta.properties").exists():
         return
-    _storage_tool(java_bin, libs, "format", "-t", random_cluster_id(), "-c", str(props), *extra)
+    _storage_tool(java_bin, libs, "format", "-t", cluster_id(settings), "-c", str(props), *extra)
+
+
+def cluster_id(settings: Settings) -> str:
+    """The cluster's id: made once, or read back from node 1 of a state dir made before."""
+    path = kafka_dir(settings) / "cluster-id"
+    if path.exists():
+        return path.read_text().strip()
+    meta = data_dir(settings, 1) / "meta.properties"
+    found = re.search(r"^cluster\.id=(\S+)", meta.read_text(), re.M) if meta.exists() else None
+    value = found.group(1) if found else random_cluster_id()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value + "\n")
+    return value
 
 
 def random_cluster_id() -> str:
@@ -164,13 +217,13 @@ def command(settings: Settings, java_bin: str, libs: Path, props: Path) -> list[
     ]
 
 
-def healthy(settings: Settings) -> bool:
-    """The broker answers a metadata request, which needs the controller quorum up too."""
+def healthy(settings: Settings, node: int = 1) -> bool:
+    """The node answers a metadata request, which needs the controller quorum up too."""
     from kafka.admin import KafkaAdminClient  # slow import; only needed for the check
 
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap,
+            bootstrap_servers=node_bootstrap(settings, node),
             client_id="claimflow-stack-health",
             request_timeout_ms=5000,
             bootstrap_timeout_ms=5000,
@@ -186,48 +239,91 @@ def healthy(settings: Settings) -> bool:
         admin.close()
 
 
-def is_running(settings: Settings) -> bool:
-    return process.is_running(settings.state_dir, NAME)
+def is_running(settings: Settings, node: int | None = None) -> bool:
+    """Whether node ``node`` runs; without one, whether every node of the cluster does."""
+    wanted = nodes(settings) if node is None else (node,)
+    return all(process.is_running(settings.state_dir, node_name(n)) for n in wanted)
 
 
-def up(settings: Settings, *, extra_properties: str = "", format_args: Sequence[str] = ()) -> None:
-    """Resolve jars, format storage and start the broker as needed; wait until it answers.
+def _start_node(
+    settings: Settings,
+    node: int,
+    java_bin: str,
+    libs: Path,
+    extra_properties: str = "",
+    format_args: Sequence[str] = (),
+) -> None:
+    state, name = settings.state_dir, node_name(node)
+    with process.locked(state, name):
+        if process.is_running(state, name):
+            return
+        broker_port, controller_port = settings.kafka_node_ports(node)
+        for port, setting in (
+            (broker_port, "kafka_port"),
+            (controller_port, "kafka_controller_port"),
+        ):
+            process.ensure_port_free(settings.kafka_host, port, name, setting)
+        props = write_properties(settings, node, extra_properties)
+        ensure_formatted(settings, java_bin, libs, props, node, format_args)
+        process.start(state, name, command(settings, java_bin, libs, props))
 
-    ``extra_properties`` and ``format_args`` configure a broker with more than the local
-    PLAINTEXT listener (see ``write_properties`` and ``ensure_formatted``).
+
+def up(
+    settings: Settings,
+    node: int | None = None,
+    *,
+    extra_properties: str = "",
+    format_args: Sequence[str] = (),
+) -> None:
+    """Resolve jars, format storage and start the node(s) as needed; wait until they answer.
+
+    All nodes start before any is waited for: a cluster's first node cannot answer until a
+    majority of the controller quorum is up. ``extra_properties`` and ``format_args``
+    configure a broker with more than the local PLAINTEXT listener (see ``write_properties``
+    and ``ensure_formatted``).
     """
-    state = settings.state_dir
-
-    def ready() -> bool:
-        return process.port_open(settings.kafka_host, settings.kafka_port) and healthy(settings)
-
-    with process.locked(state, NAME):
-        if not process.is_running(state, NAME):
-            for port, setting in (
-                (settings.kafka_port, "kafka_port"),
-                (settings.kafka_controller_port, "kafka_controller_port"),
-            ):
-                process.ensure_port_free(settings.kafka_host, port, NAME, setting)
-            java_bin = java()
-            libs = ensure_libs()
-            props = write_properties(settings, extra_properties)
-            ensure_formatted(settings, java_bin, libs, props, format_args)
-            process.start(state, NAME, command(settings, java_bin, libs, props))
+    wanted = list(nodes(settings)) if node is None else [node]
+    java_bin = java()
+    libs = ensure_libs()
+    for n in wanted:
+        _start_node(settings, n, java_bin, libs, extra_properties, format_args)
+    for n in wanted:
         process.wait_ready(
-            state, NAME, ready, START_TIMEOUT, f"metadata from {settings.kafka_bootstrap}"
+            settings.state_dir,
+            node_name(n),
+            partial(_ready, settings, n),
+            START_TIMEOUT,
+            f"metadata from {node_bootstrap(settings, n)}",
         )
 
 
-def down(settings: Settings) -> bool:
-    """Stop the broker gracefully (clean shutdown, no log recovery next time)."""
-    return process.stop(settings.state_dir, NAME, timeout=STOP_TIMEOUT)
+def _ready(settings: Settings, node: int) -> bool:
+    port = settings.kafka_node_ports(node)[0]
+    return process.port_open(settings.kafka_host, port) and healthy(settings, node)
 
 
-def restart(settings: Settings) -> None:
-    down(settings)
-    up(settings)
+def down(settings: Settings, node: int | None = None) -> bool:
+    """Stop the node(s) gracefully (clean shutdown, no log recovery next time).
+
+    A cluster's nodes are stopped together: stopped one by one, the last ones would wait
+    for a controller quorum that is already gone.
+    """
+    wanted = list(nodes(settings)) if node is None else [node]
+    with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+        stopped = list(
+            pool.map(
+                lambda n: process.stop(settings.state_dir, node_name(n), timeout=STOP_TIMEOUT),
+                wanted,
+            )
+        )
+    return any(stopped)
 
 
-def kill9(settings: Settings) -> None:
-    """SIGKILL the broker, as a crash would; the next ``up`` recovers its logs."""
-    process.kill(settings.state_dir, NAME, signal.SIGKILL)
+def restart(settings: Settings, node: int | None = None) -> None:
+    down(settings, node)
+    up(settings, node)
+
+
+def kill9(settings: Settings, node: int = 1) -> None:
+    """SIGKILL a node, as a crash would; the next ``up`` recovers its logs."""
+    process.kill(settings.state_dir, node_name(node), signal.SIGKILL)

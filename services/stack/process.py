@@ -128,6 +128,24 @@ def start(
     return proc.pid
 
 
+def register(state_dir: Path, name: str) -> None:
+    """Record the calling process under ``name``, as ``start`` records a child.
+
+    For a foreground process that others must be able to find and stop (``make run``'s
+    parent, which ``make down`` stops); ``unregister`` removes the record on the way out.
+    """
+    path = pid_file(state_dir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{os.getpid()}\n{_start_time(os.getpid()) or ''}\n")
+    tmp.replace(path)
+
+
+def unregister(state_dir: Path, name: str) -> None:
+    if read_pid(state_dir, name) == os.getpid():
+        pid_file(state_dir, name).unlink(missing_ok=True)
+
+
 def read_pid(state_dir: Path, name: str) -> int | None:
     """The pid of the running ``name``, or None; a stale pid file is deleted."""
     path = pid_file(state_dir, name)
@@ -167,18 +185,26 @@ def _wait_gone(state_dir: Path, name: str, timeout: float) -> bool:
     return not is_running(state_dir, name)
 
 
-def stop(state_dir: Path, name: str, timeout: float = 15.0) -> bool:
+def _signal_one(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def stop(state_dir: Path, name: str, timeout: float = 15.0, *, group: bool = True) -> bool:
     """SIGTERM the process group, SIGKILL it if it has not exited after ``timeout`` seconds.
 
     A graceful stop first lets Kafka close its logs cleanly (no recovery on the next start)
     and lets Temporal checkpoint its SQLite WAL. Returns False if nothing was running.
+    ``group=False`` signals the process alone: for a ``register``-ed foreground process,
+    whose group is the shell's.
     """
     pid = read_pid(state_dir, name)
     if pid is None:
         return False
-    _signal_group(pid, signal.SIGTERM)
+    send = _signal_group if group else _signal_one
+    send(pid, signal.SIGTERM)
     if not _wait_gone(state_dir, name, timeout):
-        _signal_group(pid, signal.SIGKILL)
+        send(pid, signal.SIGKILL)
         if not _wait_gone(state_dir, name, 5.0):
             raise StackError(f"{name} (pid {pid}) did not exit after SIGKILL")
     pid_file(state_dir, name).unlink(missing_ok=True)

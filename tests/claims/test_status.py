@@ -11,6 +11,7 @@ from claims.status import (
     INITIAL,
     TERMINAL,
     TRANSITIONS,
+    WAITING,
     Action,
     ClaimStatus,
     TransitionError,
@@ -108,3 +109,16 @@ def test_actions_offered_per_status() -> None:
     assert actions_from(S.REJECTED) == (Action.CORRECT, Action.WRITE_OFF)
     assert all(actions_from(s) == () for s in TERMINAL)
     assert sources_of(S.APPEALED) == {S.DENIED, S.PARTIALLY_PAID}
+
+
+def test_every_waiting_status_offers_a_person_a_way_to_end_the_claim() -> None:
+    """A claim can wait in these for ever (a silent payer, a gateway that stays down, a biller
+    who never corrects); each must let a person end it, or it could be stuck for good."""
+    for status in WAITING:
+        endings = [a for a in actions_from(status) if ACTIONS[a][0] in TERMINAL]
+        assert endings, f"{status}: no action ends the claim"
+
+
+def test_a_refused_submission_goes_to_a_biller_not_a_loop() -> None:
+    check_transition(S.SCRUBBED, S.SCRUB_FAILED)
+    assert Action.CORRECT in actions_from(S.SCRUB_FAILED)

@@ -28,11 +28,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from ulid import ULID
 
-from activities.payer import AppealPacket, StatusInquiry, SubmissionReceipt
+from activities.payer import AppealPacket, PayerRefused, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
 from claims.payer_messages import Acknowledgment, ClaimStatusReport
 from claims.remittance import Adjustment, Decision, GroupCode, Remittance
 from claims.status import ClaimStatus as S
+from claims.x12.envelope import Envelope
+from claims.x12.render_837p import render_837p
 from events import topics
 from events.contract import ClaimAlert, ClaimEvent
 from events.reader import read_claim_alerts, read_claim_events
@@ -49,21 +51,37 @@ TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
 HISTORIES = Path(__file__).parent / "histories"
 # Histories are named for the workflow version that wrote them; older ones are never
 # overwritten, so the replay suite keeps proving that workflows of every shape replay.
-RECORD_TAG = "v3"
+RECORD_TAG = "v5"
 PCN = "PCN-1"
+ENVELOPE = Envelope(
+    sender_id="CLAIMFLOW", receiver_id="PAYER", interchange_control_number=1, group_control_number=1
+)
 
 Handle = WorkflowHandle[ClaimWorkflow, ClaimOutcome]
 
 
 class RecordingPayer:
-    """The far side of the payer gateway: records what claimflow sent."""
+    """The far side of the payer gateway: records what claimflow sent.
+
+    Like the X12 gateway it refuses a claim the 837P cannot carry (the real renderer
+    decides), and while ``down`` is set it fails like an unreachable payer.
+    """
 
     def __init__(self) -> None:
         self.claims: list[Claim] = []
         self.appeals: list[AppealPacket] = []
         self.inquiries: list[StatusInquiry] = []
+        self.down = False
+        self.attempts = 0
 
     async def submit_claim(self, claim: Claim) -> SubmissionReceipt:
+        self.attempts += 1
+        if self.down:
+            raise ConnectionError("payer unreachable")
+        try:
+            render_837p([claim], envelope=ENVELOPE)
+        except ValueError as exc:
+            raise PayerRefused(f"the claim cannot be sent as an 837P: {exc}") from exc
         self.claims.append(claim)
         return SubmissionReceipt(
             payer_claim_control_number=PCN, submission_id=f"S-{len(self.claims)}"
@@ -92,11 +110,18 @@ class Run:
         self.payer = payer
         self.handles: list[Handle] = []
 
-    async def start(self, claim: Claim, *, history_limit: int = 10_000) -> Handle:
+    async def start(
+        self, claim: Claim, *, history_limit: int = 10_000, stall_alert_after: int = 900
+    ) -> Handle:
         assert claim.claim_id
         handle = await self.env.client.start_workflow(
             ClaimWorkflow.run,
-            ClaimWorkflowInput(claim=claim, search_attributes=False, history_limit=history_limit),
+            ClaimWorkflowInput(
+                claim=claim,
+                search_attributes=False,
+                history_limit=history_limit,
+                stall_alert_after_seconds=stall_alert_after,
+            ),
             id=workflow_id(claim.claim_id),
             task_queue=self.settings.task_queue,
         )

@@ -295,21 +295,28 @@ async def test_duplicate_and_unexpected_payer_messages(run: Run) -> None:
     await handle.signal(ClaimWorkflow.remittance, paid)
     await handle.signal(ClaimWorkflow.remittance, paid)  # redelivered: applied once
     await wait_status(handle, S.PAID)
-    await handle.signal(ClaimWorkflow.claim_status, status_report(claim, "A2"))
-    # An A2 after payment fits nowhere: an alert, not a silent drop and not a transition.
+    await handle.signal(ClaimWorkflow.claim_status, status_report(claim, "A3"))
+    # A rejection after payment fits nowhere: an alert, not a silent drop and not a
+    # transition (an A2 after payment is only late: see test_stuck_paths.py).
     [alert] = await alerts_after(run, claim, 1)
     assert alert.data.kind is AlertKind.UNEXPECTED_PAYER_MESSAGE
     assert run.statuses(claim).count(S.ADJUDICATED) == 1
 
 
 async def test_write_off(run: Run) -> None:
+    paid = new_claim()
+    paid_handle = await run.start(paid)
+    await wait_status(paid_handle, S.SUBMITTED)
+    await paid_handle.signal(ClaimWorkflow.remittance, payment(paid))
+    await wait_status(paid_handle, S.PAID)
+    message = await refused(
+        paid_handle.execute_update(ClaimWorkflow.write_off, WriteOffRequest(reason="x"))
+    )
+    assert "write_off is allowed only from" in message  # nothing is owed on a paid claim
+
     claim = new_claim()
     handle = await run.start(claim)
     await wait_status(handle, S.SUBMITTED)
-    message = await refused(
-        handle.execute_update(ClaimWorkflow.write_off, WriteOffRequest(reason="x"))
-    )
-    assert "write_off is allowed only from" in message
     await handle.signal(ClaimWorkflow.remittance, denial(claim))
     await wait_status(handle, S.DENIED)
     await handle.execute_update(

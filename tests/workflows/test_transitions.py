@@ -111,10 +111,17 @@ async def act(run: Run, claim: Claim, handle: Handle, source: S, target: S) -> N
 
 @pytest.mark.parametrize(("source", "target"), EDGES, ids=[f"{a}-{b}" for a, b in EDGES])
 async def test_transition(run: Run, source: S, target: S) -> None:
-    if source in TRANSIENT:
+    if (source, target) == (S.SCRUBBED, S.WRITTEN_OFF):  # a payer outage, given up on
+        run.payer.down = True
+        claim = new_claim()
+        handle = await run.start(claim)
+        await wait_status(handle, S.SCRUBBED)
+        await act(run, claim, handle, source, target)
+    elif source in TRANSIENT:
         claim = {
             (S.RECEIVED, S.CODING_REVIEW): new_claim(diagnoses=("E11",)),
             (S.CODED, S.SCRUB_FAILED): new_claim(total_charge="999.00"),
+            (S.SCRUBBED, S.SCRUB_FAILED): new_claim(account_number="ACCT~1"),  # unsendable
         }.get((source, target), new_claim())
         await run.start(claim)
     else:
@@ -151,6 +158,9 @@ ALLOWED = {
     "void": AT_PAYER,
     "replace": AT_PAYER,
     "write_off": {
+        S.SUBMITTED,
+        S.ACCEPTED,
+        S.ADJUDICATED,
         S.DENIED,
         S.PARTIALLY_PAID,
         S.APPEALED,
