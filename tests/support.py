@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from temporalio.client import Client
 
@@ -179,6 +180,23 @@ def make_token(settings: Settings, engine: Engine, name: str, roles: tuple[Role,
     ensure_user(engine, name, roles)
     token, _ = LocalIssuer(settings).issue(name, roles)
     return token
+
+
+def signed_in(
+    settings: Settings, user: str = "tester", roles: tuple[Role, ...] = DEFAULT_ROLES
+) -> tuple[Settings, dict[str, str]]:
+    """Credentials for an installation a test starts as separate processes (``apps.start``),
+    as ``make run`` makes them (``services.auth.bootstrap``): the settings with an API key
+    for the payer simulator's X12 posts, and the headers of ``user`` holding ``roles``."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        init_db(engine)
+        _, payer_key = apikeys.create_key(engine, "payer-sim", frozenset({Role.INTAKE}))
+        token = make_token(settings, engine, user, roles)
+    finally:
+        engine.dispose()
+    with_key = settings.model_copy(update={"payer_api_key": SecretStr(payer_key)})
+    return with_key, {"Authorization": f"Bearer {token}"}
 
 
 class Harness:

@@ -19,18 +19,16 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from pydantic import SecretStr
 
 from claims.roles import Role
 from claims.status import ClaimStatus
 from services import apps, readmodel
-from services.auth import apikeys
 from services.consumer import prepare_topics
-from services.db import init_db, make_engine
+from services.db import make_engine
 from services.settings import Settings
 from services.stack import process
 from tests.otlp_collector import Collector, Span
-from tests.support import claim_payload, free_port, make_token, unique_settings
+from tests.support import claim_payload, free_port, signed_in, unique_settings
 
 pytestmark = pytest.mark.stack
 
@@ -108,14 +106,12 @@ async def observed(
             for name in PROCESSES
         }
         prepare_topics(base)
-        engine = make_engine(base.resolved_database_url)
-        init_db(engine)
         # The simulator posts its X12 with an API key; the test submits as an intake user.
-        _, payer_key = apikeys.create_key(engine, "payer-sim", frozenset({Role.INTAKE}))
+        keyed, headers = signed_in(base, "observer", (Role.INTAKE,))
         per_app["payer-sim"] = per_app["payer-sim"].model_copy(
-            update={"payer_api_key": SecretStr(payer_key)}
+            update={"payer_api_key": keyed.payer_api_key}
         )
-        token = make_token(base, engine, "observer", (Role.INTAKE,))
+        engine = make_engine(base.resolved_database_url)
         try:
             for name in PROCESSES:
                 apps.start(per_app[name], name, timeout=120)
@@ -123,7 +119,6 @@ async def observed(
                 s = per_app[name]
                 _wait_http(f"http://{s.metrics_host}:{s.metrics_port}/health")
             payload = claim_payload()
-            headers = {"Authorization": f"Bearer {token}"}
             async with httpx.AsyncClient(
                 base_url=base.api_url, timeout=60, headers=headers
             ) as http:

@@ -41,6 +41,7 @@ from tests.reliability.harness import (
 )
 from tests.reliability.paths import mix
 from tests.reliability.verify import check, workflow_views
+from tests.support import signed_in
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(3600 if LONG else 600)]
 
@@ -106,16 +107,14 @@ async def _run(
     assert outcome.unmatched_payer_messages == {}, outcome.unmatched_payer_messages
 
 
-async def test_worker_temporal_and_kafka_faults(
-    test_stack: Settings, tmp_path: Path, auth_headers: dict[str, str]
-) -> None:
+async def test_worker_temporal_and_kafka_faults(test_stack: Settings, tmp_path: Path) -> None:
     """Long form: 3 worker SIGKILLs, Temporal restarted and SIGKILLed, the broker restarted,
     on a broker of the run's own. Short form (make test): one worker SIGKILL and one Temporal
     restart (graceful or SIGKILL, by the seed) on the session's broker, which it cannot
     restart: a JVM start costs more than the rest of the short run."""
     seed = _seed()
     rng = random.Random(seed)
-    settings = run_settings(test_stack, tmp_path, nodes=1 if LONG else None)
+    settings, headers = signed_in(run_settings(test_stack, tmp_path, nodes=1 if LONG else None))
     chaos = Faults(settings, seed)
     faults: list[tuple[str, Fault]] = [
         ("worker SIGKILL", chaos.kill_worker) for _ in range(3 if LONG else 1)
@@ -133,16 +132,16 @@ async def test_worker_temporal_and_kafka_faults(
     rng.shuffle(faults)
     started = time.monotonic()
     with installation(settings, workers=1, projectors=1, own_kafka=LONG):
-        await _run(settings, "single-broker", faults, auth_headers, seed,
+        await _run(settings, "single-broker", faults, headers, seed,
                    {"stack_start_seconds": round(time.monotonic() - started, 1)})  # fmt: skip
 
 
 @pytest.mark.skipif(not LONG, reason="long form only: make reliability")
 async def test_broker_worker_and_projector_loss_in_a_cluster(
-    stack_settings: Settings, tmp_path: Path, auth_headers: dict[str, str]
+    stack_settings: Settings, tmp_path: Path
 ) -> None:
     seed = _seed()
-    settings = run_settings(stack_settings, tmp_path, nodes=3)
+    settings, headers = signed_in(run_settings(stack_settings, tmp_path, nodes=3))
     chaos = Faults(settings, seed)
     faults: list[tuple[str, Fault]] = [
         ("Kafka broker SIGKILL", lambda: chaos.kill_broker(random.Random(seed).randint(1, 3))),
@@ -151,6 +150,6 @@ async def test_broker_worker_and_projector_loss_in_a_cluster(
         ("worker SIGKILL", chaos.kill_worker),
     ]
     with installation(settings, workers=2, projectors=2):
-        await _run(settings, "three-broker-cluster", faults, auth_headers, seed,
+        await _run(settings, "three-broker-cluster", faults, headers, seed,
                    {"kafka_nodes": 3, "replication_factor": 3, "min_insync_replicas": 2,
                     "workers": 2, "projectors": 2})  # fmt: skip

@@ -10,7 +10,8 @@
   never a failed workflow); a refused file records nothing, a taken one is recorded whole.
 
 The API, a worker and the payer simulator run as processes on the session's test stack.
-Credentials: every request carries the ``auth_headers`` fixture (see conftest.py).
+Credentials: every request carries the headers of a user holding every role a claim's life
+needs (``tests.support.signed_in``), so generated requests reach the routes.
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ from claims.status import ClaimStatus as S
 from services import apps
 from services.api.errors import ErrorBody
 from services.consumer import prepare_topics
-from services.db import init_db, make_engine
+from services.db import make_engine
 from services.inbound import UnitResult
 from services.inbound_store import InboundFile
 from services.settings import REPO_ROOT, Settings
 from services.stack import process
-from tests.support import claim_payload, unique_settings
+from tests.support import claim_payload, signed_in, unique_settings
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
 
@@ -64,19 +65,30 @@ AT_REST = {
 
 
 @pytest.fixture(scope="module")
-def fuzz_api(test_stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def fuzz_stack(
+    test_stack: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Settings, dict[str, str]]]:
     state = tmp_path_factory.mktemp("fuzz")
-    settings = unique_settings(test_stack, state, payer_delay_seconds=0.2)
+    settings, headers = signed_in(unique_settings(test_stack, state, payer_delay_seconds=0.2))
     prepare_topics(settings)
-    init_db(make_engine(settings.resolved_database_url))
     names = ["payer-sim", "api", "worker"]
     try:
         for name in names:
             apps.start(settings, name)
-        yield settings
+        yield settings, headers
     finally:
         for name in reversed(names):
             process.stop(settings.state_dir, name)
+
+
+@pytest.fixture(scope="module")
+def fuzz_api(fuzz_stack: tuple[Settings, dict[str, str]]) -> Settings:
+    return fuzz_stack[0]
+
+
+@pytest.fixture(scope="module")
+def auth_headers(fuzz_stack: tuple[Settings, dict[str, str]]) -> dict[str, str]:
+    return fuzz_stack[1]
 
 
 def test_api_answers_every_generated_request_as_documented(
