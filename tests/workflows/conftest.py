@@ -60,11 +60,17 @@ ENVELOPE = Envelope(
 Handle = WorkflowHandle[ClaimWorkflow, ClaimOutcome]
 
 
+# Account numbers the recording payer's front end refuses.
+REFUSED_ACCOUNT = "REFUSE"
+
+
 class RecordingPayer:
     """The far side of the payer gateway: records what claimflow sent.
 
     Like the X12 gateway it refuses a claim the 837P cannot carry (the real renderer
-    decides), and while ``down`` is set it fails like an unreachable payer.
+    decides); like a payer's front end it refuses a claim whose account number starts with
+    ``REFUSE`` (values that scrub passes but the payer will not take); and while ``down`` is
+    set it fails like an unreachable payer.
     """
 
     def __init__(self) -> None:
@@ -82,6 +88,8 @@ class RecordingPayer:
             render_837p([claim], envelope=ENVELOPE)
         except ValueError as exc:
             raise PayerRefused(f"the claim cannot be sent as an 837P: {exc}") from exc
+        if claim.account_number.startswith(REFUSED_ACCOUNT):
+            raise PayerRefused("the payer's front end refused the claim: account not on file")
         self.claims.append(claim)
         return SubmissionReceipt(
             payer_claim_control_number=PCN, submission_id=f"S-{len(self.claims)}"

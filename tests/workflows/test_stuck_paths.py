@@ -12,6 +12,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from claims.status import ClaimStatus as S
 from events.contract import AlertKind
 from tests.workflows.conftest import (
+    REFUSED_ACCOUNT,
     Run,
     acknowledgment,
     new_claim,
@@ -45,20 +46,19 @@ def with_member(member_id: str) -> dict[str, object]:
 
 async def test_claim_the_gateway_cannot_send_fails_scrub_with_a_finding(run: Run) -> None:
     """Before: submit_claim retried for ever in SCRUBBED (or failed the workflow)."""
-    claim = new_claim(**with_member("XJH*1"))
+    claim = new_claim(account_number=f"{REFUSED_ACCOUNT}-77")
     handle = await run.start(claim)
     view = await wait_status(handle, S.SCRUB_FAILED)
     [finding] = view.reports["submission"].errors
     assert finding.code == "SUBMIT_REFUSED"
-    assert "member id contains an X12 delimiter" in finding.message
-    assert "XJH" not in finding.message  # the value is PHI: named, never quoted
+    assert "account not on file" in finding.message
+    assert "-77" not in finding.message  # the value is PHI: never quoted
     event = run.events(claim)[-1]
     assert (event.data.previous_status, event.data.status) == (S.SCRUBBED, S.SCRUB_FAILED)
     assert [f.code for f in event.data.findings] == ["SUBMIT_REFUSED"]
     assert run.payer.attempts == 1  # refused once, not retried
 
-    fixed = claim.model_copy(update={"subscriber": claim.subscriber.model_copy(
-        update={"member_id": "XJH1"})})  # fmt: skip
+    fixed = claim.model_copy(update={"account_number": "ACCT-77"})
     await handle.execute_update(ClaimWorkflow.correct, CorrectionRequest(claim=fixed))
     await wait_status(handle, S.SUBMITTED)
 

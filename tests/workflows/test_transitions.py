@@ -19,6 +19,7 @@ from claims.model import Claim
 from claims.status import TRANSITIONS
 from claims.status import ClaimStatus as S
 from tests.workflows.conftest import (
+    REFUSED_ACCOUNT,
     Handle,
     Run,
     denial,
@@ -121,7 +122,7 @@ async def test_transition(run: Run, source: S, target: S) -> None:
         claim = {
             (S.RECEIVED, S.CODING_REVIEW): new_claim(diagnoses=("E11",)),
             (S.CODED, S.SCRUB_FAILED): new_claim(total_charge="999.00"),
-            (S.SCRUBBED, S.SCRUB_FAILED): new_claim(account_number="ACCT~1"),  # unsendable
+            (S.SCRUBBED, S.SCRUB_FAILED): new_claim(account_number=f"{REFUSED_ACCOUNT}-1"),
         }.get((source, target), new_claim())
         await run.start(claim)
     else:
