@@ -198,7 +198,8 @@ def secondary_claim(claim: Claim, remittance: Remittance, decided_on: dt.date) -
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise CobError(f"the secondary claim would be invalid: {where}: {first['msg']}") from None
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise CobError(f"the secondary claim would be invalid: {where or 'claim'}: {msg}") from None
 
 
 def prior_paid(claim: Claim) -> Decimal:
