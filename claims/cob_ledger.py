@@ -12,12 +12,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 from claims.ledger import (
+    ZERO,
     Activity,
     Book,
     EntryKind,
     LedgerEntry,
     PatientKind,
-    balances,
     book_decision,
 )
 from claims.remittance import Remittance
@@ -38,9 +38,20 @@ def secondary_entries(
     payer and the patient: what the secondary leaves to the patient is the patient's
     balance, what it denies stays outstanding."""
     book = Book(entries, at)
-    standing = balances(entries).patient_responsibility
-    book.add(EntryKind.PATIENT, Activity.COB_TRANSFER, -standing,
-             patient_kind=PatientKind.OTHER, remittance_id=rem.remittance_id)  # fmt: skip
+    # Handed over kind by kind, so the patient's deductible, coinsurance ... net to what the
+    # later payer leaves, not only their sum.
+    for kind in PatientKind:
+        standing = sum(
+            (e.amount for e in entries if e.kind is EntryKind.PATIENT and e.patient_kind is kind),
+            ZERO,
+        )
+        book.add(EntryKind.PATIENT, Activity.COB_TRANSFER, -standing, patient_kind=kind,
+                 remittance_id=rem.remittance_id)  # fmt: skip
+    untyped = sum(
+        (e.amount for e in entries if e.kind is EntryKind.PATIENT and e.patient_kind is None),
+        ZERO,
+    )
+    book.add(EntryKind.PATIENT, Activity.COB_TRANSFER, -untyped, remittance_id=rem.remittance_id)
     own = rem.model_copy(
         update={
             "adjustments": tuple(a for a in rem.adjustments if a.carc != PRIOR_PAYER_CARC),

@@ -224,6 +224,8 @@ def test_the_ledger_balances_across_both_payers_and_the_patient(
     assert b.paid == D("120") + D(paid)
     assert b.outstanding == D("0.00") and b.credit_balance == D("0.00")
     assert b.patient_balance == D(patient_balance)
+    # Kind by kind too: what is left is the secondary's coinsurance, nothing else.
+    assert b.coinsurance == D(patient_balance) and b.deductible == D("0.00")
     assert b.charged == b.paid + b.contractual + b.patient_responsibility
     # The primary's decision still stands: the secondary's does not supersede it.
     assert not any(e.activity is Activity.SUPERSEDED for e in entries)
