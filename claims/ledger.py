@@ -60,6 +60,10 @@ class Activity(StrEnum):
     OVERPAYMENT = "overpayment"
     WRITE_OFF = "write_off"
     VOID = "void"
+    # Coordination of benefits: the patient's share the primary left, handed to the next
+    # payer, and that payer's decision (which never supersedes the primary's).
+    COB_TRANSFER = "cob_transfer"
+    SECONDARY = "secondary"
 
 
 class PatientKind(StrEnum):
@@ -253,7 +257,7 @@ def line_balances(entries: Sequence[LedgerEntry]) -> list[LineBalance]:
 # ------------------------------------------------------------------ booking
 
 
-class _Book:
+class Book:
     """Builds the entries of one booking, numbered on from the claim's last entry."""
 
     def __init__(self, entries: Sequence[LedgerEntry], at: dt.datetime) -> None:
@@ -279,7 +283,7 @@ def charge_entries(
 ) -> list[LedgerEntry]:
     """What to book so the ledger charges each line (procedure code, charge) as billed
     now: nothing if unchanged; a corrected or replaced claim re-bills the difference."""
-    book = _Book(entries, at)
+    book = Book(entries, at)
     booked: dict[int, tuple[str | None, Decimal]] = {}
     for e in entries:
         if e.kind is EntryKind.CHARGE and e.line is not None:
@@ -314,7 +318,9 @@ def _classify(group: str, carc: str) -> tuple[EntryKind, PatientKind | None]:
     return (EntryKind.DENIAL if is_denial(group, carc) else EntryKind.CONTRACTUAL), None
 
 
-def _book_decision(book: _Book, rem: Remittance, activity: Activity, cancels: str | None) -> None:
+def book_decision(
+    book: Book, rem: Remittance, activity: Activity, cancels: str | None, *, allowed: bool = True
+) -> None:
     ref = {
         "remittance_id": rem.remittance_id,
         "payment_id": rem.payment.payment_id if rem.payment else None,
@@ -336,8 +342,10 @@ def _book_decision(book: _Book, rem: Remittance, activity: Activity, cancels: st
     for line in rem.lines:
         code = line.procedure_code
         patient = sum((a.amount for a in line.adjustments if a.group == "PR"), ZERO)
-        allowed = line.allowed if line.allowed is not None else line.paid + patient
-        book.add(EntryKind.ALLOWED, activity, allowed, line=line.line, procedure_code=code, **ref)
+        if allowed:  # a later payer's allowed amount is not the claim's
+            amount = line.allowed if line.allowed is not None else line.paid + patient
+            book.add(EntryKind.ALLOWED, activity, amount, line=line.line, procedure_code=code,
+                     **ref)  # fmt: skip
         book.add(EntryKind.PAYMENT, activity, line.paid, line=line.line, procedure_code=code,
                  **ref)  # fmt: skip
         lines_paid += line.paid
@@ -353,7 +361,7 @@ def remittance_entries(
     entries: Sequence[LedgerEntry], rem: Remittance, *, at: dt.datetime
 ) -> list[LedgerEntry]:
     """The entries a payer decision books (see the module docstring for the rules)."""
-    book = _Book(entries, at)
+    book = Book(entries, at)
     standing = standing_decision(entries)
     recoupment = _sum(entries, EntryKind.RECOUPMENT)
     if rem.decision is Decision.REVERSAL:
@@ -367,7 +375,7 @@ def remittance_entries(
             book.add(EntryKind.RECOUPMENT, Activity.REVERSAL, -recovered,
                      remittance_id=rem.remittance_id)  # fmt: skip
             return book.out
-        _book_decision(book, rem, Activity.REVERSAL, standing)
+        book_decision(book, rem, Activity.REVERSAL, standing)
         return book.out
     if standing is not None:
         for e in entries:
@@ -387,12 +395,12 @@ def remittance_entries(
         # Money the superseded decision paid, not reversed: the payer paid it twice.
         book.add(EntryKind.RECOUPMENT, Activity.OVERPAYMENT, paid_before,
                  remittance_id=rem.remittance_id, cancels=standing)  # fmt: skip
-    _book_decision(book, rem, Activity.ADJUDICATED, None)
+    book_decision(book, rem, Activity.ADJUDICATED, None)
     return book.out
 
 
 def write_off_entries(entries: Sequence[LedgerEntry], *, at: dt.datetime) -> list[LedgerEntry]:
-    book = _Book(entries, at)
+    book = Book(entries, at)
     book.add(EntryKind.WRITE_OFF, Activity.WRITE_OFF, balances(entries).outstanding)
     return book.out
 
@@ -400,7 +408,7 @@ def write_off_entries(entries: Sequence[LedgerEntry], *, at: dt.datetime) -> lis
 def void_entries(entries: Sequence[LedgerEntry], *, at: dt.datetime) -> list[LedgerEntry]:
     """A voided claim: what the payer paid and kept is to be recouped, the patient owes
     nothing, and nothing is outstanding."""
-    book = _Book(entries, at)
+    book = Book(entries, at)
     now = balances(entries)
     book.add(EntryKind.RECOUPMENT, Activity.VOID, now.paid - now.recoupment_expected)
     book.add(EntryKind.PATIENT, Activity.VOID, -now.patient_responsibility)

@@ -216,6 +216,67 @@ class ServiceLine(_Model):
         return self.service_date_to or self.service_date_from
 
 
+# SBR01: which payer this is to the claim (primary, secondary, tertiary), in that order.
+Responsibility = Literal["P", "S", "T"]
+RESPONSIBILITY_ORDER: dict[str, int] = {"P": 1, "S": 2, "T": 3}
+Carc = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,5}$")]
+# A CAS amount may be negative (a payer giving back an earlier reduction).
+Amount = Annotated[
+    Decimal, Field(max_digits=12, decimal_places=2), AfterValidator(lambda d: d.quantize(CENT))
+]
+
+
+class CobAdjustment(_Model):
+    """One CAS triplet another payer applied: group (CO, PR, OA, PI), CARC, amount."""
+
+    group: Literal["CO", "PR", "OA", "PI"]
+    carc: Carc
+    amount: Amount
+
+
+class PriorLine(_Model):
+    """Loop 2430: what a payer ahead of this one decided for one service line (SVD, CAS)."""
+
+    # 1-based position of the line on this claim.
+    line: int = Field(ge=1, le=50)
+    paid: Money
+    adjustments: list[CobAdjustment] = Field(default_factory=list, max_length=99)
+
+
+class PriorAdjudication(_Model):
+    """What a payer ahead of this one decided (from its 835): 2320 AMT*D and CAS, the
+    2430 loops, and the date it was decided (DTP*573). A secondary payer pays from this,
+    so it has to add up: every line's paid amount and adjustments make its charge."""
+
+    paid: Money
+    adjudicated_on: dt.date
+    claim_adjustments: list[CobAdjustment] = Field(default_factory=list, max_length=99)
+    lines: list[PriorLine] = Field(default_factory=list, max_length=50)
+    # AMT*EAF: what the patient still owes after this payer (its PR adjustments).
+    remaining_patient_liability: Money | None = None
+    # 2330B REF*F8: the payer's own claim number.
+    payer_claim_control_number: Annotated[str, StringConstraints(max_length=50)] | None = None
+
+
+class OtherCoverage(_Model):
+    """Loop 2320/2330A/2330B: another payer that covers the patient for this claim.
+
+    On a primary claim it names the secondary (and tertiary) coverage billed after the
+    primary pays; on a secondary claim it names the primary, with the primary's
+    ``adjudication``. ``subscriber`` is PHI like the claim's own.
+    """
+
+    responsibility: Responsibility
+    payer: Payer
+    subscriber: Person
+    # SBR02: the patient's relationship to this coverage's subscriber (18 self, 01 spouse,
+    # 19 child, 20 employee, G8 other).
+    relationship: Literal["18", "01", "19", "20", "G8"] = "18"
+    # SBR09 claim filing indicator (CI commercial, MB Medicare B, MC Medicaid, ...).
+    filing_indicator: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2}$")] = "CI"
+    adjudication: PriorAdjudication | None = None
+
+
 class Claim(_Model):
     """Loop 2300 (CLM) with its parties and lines.
 
@@ -254,6 +315,11 @@ class Claim(_Model):
     lines: list[ServiceLine] = Field(min_length=1, max_length=50)
     # CLM02.
     total_charge: Money
+    # SBR01 of loop 2000B: P when this claim goes to the primary payer, S to the secondary.
+    responsibility: Responsibility = "P"
+    # Loop 2320: the patient's other coverages (secondary, tertiary; on a secondary claim,
+    # the primary with its adjudication).
+    other_coverages: list[OtherCoverage] = Field(default_factory=list, max_length=2)
 
     @field_validator("lines")
     @classmethod
@@ -284,6 +350,18 @@ class Claim(_Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _coverages_in_order(self) -> Claim:
+        _check_coverages(self)
+        return self
+
+    @property
+    def next_coverage(self) -> OtherCoverage | None:
+        """The coverage that pays after this claim's payer (None: none after it)."""
+        mine = RESPONSIBILITY_ORDER[self.responsibility]
+        after = [c for c in self.other_coverages if RESPONSIBILITY_ORDER[c.responsibility] > mine]
+        return min(after, key=lambda c: RESPONSIBILITY_ORDER[c.responsibility], default=None)
+
     @property
     def first_service_date(self) -> dt.date:
         return min(line.service_date_from for line in self.lines)
@@ -294,3 +372,57 @@ class Claim(_Model):
 
     def with_id(self, claim_id: str) -> Claim:
         return self.model_copy(update={"claim_id": claim_id})
+
+
+def _check_coverages(claim: Claim) -> None:
+    """The coverages of a claim, as the 837P and a secondary payer need them: one payer per
+    responsibility and per payer id, no gap (a secondary before a tertiary), every payer
+    ahead of this claim's with its adjudication, no payer after it with one, and each
+    adjudication adding up to the claim's charges."""
+    mine = RESPONSIBILITY_ORDER[claim.responsibility]
+    seen = {claim.responsibility}
+    payers = {claim.payer.payer_id}
+    for i, cov in enumerate(claim.other_coverages):
+        where = f"other_coverages[{i}]"
+        if cov.responsibility in seen:
+            raise ValueError(f"{where}.responsibility: {cov.responsibility} is given twice")
+        seen.add(cov.responsibility)
+        if cov.payer.payer_id in payers:
+            raise ValueError(f"{where}.payer.payer_id: {cov.payer.payer_id} is already a payer")
+        payers.add(cov.payer.payer_id)
+        ahead = RESPONSIBILITY_ORDER[cov.responsibility] < mine
+        if ahead and cov.adjudication is None:
+            raise ValueError(
+                f"{where}.adjudication: a claim to the {claim.responsibility} payer needs what "
+                f"the {cov.responsibility} payer decided (2320 AMT*D)"
+            )
+        if not ahead and cov.adjudication is not None:
+            raise ValueError(
+                f"{where}.adjudication: the {cov.responsibility} payer pays after this claim's; "
+                "it cannot have decided yet"
+            )
+        if cov.adjudication is not None:
+            _check_adjudication(claim, cov.adjudication, f"{where}.adjudication")
+    ranks = sorted(RESPONSIBILITY_ORDER[r] for r in seen)
+    if ranks != list(range(1, len(ranks) + 1)):
+        raise ValueError("other_coverages: responsibilities leave a gap (a T needs an S and a P)")
+
+
+def _check_adjudication(claim: Claim, adj: PriorAdjudication, where: str) -> None:
+    seen: set[int] = set()
+    for k, prior in enumerate(adj.lines):
+        at = f"{where}.lines[{k}]"
+        if prior.line > len(claim.lines) or prior.line in seen:
+            raise ValueError(f"{at}.line: {prior.line} is not a line of the claim, or twice")
+        seen.add(prior.line)
+        charge = claim.lines[prior.line - 1].charge
+        accounted = prior.paid + sum((a.amount for a in prior.adjustments), Decimal(0))
+        if accounted != charge:
+            raise ValueError(
+                f"{at}: paid {prior.paid} and adjustments make {accounted}, not the line's "
+                f"charge {charge}"
+            )
+    if adj.lines:
+        lines_paid = sum((p.paid for p in adj.lines), Decimal(0))
+        if lines_paid != adj.paid:
+            raise ValueError(f"{where}.paid: {adj.paid} is not the lines' {lines_paid}")

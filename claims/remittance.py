@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -113,6 +113,13 @@ class Remittance(BaseModel):
     lines: tuple[RemittanceLine, ...] = ()
     claim_adjustments: tuple[Adjustment, ...] = ()
     payment: PaymentRef | None = None
+    # Coordination of benefits. A crossover (CLP02 19/20/21): the payer NM1*TT says it
+    # forwarded the claim to (its id NM109, its name NM103).
+    crossover_payer_id: Annotated[str, StringConstraints(max_length=80)] | None = None
+    crossover_payer_name: Annotated[str, StringConstraints(max_length=60)] | None = None
+    # Set on a secondary (or tertiary) claim's decision handed to its primary claim: which
+    # payer in order decided it, so the primary books it as a later payer's, not its own.
+    processed_as: Literal["P", "S", "T"] | None = None
 
     @property
     def denial_reasons(self) -> tuple[str, ...]:

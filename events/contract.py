@@ -134,6 +134,11 @@ class ClaimEventData(BaseModel):
     remittance: RemittanceData | None = None
     # Ledger entries booked at this transition, in order; the claim's ledger is all of them.
     ledger: tuple[LedgerEntry, ...] = ()
+    # Coordination of benefits (additive): the claim this secondary claim follows, the
+    # secondary claim this primary started, the payer a primary forwarded the claim to.
+    primary_claim_id: str | None = None
+    secondary_claim_id: str | None = None
+    crossover_payer_id: str | None = None
 
 
 class CloudEvent(BaseModel):
@@ -196,6 +201,9 @@ class AlertKind(StrEnum):
     WRITE_OFF_REJECTED = "write_off_rejected"
     # The payer paid a claim it had already paid (no reversal between): money to give back.
     OVERPAYMENT = "overpayment"
+    # Coordination of benefits: a secondary claim could not be built or linked (the
+    # primary's 835 does not add up to the claim, the primary claim is gone): bill by hand.
+    SECONDARY_NOT_BILLED = "secondary_not_billed"
     # A step that talks to another system (the payer gateway, the database) has kept failing
     # for longer than the configured bound; claimflow keeps retrying, but that system is
     # probably down and someone should look.

@@ -94,6 +94,10 @@ CLASSIFICATION: dict[type[BaseModel], dict[str, Phi]] = {
         "stages": Phi.NONE,
         "remittance": Phi.HEALTH,
         "ledger": Phi.HEALTH,
+        "primary_claim_id": Phi.PSEUDONYMOUS_ID,
+        "secondary_claim_id": Phi.PSEUDONYMOUS_ID,
+        # A payer's id, like payer_id.
+        "crossover_payer_id": Phi.NONE,
     },
     RemittanceData: {
         "remittance_id": Phi.PSEUDONYMOUS_ID,

@@ -88,6 +88,10 @@ class ClaimView(BaseModel):
     # them (files that crossed), and what the claim waits on while a step keeps failing.
     late_messages: list[str] = Field(default_factory=list)
     stalled: str | None = None
+    # Coordination of benefits: the claims this one is linked with, the crossover payer.
+    primary_claim_id: str | None = None
+    secondary_claim_id: str | None = None
+    crossover_payer_id: str | None = None
     # Who answered: the claim's workflow (current), or the read model (a moment behind; used
     # when the workflow has finished or cannot answer quickly).
     source: Literal["workflow", "read_model"] = "workflow"
@@ -188,4 +192,17 @@ def claim_view(events: Sequence[ClaimEvent]) -> ClaimView:
         ledger=ledger,
         balances=balances(ledger) if ledger else None,
         lines=line_balances(ledger),
+        primary_claim_id=_latest(ordered, "primary_claim_id"),
+        secondary_claim_id=_latest(ordered, "secondary_claim_id"),
+        crossover_payer_id=_latest(ordered, "crossover_payer_id"),
     )
+
+
+def _latest(events: Sequence[ClaimEvent], field: str) -> str | None:
+    """The last value an event gave ``field`` (a link is set once and carried on)."""
+    found: str | None = None
+    for event in events:
+        value = getattr(event.data, field)
+        if value is not None:
+            found = value
+    return found

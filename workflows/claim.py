@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import CHECK_OPTIONS, SUBMIT_OPTIONS
 
 from workflows.claim_actions import HumanActions
+from workflows.claim_cob import COB_V1
 from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2, LIFECYCLE_V3, refusal
 from workflows.claim_payer import PayerMessageHandling
 
@@ -67,6 +68,9 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         self._v2 = False
         self._books = False
         self._v3 = False
+        self._cob = False
+        if inp.state is None:
+            self._state.primary_claim_id = inp.primary_claim_id
         self._stall_after = dt.timedelta(seconds=inp.stall_alert_after_seconds)
         self._steps: dict[ClaimStatus, Callable[[], Awaitable[None]]] = {
             S.RECEIVED: self._code,
@@ -91,6 +95,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         self._v2 = workflow.patched(LIFECYCLE_V2)
         self._v3 = workflow.patched(LIFECYCLE_V3)
         self._books = workflow.patched(LEDGER_V1)
+        self._cob = workflow.patched(COB_V1)
         if self._state.status is None:
             intake = inp.intake_findings
             self._state.reports["intake"] = Report(stage="intake", findings=intake)
@@ -117,6 +122,10 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
                         stall_alert_after_seconds=int(self._stall_after.total_seconds()),
                     )
                 )
+        if self._cob and self._state.status not in (S.CLOSED,):
+            # A secondary claim that ends without its payer's payment standing (written off,
+            # voided): its primary stops waiting for it.
+            await self._tell_primary(None)
         # Let an update that is still answering its caller finish before the run ends.
         await workflow.wait_condition(workflow.all_handlers_finished)
         status = self._state.status
@@ -239,6 +248,14 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
     async def _settle(self) -> None:
         """PAID: a reversal may still come; after the settle period the claim is CLOSED."""
         seq = self._state.seq
+        if self._cob and self._state.awaiting_later_payer:
+            # Not closed while a later payer (secondary, crossover) has still to decide.
+            await workflow.wait_condition(
+                lambda: self._moved(seq) or not self._state.awaiting_later_payer
+            )
+            if self._state.seq == seq and self._state.pending:
+                await self._apply_next_message(seq)
+            return
         decided = self._state.decided_at or workflow.now()
         closes = decided + dt.timedelta(days=self._claim.payer.settle_days)
         if not await self._wait_for(lambda: self._moved(seq), closes):

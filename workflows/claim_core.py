@@ -342,6 +342,9 @@ class ClaimCore:
                 else None
             ),
             ledger=booked,
+            primary_claim_id=self._state.primary_claim_id,
+            secondary_claim_id=self._state.secondary_claim_id,
+            crossover_payer_id=self._state.crossover_payer_id,
         )
 
     def _stage_findings(self, stage: str) -> tuple[Finding, ...]:

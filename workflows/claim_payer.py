@@ -20,12 +20,14 @@ with workflow.unsafe.imports_passed_through():
     from claims import ledger
     from claims.appeals import appeal_deadline
     from claims.ledger import LedgerEntry
+    from claims.model import Claim
     from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
     from claims.remittance import Decision, Remittance
     from claims.status import ClaimStatus
     from events.contract import AlertKind
 
-from workflows.claim_core import AWAITING_PAYER, DECIDED, ClaimCore
+from workflows.claim_cob import CobHandling
+from workflows.claim_core import AWAITING_PAYER, DECIDED
 
 S = ClaimStatus
 
@@ -35,7 +37,7 @@ S = ClaimStatus
 PAST_ACK = DECIDED | {S.ACCEPTED, S.ADJUDICATED, S.APPEALED}
 
 
-class PayerMessageHandling(ClaimCore):
+class PayerMessageHandling(CobHandling):
     async def _apply_next_message(self, seq: int) -> None:
         async with self._lock:
             if self._state.seq != seq or not self._state.pending:
@@ -50,6 +52,9 @@ class PayerMessageHandling(ClaimCore):
 
     async def _apply_remittance(self, remittance: Remittance) -> None:
         status = self._state.status
+        if self._cob and self._is_later_payers(remittance):
+            await self._apply_later_payer(remittance)
+            return
         if remittance.decision is Decision.REVERSAL:
             # A payer that reprocesses an appealed claim reverses the decision appealed
             # before it sends the new one (payers reverse, then correct).
@@ -74,10 +79,12 @@ class PayerMessageHandling(ClaimCore):
             await self._enter(S.ADJUDICATED)
         now = workflow.now()
         self._state.decided_at = now
+        secondary, problem = self._coordinate(remittance) if self._cob else (None, None)
         if remittance.decision is Decision.PAID:
             self._state.appeal_deadline = None
             await self._enter(S.PAID)
             await self._alert_overpayment(remittance, recoupment)
+            await self._decided(remittance, secondary, problem)
             return
         level = self._state.appeal_level + 1
         if self._v2:
@@ -92,6 +99,16 @@ class PayerMessageHandling(ClaimCore):
         target = S.DENIED if remittance.decision is Decision.DENIED else S.PARTIALLY_PAID
         await self._enter(target)
         await self._alert_overpayment(remittance, recoupment)
+        await self._decided(remittance, secondary, problem)
+
+    async def _decided(self, rem: Remittance, secondary: Claim | None, problem: str | None) -> None:
+        """cob-v1: after this payer's decision, the next payer's turn (``claim_cob``); on a
+        secondary claim, the primary is told."""
+        if not self._cob:
+            return
+        await self._after_decision(secondary, problem)
+        if self._state.primary_claim_id is not None:
+            await self._tell_primary(rem)
 
     def _remittance_entries(self, remittance: Remittance) -> list[LedgerEntry]:
         return ledger.remittance_entries(self._pending_ledger(), remittance, at=workflow.now())

@@ -69,6 +69,13 @@ class ClaimState(BaseModel):
     late_messages: list[str] = Field(default_factory=list)
     # What the claim is waiting on while a step retries past the stall bound (else None).
     stalled: str | None = None
+    # Coordination of benefits (cob-v1). On a secondary claim: the claim it follows. On a
+    # primary: the secondary claim it started, or the payer it crossed over to; and whether
+    # a later payer's decision is still awaited (the claim does not close before it).
+    primary_claim_id: str | None = None
+    secondary_claim_id: str | None = None
+    crossover_payer_id: str | None = None
+    awaiting_later_payer: bool = False
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -87,6 +94,18 @@ class ClaimWorkflowInput(BaseModel):
     # A step that talks to another system and keeps failing for this long raises an
     # activity_stalled alert (it goes on retrying); from settings.stall_alert_after_seconds.
     stall_alert_after_seconds: int = Field(default=900, ge=1)
+    # Set when a primary claim starts this one for its next payer (coordination of benefits).
+    primary_claim_id: str | None = None
+
+
+class LaterPayerOutcome(BaseModel):
+    """What a secondary claim tells its primary: the secondary payer's decision (booked on
+    the primary's ledger), or none when the secondary claim ended without one."""
+
+    claim_id: str
+    secondary_claim_id: str
+    remittance: Remittance | None = None
+    status: ClaimStatus
 
 
 class AppealBody(BaseModel):

@@ -96,6 +96,9 @@ class ClaimPayment:
     statement_to: dt.date | None = None
     received_date: dt.date | None = None
     position: Position | None = None
+    # NM1*TT: the payer this one forwarded the claim to (a crossover, CLP02 19/20/21).
+    crossover_payer_id: str | None = None
+    crossover_payer_name: str | None = None
 
     @property
     def is_reversal(self) -> bool:

@@ -57,6 +57,12 @@ class SubmittedClaim:
     billing_provider_name: str | None = None
     patient_last_name: str | None = None
     patient_first_name: str | None = None
+    # Coordination of benefits: SBR01 of 2000B (P, S, T), the other payers of 2330B, what
+    # the payers before this one paid (2320 AMT*D, summed) and left the patient (AMT*EAF).
+    responsibility: str = "P"
+    other_payer_ids: tuple[str, ...] = ()
+    prior_paid: Decimal | None = None
+    prior_patient_liability: Decimal | None = None
 
     @property
     def first_service_date(self) -> dt.date | None:
@@ -104,7 +110,10 @@ def parse_837p(
 class _Context:
     """The hierarchy above the claim being read (2000A/2000B/2000C)."""
 
-    __slots__ = ("billing_name", "billing_npi", "member_id", "names", "patient", "payer_id")
+    __slots__ = (
+        "billing_name", "billing_npi", "member_id", "names", "patient", "payer_id",
+        "responsibility",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.billing_npi: str | None = None
@@ -112,6 +121,7 @@ class _Context:
         self.member_id: str | None = None
         self.payer_id: str | None = None
         self.patient = False
+        self.responsibility = "P"
         # (last, first) of the subscriber, then of the patient when 2000C follows.
         self.names: tuple[str | None, str | None] = (None, None)
 
@@ -148,6 +158,8 @@ def _claims(st: TransactionSet, d: Delimiters, dev: Deviations) -> list[Submitte
                 ctx.names = (seg.get(3) or None, seg.get(4) or None)
             elif entity == "PR":
                 ctx.payer_id = el.required(seg, 9, "payer identifier")
+        elif seg.id == "SBR":
+            ctx.responsibility = seg.get(1) or "P"
         elif seg.id in ("SV1", "LX", "HI"):
             raise seg.error(f"{seg.id} outside a claim (2300): segments out of order")
     if not out:
@@ -167,9 +179,12 @@ def _claim(
                  "B (read as B)")  # fmt: skip
     refs: dict[str, str] = {}
     diagnoses: list[str] = []
+    others = _OtherPayers()
     while (seg := c.peek()) is not None and seg.id not in ("LX", "CLM", "HL"):
         c.take()
-        if seg.id == "REF":
+        if seg.id in ("SBR", "AMT", "NM1") or others.inside:
+            others.read(seg)
+        elif seg.id == "REF":
             refs[seg.get(1)] = el.required(seg, 2, "reference identifier")
         elif seg.id == "HI":
             diagnoses.extend(_diagnoses(seg, d, first=not diagnoses))
@@ -198,7 +213,33 @@ def _claim(
         billing_provider_name=ctx.billing_name,
         patient_last_name=ctx.names[0],
         patient_first_name=ctx.names[1],
+        responsibility=ctx.responsibility,
+        other_payer_ids=tuple(others.payer_ids),
+        prior_paid=others.paid,
+        prior_patient_liability=others.patient,
     )
+
+
+class _OtherPayers:
+    """Loops 2320-2330B of one claim: the other payers and what they decided."""
+
+    def __init__(self) -> None:
+        self.inside = False
+        self.payer_ids: list[str] = []
+        self.paid: Decimal | None = None
+        self.patient: Decimal | None = None
+
+    def read(self, seg: Segment) -> None:
+        if seg.id == "SBR":
+            self.inside = True
+        elif not self.inside:
+            return
+        elif seg.id == "AMT" and seg.get(1) == "D":
+            self.paid = (self.paid or Decimal(0)) + el.money(seg, 2, "payer paid amount")
+        elif seg.id == "AMT" and seg.get(1) == "EAF":
+            self.patient = el.money(seg, 2, "remaining patient liability")
+        elif seg.id == "NM1" and seg.get(1) == "PR":
+            self.payer_ids.append(el.required(seg, 9, "other payer identifier"))
 
 
 def _diagnoses(seg: Segment, d: Delimiters, *, first: bool) -> list[str]:

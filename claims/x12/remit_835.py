@@ -200,7 +200,7 @@ def _remarks(seg: Segment, positions: Iterable[int]) -> list[str]:
 class _ClaimDetail:
     """What the segments after a CLP add to it, gathered before the payment is frozen."""
 
-    __slots__ = ("account", "adjustments", "dates", "member", "names", "remarks")
+    __slots__ = ("account", "adjustments", "crossover", "dates", "member", "names", "remarks")
 
     def __init__(self) -> None:
         self.adjustments: list[CasAdjustment] = []
@@ -209,6 +209,8 @@ class _ClaimDetail:
         self.member: str | None = None
         self.account: str | None = None
         self.dates: dict[str, dt.date] = {}
+        # NM1*TT: (id, name) of the crossover payer.
+        self.crossover: tuple[str | None, str | None] = (None, None)
 
 
 def _claim_detail(c: Cursor, dev: Deviations) -> _ClaimDetail:
@@ -219,9 +221,12 @@ def _claim_detail(c: Cursor, dev: Deviations) -> _ClaimDetail:
         if sid == "CAS":
             detail.adjustments.extend(_cas(seg))
         elif sid == "NM1":
-            if el.lenient_code(seg, 1, _CLAIM_NM1, "entity identifier", dev) == "QC":
+            entity = el.lenient_code(seg, 1, _CLAIM_NM1, "entity identifier", dev)
+            if entity == "QC":
                 detail.names = (seg.get(3) or None, seg.get(4) or None)
                 detail.member = seg.get(9) or None
+            elif entity == "TT":
+                detail.crossover = (seg.get(9) or None, seg.get(3) or None)
         elif sid == "MOA":
             detail.remarks.extend(_remarks(seg, range(3, 8)))
         elif sid == "MIA":
@@ -264,6 +269,8 @@ def _claim(c: Cursor, d: Delimiters, dev: Deviations) -> ClaimPayment:
         statement_to=detail.dates.get("233"),
         received_date=detail.dates.get("050"),
         position=clp.position,
+        crossover_payer_id=detail.crossover[0],
+        crossover_payer_name=detail.crossover[1],
     )
 
 

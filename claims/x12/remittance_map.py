@@ -145,5 +145,7 @@ def _remittance(
         lines=tuple(_line(n, line) for n, line in enumerate(payment.service_lines, start=1)),
         claim_adjustments=_adjustments(payment.adjustments, payment.remark_codes),
         payment=paid_with,
+        crossover_payer_id=payment.crossover_payer_id,
+        crossover_payer_name=payment.crossover_payer_name,
     )
     return remittance.model_copy(update={"decision": _decision(payment, remittance)})

@@ -29,7 +29,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from claims.model import Address, Claim, Person, Provider, ServiceLine
+from claims.model import (
+    Address,
+    Claim,
+    CobAdjustment,
+    OtherCoverage,
+    Person,
+    Provider,
+    ServiceLine,
+)
 from claims.x12.control import LENGTH, patient_control_number
 from claims.x12.envelope import Envelope, Writer, date8, money, number, period
 from claims.x12.text import Problem, ident_problem, name_value
@@ -118,7 +126,10 @@ def _transaction(
             first = by_subscriber[0]
             has_patient = first.patient is not None
             w.seg("HL", str(hl), str(provider_hl), "22", "1" if has_patient else "0")
-            w.seg("SBR", "P", "" if has_patient else "18", "", "", "", "", "", "", filing)
+            w.seg(
+                "SBR", first.responsibility, "" if has_patient else "18", "", "", "", "", "",
+                "", filing,
+            )  # fmt: skip
             # 2010BA N3/N4 and DMG only when the subscriber is the patient.
             _person(w, "IL", first.subscriber, demographics=not has_patient, claim=first)
             payer_id = _ident(first.payer.payer_id, "the payer id", first, w, limit=80, minimum=2)
@@ -244,6 +255,8 @@ def _claim(w: Writer, claim: Claim, control_numbers: ControlNumbers) -> None:
         _provider_nm1(w, "82", rendering, "the rendering provider", claim)
         if rendering.taxonomy:
             w.seg("PRV", "PE", "PXC", rendering.taxonomy)
+    for coverage in claim.other_coverages:
+        _other_coverage(w, claim, coverage)
     claim_rendering = rendering.npi if rendering else claim.billing_provider.npi
     for n, line in enumerate(claim.lines, start=1):
         _line(w, claim, line, n, claim_rendering)
@@ -274,3 +287,68 @@ def _line(w: Writer, claim: Claim, line: ServiceLine, n: int, claim_rendering: s
                 "name (2420A NM103); give lines[].rendering_provider"
             )
         _provider_nm1(w, "82", provider, f"line {n}'s rendering provider", claim)
+    for coverage in claim.other_coverages:
+        _line_adjudication(w, claim, coverage, line, n)
+
+
+# ----------------------------------------------------------------- coordination of benefits
+
+
+def _cas(w: Writer, adjustments: Sequence[CobAdjustment]) -> None:
+    """CAS segments: one per group code, at most six reason/amount triplets each."""
+    by_group: dict[str, list[CobAdjustment]] = {}
+    for a in adjustments:
+        if a.amount:
+            by_group.setdefault(a.group, []).append(a)
+    for group, items in by_group.items():
+        for i in range(0, len(items), 6):
+            triplets = [x for a in items[i : i + 6] for x in (a.carc, money(a.amount), "")]
+            w.seg("CAS", group, *triplets[:-1])
+
+
+def _other_coverage(w: Writer, claim: Claim, cov: OtherCoverage) -> None:
+    """2320 (SBR, CAS, AMT*D, AMT*EAF, OI), 2330A (the other subscriber), 2330B (the other
+    payer). A payer that decided before this claim's has AMT*D and its claim-level CAS."""
+    w.seg("SBR", cov.responsibility, cov.relationship, "", "", "", "", "", "",
+          cov.filing_indicator)  # fmt: skip
+    adj = cov.adjudication
+    if adj is not None:
+        _cas(w, adj.claim_adjustments)
+        w.seg("AMT", "D", money(adj.paid))
+        if adj.remaining_patient_liability is not None:
+            w.seg("AMT", "EAF", money(adj.remaining_patient_liability))
+    w.seg("OI", "", "", "Y", "", "", "Y")
+    sub = cov.subscriber
+    member = _ident(sub.member_id, "the other subscriber's member id", claim, w, limit=80,
+                    minimum=2)  # fmt: skip
+    w.seg(
+        "NM1", "IL", "1", _name(sub.last_name, 60, "the other subscriber's last name", claim, w),
+        _name(sub.first_name, 35, "the other subscriber's first name", claim, w), "", "", "",
+        "MI", member,
+    )  # fmt: skip
+    payer_id = _ident(cov.payer.payer_id, "the other payer id", claim, w, limit=80, minimum=2)
+    payer_name = _name(cov.payer.name, 60, "the other payer's name", claim, w)
+    w.seg("NM1", "PR", "2", payer_name, "", "", "", "", "PI", payer_id)
+    if adj is not None and not adj.lines:
+        # Decided at claim level only: the date goes here, not in 2430.
+        w.seg("DTP", "573", "D8", date8(adj.adjudicated_on))
+    if adj is not None and adj.payer_claim_control_number:
+        ccn = _ident(adj.payer_claim_control_number, "the other payer's claim number", claim, w,
+                     limit=50)  # fmt: skip
+        w.seg("REF", "F8", ccn)
+
+
+def _line_adjudication(
+    w: Writer, claim: Claim, cov: OtherCoverage, line: ServiceLine, n: int
+) -> None:
+    """2430: what the other payer decided for this line (SVD, CAS, DTP*573)."""
+    adj = cov.adjudication
+    prior = next((p for p in adj.lines if p.line == n), None) if adj is not None else None
+    if adj is None or prior is None:
+        return
+    w.seg(
+        "SVD", cov.payer.payer_id, money(prior.paid),
+        w.comp("HC", line.procedure_code, *line.modifiers), "", number(line.units),
+    )  # fmt: skip
+    _cas(w, prior.adjustments)
+    w.seg("DTP", "573", "D8", date8(adj.adjudicated_on))

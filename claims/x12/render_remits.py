@@ -254,6 +254,8 @@ def payment_of(
         account_number=claim.account_number if claim else None,
         statement_from=claim.first_service_date if claim else None,
         statement_to=max(ln.last_service_date for ln in claim.lines) if claim else None,
+        crossover_payer_id=remittance.crossover_payer_id,
+        crossover_payer_name=remittance.crossover_payer_name,
     )
 
 
@@ -337,6 +339,10 @@ def _claim_835(w: Writer, c: ClaimPayment) -> None:
         w.clean(c.patient_first_name or "", 35), "", "", "",
         "MI" if c.patient_member_id else "", c.patient_member_id or "",
     )  # fmt: skip
+    if c.crossover_payer_id:
+        # The payer the claim was forwarded to (CLP02 19/20/21).
+        name = w.clean(c.crossover_payer_name or c.crossover_payer_id, 60)
+        w.seg("NM1", "TT", "2", name, "", "", "", "", "PI", c.crossover_payer_id)
     if c.remark_codes:
         w.seg("MOA", "", "", *c.remark_codes[:5])
     if c.account_number:

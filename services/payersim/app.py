@@ -30,7 +30,13 @@ from claims.x12.errors import X12Error
 from claims.x12.read_837p import SubmittedClaim, parse_837p
 from services.payersim import eligibility
 from services.payersim.outbox import Outbox
-from services.payersim.rules import adjudicate, claim_status, control_number, reversal_of
+from services.payersim.rules import (
+    adjudicate,
+    claim_status,
+    control_number,
+    crossover_decision,
+    reversal_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +114,11 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
                 status = claim_status(claim, submission=file.submissions)
                 messages: list[PayerMessage] = [status]
                 if not status.rejected:
-                    messages.append(adjudicate(claim, submission=file.submissions))
+                    decision = adjudicate(claim, submission=file.submissions)
+                    messages.append(decision)
+                    if decision.crossover_payer_id:
+                        # The crossover payer's own answer follows on the same claim.
+                        messages.append(crossover_decision(claim, decision))
                 schedule(file, messages)
         return file
 

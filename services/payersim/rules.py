@@ -19,6 +19,15 @@ claim's content:
   to the charge is the contractual write-down (CO-45);
 - a subscriber whose member id starts with NOTFOUND is rejected by the 277CA (A3:33,
   subscriber not found): the claim never enters adjudication.
+Coordination of benefits:
+- a claim sent to the simulator as the secondary (or tertiary) payer (SBR01 S/T, with the
+  primary's AMT*D and AMT*EAF in 2320) is paid by the secondary's own rule: the patient's
+  share the primary left, up to its own fee schedule less what the primary paid; a COPAY
+  member keeps the copay. The rest of the charge is OA-23 (the prior payer's impact), the
+  patient's part PR; CLP02 is 2 (3 for a tertiary);
+- a primary claim whose other payer's id starts with XOVER is crossed over: its 835 says
+  CLP02 19 with NM1*TT naming that payer, and that payer's own 835 (CLP02 2, paying the
+  patient's share) follows on the same claim.
 Every decision balances the way an 835 must: charge - sum(adjustments) = paid.
 """
 
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -58,6 +68,8 @@ PREVENTIVE = frozenset({*(f"993{n}" for n in range(81, 98)), "G0438", "G0439"})
 COPAY = Decimal("25.00")
 DEDUCTIBLE = Decimal("250.00")
 UNKNOWN_MEMBER_PREFIX = "NOTFOUND"
+# Other payers with a crossover agreement: the primary forwards the claim to them itself.
+CROSSOVER = "XOVER"
 
 
 @dataclass(frozen=True)
@@ -78,11 +90,23 @@ class PayerView:
     total_charge: Decimal
     principal_diagnosis: str
     lines: tuple[Line, ...]
+    responsibility: str = "P"
+    other_payer_ids: tuple[str, ...] = ()
+    prior_paid: Decimal = Decimal(0)
+    prior_patient: Decimal | None = None
 
 
 def view(claim: Claim | SubmittedClaim) -> PayerView:
     assert claim.claim_id is not None
     member = claim.subscriber.member_id if isinstance(claim, Claim) else claim.member_id or ""
+    if isinstance(claim, Claim):
+        decided = [c.adjudication for c in claim.other_coverages if c.adjudication is not None]
+        others = tuple(c.payer.payer_id for c in claim.other_coverages)
+        prior_paid = sum((a.paid for a in decided), Decimal(0))
+        prior_patient = decided[-1].remaining_patient_liability if decided else None
+    else:
+        others, prior_paid = claim.other_payer_ids, claim.prior_paid or Decimal(0)
+        prior_patient = claim.prior_patient_liability
     return PayerView(
         claim_id=claim.claim_id,
         member_id=member,
@@ -92,6 +116,10 @@ def view(claim: Claim | SubmittedClaim) -> PayerView:
         lines=tuple(
             Line(ln.procedure_code, ln.charge, ln.units, ln.service_date_from) for ln in claim.lines
         ),
+        responsibility=claim.responsibility,
+        other_payer_ids=others,
+        prior_paid=prior_paid,
+        prior_patient=prior_patient,
     )
 
 
@@ -153,6 +181,8 @@ def adjudicate(
     oldest = min((ln.service_date for ln in claim.lines if ln.service_date), default=None)
     if oldest is not None and (dt.date.today() - oldest).days > FILING_LIMIT_DAYS:
         return _denial(claim, ccn, tag, "29", "N211")
+    if claim.responsibility in ("S", "T"):
+        return as_secondary(claim, ccn, tag)
     if codes & NON_COVERED:
         return _denial(claim, ccn, tag, "96", "N130")
     if codes & NEEDS_AUTH and not claim.prior_authorization and level == 0:
@@ -163,15 +193,9 @@ def adjudicate(
     if screening and not codes <= PREVENTIVE and level < 2:
         return _denial(claim, ccn, tag, "50", "N115")
     bundle = len(claim.lines) > 1 and level == 0
-    allowed = Decimal(0)
-    bundled = Decimal(0)
-    for line in claim.lines:
-        if bundle and line.procedure_code in BUNDLED:
-            bundled += line.charge
-            continue
-        fee = FEE_SCHEDULE.get(line.procedure_code)
-        line_allowed = fee * line.units if fee is not None else line.charge * UNLISTED_ALLOWED_RATIO
-        allowed += min(_money(line_allowed), line.charge)
+    bundled = sum((ln.charge for ln in claim.lines if bundle and ln.procedure_code in BUNDLED),
+                  Decimal(0))  # fmt: skip
+    allowed = _allowed(ln for ln in claim.lines if not (bundle and ln.procedure_code in BUNDLED))
     shares = _patient_shares(claim, allowed)
     patient = sum(shares.values(), Decimal(0))
     contractual = claim.total_charge - allowed - bundled
@@ -184,6 +208,7 @@ def adjudicate(
         adjustments.insert(0, Adjustment(group=GroupCode.CO, carc="97", amount=bundled))
     if contractual:
         adjustments.insert(0, Adjustment(group=GroupCode.CO, carc="45", amount=contractual))
+    crossover = next((p for p in claim.other_payer_ids if p.upper().startswith(CROSSOVER)), None)
     return Remittance(
         remittance_id=f"{ccn}-{tag}",
         claim_id=claim.claim_id,
@@ -193,7 +218,72 @@ def adjudicate(
         paid_amount=allowed - patient,
         patient_responsibility=patient,
         adjustments=tuple(adjustments),
+        status_code="19" if crossover and patient else None,
+        crossover_payer_id=crossover if patient else None,
+        crossover_payer_name="Crossover Supplemental Plan" if crossover and patient else None,
     )
+
+
+def _allowed(lines: Iterable[Line]) -> Decimal:
+    total = Decimal(0)
+    for line in lines:
+        fee = FEE_SCHEDULE.get(line.procedure_code)
+        line_allowed = fee * line.units if fee is not None else line.charge * UNLISTED_ALLOWED_RATIO
+        total += min(_money(line_allowed), line.charge)
+    return total
+
+
+def _secondary_remittance(
+    claim: PayerView,
+    ccn: str,
+    tag: str,
+    remaining: Decimal,
+    pays: Decimal,
+    patient_carc: str,
+    status_code: str,
+) -> Remittance:
+    patient = remaining - pays
+    adjustments = [Adjustment(group=GroupCode.OA, carc="23", amount=claim.total_charge - remaining)]
+    if patient:
+        adjustments.append(Adjustment(group=GroupCode.PR, carc=patient_carc, amount=patient))
+    return Remittance(
+        remittance_id=f"{ccn}-{tag}",
+        claim_id=claim.claim_id,
+        payer_claim_control_number=ccn,
+        decision=Decision.PAID,
+        total_charge=claim.total_charge,
+        paid_amount=pays,
+        patient_responsibility=patient,
+        adjustments=tuple(a for a in adjustments if a.amount),
+        status_code=status_code,
+    )
+
+
+def as_secondary(claim: PayerView, ccn: str, tag: str) -> Remittance:
+    """The secondary (or tertiary) payer's rule: what the payers before left the patient,
+    up to this payer's own allowed amount less what they paid; a COPAY member keeps the copay."""
+    remaining = claim.prior_patient
+    if remaining is None:
+        remaining = max(claim.total_charge - claim.prior_paid, Decimal(0))
+    keep = Decimal(0)
+    if claim.member_id.upper().startswith("COPAY"):
+        visits = sum(1 for ln in claim.lines if ln.procedure_code in OFFICE_VISITS)
+        keep = min(COPAY * visits, remaining)
+    benefit = max(_allowed(claim.lines) - claim.prior_paid, Decimal(0))
+    pays = max(min(remaining - keep, benefit), Decimal(0))
+    return _secondary_remittance(
+        claim, ccn, tag, remaining, pays, "3" if keep else "2",
+        "3" if claim.responsibility == "T" else "2",
+    )  # fmt: skip
+
+
+def crossover_decision(submitted: Claim | SubmittedClaim, primary: Remittance) -> Remittance:
+    """The crossover payer's own 835 on the claim forwarded to it: it pays the patient's share
+    the primary left (a supplemental plan), CLP02 2, on the primary's claim number."""
+    claim = view(submitted)
+    ccn = "X" + control_number(claim.claim_id)
+    remaining = primary.patient_responsibility
+    return _secondary_remittance(claim, ccn, "XO", remaining, remaining, "2", "2")
 
 
 def reversal_of(earlier: Remittance) -> Remittance:
