@@ -22,6 +22,8 @@ from claims.payer_messages import PayerMessage
 from claims.x12.eligibility_270 import parse_270
 from claims.x12.read_271 import answer_for
 from claims.x12.validate import validate
+from services.crypto.files import decrypt_bytes
+from services.crypto.keyring import KeyRing
 from services.db import init_db, make_engine
 from services.gateway import HttpPayerGateway
 from services.payersim.app import create_app
@@ -44,10 +46,17 @@ async def _outbox() -> Outbox:
 
 @pytest.fixture
 def local(tmp_path: Path) -> Settings:
+    state = tmp_path / "state"
     return Settings(
-        state_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        payer_port=free_port(),
+        state_dir=state, database_url=f"sqlite:///{state / 'db.sqlite'}",
+        payer_port=free_port(), x12_exchange_dir=tmp_path / "exchange",
     )  # fmt: skip
+
+
+def kept(local: Settings, folder: str, name: str) -> str:
+    """A kept copy (``sent/``, ``received/``), decrypted: copies are sealed with the key ring."""
+    sealed = (local.x12_dir / folder / name).read_bytes()
+    return decrypt_bytes(KeyRing.for_settings(local), sealed).decode()
 
 
 @pytest.fixture
@@ -87,12 +96,12 @@ async def test_x12_gateway_sends_a_270_and_reads_the_271(
         await gateway.aclose()
     assert (result.status, result.claim_id, result.trace_number) == (status, c.claim_id, c.claim_id)
     assert result.reference == "270-000000001.x12" and result.findings == ()
-    sent = (local.x12_dir / "sent" / "270-000000001.x12").read_text()
-    received = (local.x12_dir / "received" / "271-000000001.x12").read_bytes()
+    sent = kept(local, "sent", "270-000000001.x12")
+    received = kept(local, "received", "271-000000001.x12")
     assert validate(sent) == [] and validate(received) == []
-    assert answer_for(c.claim_id or "", received, claim_id=c.claim_id) == result.model_copy(
-        update={"reference": None}
-    )
+    assert answer_for(
+        c.claim_id or "", received.encode(), claim_id=c.claim_id
+    ) == result.model_copy(update={"reference": None})
 
 
 async def test_json_gateway_gives_the_same_answer(payer: str, local: Settings) -> None:
@@ -113,10 +122,10 @@ async def test_file_gateway_writes_the_270_and_is_pending(local: Settings, db: E
     c = claim("HDHP3")
     result = await FileExchangeGateway(local, db).check_eligibility(request_for_claim(c))
     assert result.status is EligibilityStatus.PENDING and result.trace_number == c.claim_id
-    out = local.x12_dir / "outbound" / (result.reference or "")
+    out = local.x12_exchange_dir / "outbound" / (result.reference or "")  # type: ignore[operator]
     assert out.is_file() and not list(out.parent.glob(".*.tmp"))
     assert validate(out.read_text()) == []
-    assert (local.x12_dir / "sent" / out.name).read_text() == out.read_text()
+    assert kept(local, "sent", out.name) == out.read_text()
     # What the payer's side of the file exchange does with it, and how the answer maps back.
     answer = answer_for(c.claim_id or "", answer_270(out.read_text()), claim_id=c.claim_id)
     assert answer.status is EligibilityStatus.ACTIVE
@@ -144,7 +153,7 @@ async def test_activity_answers_through_the_gateway(
         await gateway.aclose()
     assert result.status is EligibilityStatus.ACTIVE and result.trace_number == f"{c.claim_id}-2"
     assert result.expected_patient_share(c.total_charge, service_type="98").total == 25
-    (inquiry,) = parse_270((local.x12_dir / "sent" / (result.reference or "")).read_text())
+    (inquiry,) = parse_270(kept(local, "sent", result.reference or ""))
     assert inquiry.trace_number == f"{c.claim_id}-2"
 
 
@@ -185,8 +194,8 @@ async def test_a_request_the_270_cannot_carry_is_an_error_at_once(
     result = await activities.check_eligibility(EligibilityInput(claim=claim("MEM*1")))
     assert result.status is EligibilityStatus.ERROR and time.monotonic() - started < 5
     assert result.message == (
-        "the payer refused: the request cannot be sent as a 270: member id 'MEM*1' contains "
-        "an X12 delimiter or control character"
+        "the payer refused: the request cannot be sent as a 270: member id contains an X12 "
+        "delimiter or control character: '*'"
     )
     no_id = await activities.check_eligibility(
         EligibilityInput(claim=claim("XJH1").model_copy(update={"claim_id": None}))
