@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck down reset install postgres clean
+.PHONY: run test lint typecheck down reset install postgres chromium clean
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -24,10 +24,15 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
 
+# The console's browser tests drive Debian's Chromium through its ChromeDriver.
+chromium:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
+
 run: $(STAMP)
 	$(BIN)/claimflow run
 
-test: $(STAMP) postgres
+test: $(STAMP) postgres chromium
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -79,6 +79,8 @@ class ClaimEventData(BaseModel):
     findings: tuple[FindingData, ...] = ()
     appeal_level: int = 0
     reason: str | None = None
+    # Set on DENIED and PARTIALLY_PAID: the last moment to file the next appeal level.
+    appeal_deadline: dt.datetime | None = None
 
 
 class CloudEvent(BaseModel):
@@ -132,6 +134,13 @@ class AlertKind(StrEnum):
     APPEAL_DEADLINE = "appeal_deadline"
     # The payer sent something the claim's state cannot use; a person must look.
     UNEXPECTED_PAYER_MESSAGE = "unexpected_payer_message"
+    # A write-off above the approval threshold was asked for and waits for an approver
+    # (``amount`` is what would be written off, ``actor`` who asked, ``message`` the reason).
+    # Opens an entry in the write-off approval queue.
+    WRITE_OFF_PENDING_APPROVAL = "write_off_pending_approval"
+    # An approver decided a pending write-off (``message`` says approved or declined, and
+    # why; ``actor`` who decided). Closes the claim's entry in the approval queue.
+    WRITE_OFF_APPROVAL_DECIDED = "write_off_approval_decided"
 
 
 class ClaimAlertData(BaseModel):
@@ -145,6 +154,10 @@ class ClaimAlertData(BaseModel):
     due: dt.datetime | None = None
     days_left: int | None = None
     message: str
+    # Money the alert is about (a write-off awaiting approval), when there is one.
+    amount: DecimalString | None = None
+    # Who caused the alert, when a person did (a user name, never PHI).
+    actor: str | None = None
 
 
 class ClaimAlert(CloudEvent):

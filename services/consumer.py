@@ -1,4 +1,5 @@
-"""The event consumer process: the faust app projecting claim events into the read model."""
+"""The event consumer process: the faust app projecting claim events and alerts into the
+read model."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import faust
 
 from events import topics
 from events.admin import ensure_topics, wait_for_topics
-from events.stream import build_app, register_projector
+from events.stream import build_app, register_alert_projector, register_projector
+from services.alerts_store import SqlAlertStore
 from services.db import init_db, make_engine
 from services.readmodel import SqlReadModel
 from services.settings import Settings
@@ -36,6 +38,12 @@ def build(settings: Settings) -> faust.App:
         lifecycle_topic=settings.topic(topics.LIFECYCLE),
         dlq_topic=settings.topic(topics.DLQ),
         store=SqlReadModel(engine),
+    )
+    register_alert_projector(
+        app,
+        alerts_topic=settings.topic(topics.ALERTS),
+        dlq_topic=settings.topic(topics.DLQ),
+        store=SqlAlertStore(engine),
     )
     return app
 

@@ -8,9 +8,13 @@ from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
 
 from services import (  # noqa: F401  (register their tables)
+    alerts_store,
+    approvals,
+    attachments,
     fingerprints,
     inbound_store,
     readmodel,
+    rollups,
     x12_store,
 )
 

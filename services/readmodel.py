@@ -1,30 +1,52 @@
 """The read model: one row per claim (current status) and one per event (its timeline).
 
-Written only by the projector from Kafka, read by the API. It is a cache of the event
-stream: drop it and replay ``claims.lifecycle.v1`` to rebuild it.
+Written only by the projector from Kafka, read by the API and the console. It is a cache of
+the event stream: drop it and replay ``claims.lifecycle.v1`` to rebuild it. Besides the claim
+row it keeps what the work queues and the figures need, in the same transaction as each
+event: the denials a claim stands on (``claim_denials``, for the CARC filter and money at
+risk), the day it was billed (aging), and the per-payer rollups (``services.rollups``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, Numeric, Text
+from sqlalchemy import Column, Date, DateTime, Engine, Index, Numeric, Text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from claims.remittance import is_denial
-from claims.status import ClaimStatus
+from claims.status import TERMINAL, ClaimStatus
 from events.contract import ClaimEvent
+from services import rollups
+from services.approvals import close_requests
+from services.rollups import ArRollup, DecisionRollup, ReasonRollup, Standing
+
+S = ClaimStatus
+DECISIONS = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED})
+# A claim that went through any of these before its first decision was not paid first time.
+REWORK = frozenset({S.CODING_REVIEW, S.SCRUB_FAILED, S.REJECTED})
+# Denials stand while the claim is denied or its appeal is with the payer.
+DENIALS_STAND = frozenset({S.DENIED, S.PARTIALLY_PAID, S.APPEALED, S.ADJUDICATED})
 
 
 class ClaimRecord(SQLModel, table=True):
     __tablename__ = "claims"
+    __table_args__ = (
+        # The list (newest first) and every queue filter by status or payer, then sort.
+        Index("ix_claims_status_updated", "status", "updated_at"),
+        Index("ix_claims_payer_updated", "payer_id", "updated_at"),
+        Index("ix_claims_status_deadline", "status", "appeal_deadline"),
+        Index("ix_claims_billed_on", "billed_on"),
+        Index("ix_claims_follow_up", "follow_up_overdue_at"),
+    )
 
     claim_id: str = Field(primary_key=True, max_length=40)
-    status: str = Field(index=True, max_length=32)
+    status: str = Field(max_length=32)
     last_seq: int
-    payer_id: str = Field(index=True, max_length=80)
+    payer_id: str = Field(max_length=80)
     total_charge: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     paid_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     patient_responsibility: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
@@ -36,6 +58,22 @@ class ClaimRecord(SQLModel, table=True):
     updated_at: dt.datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
+    appeal_deadline: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    # The day the claim was first submitted: it ages from here.
+    billed_on: dt.date | None = Field(default=None, sa_column=Column(Date))
+    first_decision: str | None = Field(default=None, max_length=32)
+    # A rejection or correction happened before the first decision (not first-pass).
+    reworked: bool = False
+    # An appeal is with the payer; the next decision is the appeal's outcome.
+    appeal_pending: bool = False
+    # Set by a follow_up_due alert while the claim still waits where the alert found it.
+    follow_up_overdue_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    # What the payer still owed when the claim was written off.
+    written_off_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
 
 
 class ClaimEventRecord(SQLModel, table=True):
@@ -49,10 +87,121 @@ class ClaimEventRecord(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class ClaimDenial(SQLModel, table=True):
+    """A denial a claim stands on now, one row per reason (group-CARC)."""
+
+    __tablename__ = "claim_denials"
+
+    claim_id: str = Field(primary_key=True, max_length=40)
+    reason: str = Field(primary_key=True, max_length=12)
+    group: str = Field(max_length=2)
+    carc: str = Field(index=True, max_length=5)
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    rarcs: str = ""
+
+
 def _denials(event: ClaimEvent) -> str:
     return ",".join(
         f"{a.group}-{a.carc}" for a in event.data.adjustments if is_denial(a.group, a.carc)
     )
+
+
+def denial_rows(event: ClaimEvent) -> list[ClaimDenial]:
+    """The event's denied adjustments, merged per reason."""
+    rows: dict[str, ClaimDenial] = {}
+    for a in event.data.adjustments:
+        if not is_denial(a.group, a.carc):
+            continue
+        reason = f"{a.group}-{a.carc}"
+        row = rows.get(reason)
+        if row is None:
+            rows[reason] = ClaimDenial(
+                claim_id=event.data.claim_id,
+                reason=reason,
+                group=a.group,
+                carc=a.carc,
+                amount=a.amount,
+                rarcs=",".join(a.rarcs),
+            )
+        else:
+            row.amount += a.amount
+            merged = dict.fromkeys([*row.rarcs.split(","), *a.rarcs])
+            row.rarcs = ",".join(r for r in merged if r)
+    return list(rows.values())
+
+
+def _outstanding(claim: ClaimRecord) -> Decimal:
+    if claim.outstanding_amount is not None:
+        return claim.outstanding_amount
+    if claim.status in (S.PAID, *TERMINAL):
+        return Decimal(0)
+    return claim.total_charge
+
+
+def standing(claim: ClaimRecord, denials: list[ClaimDenial]) -> Standing:
+    return Standing(
+        payer_id=claim.payer_id,
+        status=ClaimStatus(claim.status),
+        billed_on=claim.billed_on,
+        outstanding=_outstanding(claim),
+        denials=tuple((d.reason, d.amount) for d in denials),
+    )
+
+
+def _advance(claim: ClaimRecord, event: ClaimEvent) -> list[tuple[rollups.Key, dict[str, Any]]]:
+    """Move the claim row to the event; return the flow figures the event adds."""
+    data = event.data
+    status = data.status
+    day = event.time.date()
+    flows: list[tuple[rollups.Key, dict[str, Any]]] = []
+    if status is S.WRITTEN_OFF:
+        claim.written_off_amount = _outstanding(claim)
+    if status is S.SUBMITTED and claim.billed_on is None:
+        claim.billed_on = day
+        flows.append(
+            (
+                (ArRollup, (data.payer_id, day)),
+                {"billed_claims": 1, "billed_charges": data.total_charge},
+            )
+        )
+    if claim.first_decision is None and (
+        status in REWORK or (status is S.SCRUBBED and data.reason == "replacement")
+    ):
+        claim.reworked = True
+    if status in DECISIONS:
+        counts: dict[str, int] = {}
+        if claim.first_decision is None:
+            claim.first_decision = status.value
+            counts.update(decided=1, denied=int(status is not S.PAID))
+            counts["first_pass_paid"] = int(status is S.PAID and not claim.reworked)
+        if claim.appeal_pending:
+            claim.appeal_pending = False
+            counts.update(appeals_decided=1, appeals_overturned=int(status is S.PAID))
+        if counts:
+            flows.append(((DecisionRollup, (data.payer_id, day)), counts))
+        for reason in sorted(set(_denials(event).split(",")) - {""}):
+            flows.append(((ReasonRollup, (data.payer_id, reason)), {"denials": 1}))
+    if status is S.APPEALED:
+        claim.appeal_pending = True
+    claim.status = status.value
+    claim.last_seq = data.seq
+    claim.payer_id = data.payer_id
+    claim.total_charge = data.total_charge
+    claim.paid_amount = data.paid_amount
+    claim.patient_responsibility = data.patient_responsibility
+    claim.outstanding_amount = data.outstanding_amount
+    claim.payer_claim_control_number = data.payer_claim_control_number
+    claim.appeal_level = data.appeal_level
+    claim.appeal_deadline = data.appeal_deadline
+    claim.follow_up_overdue_at = None  # the claim moved: the payer is no longer silent
+    # Kept through an appeal (billers want to see what was appealed); a payment clears it,
+    # since contractual write-downs are not denials.
+    if status in (S.DENIED, S.PARTIALLY_PAID):
+        claim.denial_reasons = _denials(event)
+    elif status is S.PAID:
+        claim.denial_reasons = ""
+    claim.updated_at = event.time
+    return flows
 
 
 class SqlReadModel:
@@ -77,6 +226,8 @@ class SqlReadModel:
                 )
             )
             claim = session.get(ClaimRecord, data.claim_id)
+            before: Standing | None = None
+            denials: list[ClaimDenial] = []
             if claim is None:
                 claim = ClaimRecord(
                     claim_id=data.claim_id,
@@ -87,25 +238,29 @@ class SqlReadModel:
                     received_at=event.time,
                     updated_at=event.time,
                 )
+            else:
+                denials = list(
+                    session.exec(select(ClaimDenial).where(ClaimDenial.claim_id == data.claim_id))
+                )
+                before = standing(claim, denials)
             # Events of one claim arrive in order, but a replayed older copy must never
             # move the row backwards.
             if data.seq > claim.last_seq:
-                claim.status = data.status.value
-                claim.last_seq = data.seq
-                claim.payer_id = data.payer_id
-                claim.total_charge = data.total_charge
-                claim.paid_amount = data.paid_amount
-                claim.patient_responsibility = data.patient_responsibility
-                claim.outstanding_amount = data.outstanding_amount
-                claim.payer_claim_control_number = data.payer_claim_control_number
-                claim.appeal_level = data.appeal_level
-                # Kept through an appeal (billers want to see what was appealed); a
-                # payment clears it, since contractual write-downs are not denials.
-                if data.status in (ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID):
-                    claim.denial_reasons = _denials(event)
-                elif data.status is ClaimStatus.PAID:
-                    claim.denial_reasons = ""
-                claim.updated_at = event.time
+                flows = _advance(claim, event)
+                if data.status in (S.DENIED, S.PARTIALLY_PAID) or data.status not in DENIALS_STAND:
+                    for old in denials:
+                        session.delete(old)
+                    session.flush()  # the deletes first: a new row may reuse a reason
+                    denials = (
+                        denial_rows(event) if data.status in (S.DENIED, S.PARTIALLY_PAID) else []
+                    )
+                    session.add_all(denials)
+                rollups.apply(session, rollups.difference(before, standing(claim, denials)))
+                rollups.apply(session, flows)
+                if data.status in TERMINAL:  # nothing is left to approve
+                    close_requests(
+                        session, data.claim_id, f"claim {data.status}", event.time, "closed"
+                    )
             session.add(claim)
             try:
                 session.commit()
@@ -120,15 +275,10 @@ def get_claim(engine: Engine, claim_id: str) -> ClaimRecord | None:
         return session.get(ClaimRecord, claim_id)
 
 
-def list_claims(
-    engine: Engine, *, status: ClaimStatus | None = None, limit: int = 100, offset: int = 0
-) -> list[ClaimRecord]:
+def claim_denials(engine: Engine, claim_id: str) -> list[ClaimDenial]:
     with Session(engine) as session:
-        query = select(ClaimRecord)
-        if status is not None:
-            query = query.where(ClaimRecord.status == status.value)
-        query = query.order_by(col(ClaimRecord.updated_at).desc()).offset(offset).limit(limit)
-        return list(session.exec(query))
+        query = select(ClaimDenial).where(ClaimDenial.claim_id == claim_id)
+        return list(session.exec(query.order_by(col(ClaimDenial.reason))))
 
 
 def claim_events(engine: Engine, claim_id: str) -> list[ClaimEventRecord]:

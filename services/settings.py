@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     postgres_port: int = 5432
     postgres_db: str = "claimflow"
 
+    # The console. Until sign-in exists, every viewer has these roles (comma-separated: ops,
+    # biller, coder); ``services.console.roles.viewer_roles`` is the one place that reads it.
+    console_roles: str = "ops,biller,coder"
+    # Where the claim page links a workflow; empty: the local dev server's UI.
+    temporal_ui_url: str = ""
+    # The API process follows the topics to push live updates to open pages.
+    live_updates: bool = True
+    # Uploaded attachments: largest accepted file.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    # ``?wait=true`` on an action: longest wait for the claim's next resting status.
+    action_wait_seconds: float = 30.0
+
     @property
     def temporal_address(self) -> str:
         return f"{self.temporal_host}:{self.temporal_port}"
@@ -79,6 +91,10 @@ class Settings(BaseSettings):
     @property
     def payer_url(self) -> str:
         return f"http://{self.payer_host}:{self.payer_port}"
+
+    @property
+    def temporal_ui_base(self) -> str:
+        return self.temporal_ui_url or f"http://{self.temporal_host}:{self.temporal_ui_port}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -19,6 +19,7 @@ from activities.stages import DuplicateIndex, StageActivities
 from claims import icd10, ncci
 from events import topics
 from events.producer import EventProducer
+from services.attachments import AttachmentStore
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
 from services.gateway import HttpPayerGateway
@@ -75,7 +76,7 @@ def make_producer(settings: Settings) -> EventProducer:
 
 def make_gateway(settings: Settings, engine: Engine) -> PayerGateway:
     if settings.payer_gateway == "json":
-        return HttpPayerGateway(settings.payer_url)
+        return HttpPayerGateway(settings.payer_url, attachments=AttachmentStore(settings, engine))
     if settings.payer_gateway == "file":
         return FileExchangeGateway(settings, engine)
     return X12HttpGateway(settings, engine)

@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from activities.payer import AppealPacket, PayerRefused, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
 from claims.x12.render_837p import RenderError
-from services.gateway import HttpPayerGateway
+from services.attachments import AttachmentStore
+from services.gateway import HttpPayerGateway, appeal_files
 from services.settings import Settings
 from services.x12_files import build_837p, keep_copy
 
@@ -37,7 +38,7 @@ class X12HttpGateway(HttpPayerGateway):
     """837P POSTed to the payer's ``/x12/837``; appeals and inquiries as JSON."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
-        super().__init__(settings.payer_url)
+        super().__init__(settings.payer_url, attachments=AttachmentStore(settings, engine))
         self._settings = settings
         self._engine = engine
 
@@ -58,9 +59,12 @@ class FileExchangeGateway:
         self._outbound = settings.x12_dir / "outbound"
 
     def _write(self, name: str, data: str) -> Path:
+        return self._write_bytes(name, data.encode())
+
+    def _write_bytes(self, name: str, data: bytes) -> Path:
         self._outbound.mkdir(parents=True, exist_ok=True)
         tmp = self._outbound / f".{name}.tmp"
-        tmp.write_text(data)
+        tmp.write_bytes(data)
         # Renamed into place so a clearinghouse's pickup never reads half a file.
         return tmp.replace(self._outbound / name)
 
@@ -71,7 +75,17 @@ class FileExchangeGateway:
         return SubmissionReceipt(payer_claim_control_number=None, submission_id=name)
 
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
-        name = f"appeal-{packet.claim_id}-L{packet.level}.json"
+        """The packet as JSON, its attachments beside it (``appeal-<claim>-L<n>-<id><ext>``).
+
+        The attachments leave claimflow here, for the clearinghouse's pickup, in clear like
+        the 837P files beside them; they are named by id, since a file's name may be PHI.
+        """
+        stem = f"appeal-{packet.claim_id}-L{packet.level}"
+        files = appeal_files(AttachmentStore(self._settings, self._engine), packet)
+        for attachment_id, (_, (name, data, _type)) in zip(packet.attachments, files, strict=True):
+            suffix = "".join(c for c in Path(name).suffix[:10] if c.isalnum() or c == ".")
+            self._write_bytes(f"{stem}-{attachment_id}{suffix}", data)
+        name = f"{stem}.json"
         self._write(name, packet.model_dump_json(indent=2))
         return SubmissionReceipt(
             payer_claim_control_number=packet.payer_claim_control_number, submission_id=name

@@ -167,6 +167,10 @@ class ClaimCore:
             ),
             appeal_level=self._state.appeal_level,
             reason=reason,
+            # The read model's appeal-deadline queue needs it: payer terms are not in events.
+            appeal_deadline=(
+                self._state.appeal_deadline if target in (S.DENIED, S.PARTIALLY_PAID) else None
+            ),
         )
 
     def _outstanding(self, status: ClaimStatus | None = None) -> Decimal:

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from services.attachments import AttachmentStore
 from services.settings import Settings
 
 
@@ -34,3 +35,15 @@ def _settings(request: Request) -> Settings:
 TemporalDep = Annotated[Client, Depends(_temporal)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _attachments(request: Request) -> AttachmentStore:
+    """The attachment store, made on first use (its key file is read once per process)."""
+    store: AttachmentStore | None = getattr(request.app.state, "attachments", None)
+    if store is None:
+        store = AttachmentStore(_settings(request), _engine(request))
+        request.app.state.attachments = store
+    return store
+
+
+AttachmentsDep = Annotated[AttachmentStore, Depends(_attachments)]

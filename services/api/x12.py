@@ -1,11 +1,13 @@
-"""Payer files: X12 in (835, 277CA, 999), the unmatched queue, and what became of a file."""
+"""Payer files: X12 in (835, 277CA, 999) and what became of a file.
+
+Messages that matched no claim are worked through ``services.api.payer_messages``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from claims.x12.errors import X12Error
 from services import inbound_store
@@ -54,15 +56,6 @@ async def x12_inbound(
     elif outcomes == {"duplicate"}:
         response.status_code = 409
     return results
-
-
-@router.get("/payer-messages/unmatched")
-async def unmatched(
-    engine: EngineDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[inbound_store.UnmatchedPayerMessage]:
-    """Payments and statuses that name no open claim: the queue a person works."""
-    return inbound_store.unmatched(engine, limit=limit)
 
 
 @router.get("/inbound-files/{file_id}")
