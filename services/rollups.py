@@ -56,9 +56,13 @@ class ArRollup(SQLModel, table=True):
     payer_id: str = Field(primary_key=True, max_length=80)
     day: dt.date = Field(sa_column=Column(Date, primary_key=True))
     open_claims: int = 0
-    outstanding: Decimal = Field(default=Decimal(0), sa_column=Column(MONEY, nullable=False))
+    outstanding: Decimal = Field(
+        default=Decimal(0), sa_column=Column(MONEY, nullable=False, default=0)
+    )
     billed_claims: int = 0
-    billed_charges: Decimal = Field(default=Decimal(0), sa_column=Column(MONEY, nullable=False))
+    billed_charges: Decimal = Field(
+        default=Decimal(0), sa_column=Column(MONEY, nullable=False, default=0)
+    )
 
 
 class DecisionRollup(SQLModel, table=True):
@@ -94,7 +98,9 @@ class ReasonRollup(SQLModel, table=True):
     reason: str = Field(primary_key=True, max_length=12)
     denials: int = 0
     at_risk_claims: int = 0
-    at_risk_amount: Decimal = Field(default=Decimal(0), sa_column=Column(MONEY, nullable=False))
+    at_risk_amount: Decimal = Field(
+        default=Decimal(0), sa_column=Column(MONEY, nullable=False, default=0)
+    )
 
 
 ROLLUPS: tuple[type[SQLModel], ...] = (StatusRollup, ArRollup, DecisionRollup, ReasonRollup)
