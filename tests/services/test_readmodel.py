@@ -79,5 +79,5 @@ def test_list_filters_by_status_newest_first(engine: Engine) -> None:
     store.apply(event("C", 4, S.CODED))
     received = claim_queries.find(engine, ClaimFilter(statuses=(S.RECEIVED,)))
     assert [r.claim_id for r in received] == ["B", "A"]
-    assert [r.claim_id for r in readmodel.list_claims(engine, limit=1)] == ["C"]
-    assert readmodel.list_claims(engine, status=S.PAID) == []
+    assert [r.claim_id for r in claim_queries.find(engine, ClaimFilter(), limit=1)] == ["C"]
+    assert claim_queries.find(engine, ClaimFilter(statuses=(S.PAID,))) == []
