@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
+from services import cli_actions, cli_work
+from services.cli_common import CliError, fail, load_json
 from services.cli_x12 import remit, x12_app
 from services.settings import get_settings
 from services.stack.cli import stack_app
@@ -27,21 +27,8 @@ app = typer.Typer(
 app.add_typer(stack_app, name="stack")
 app.add_typer(x12_app, name="x12")
 app.command()(remit)
-
-
-def _is_fhir(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("resourceType") == "Claim"
-
-
-@app.command()
-def submit(file: Path, api: str | None = API_OPTION) -> None:
-    """Submit a claim JSON file (claimflow format or a FHIR R4 Claim); prints the claim id."""
-    body = load_json(file)
-    path = "/fhir/Claim" if _is_fhir(body) else "/claims"
-    response = request("POST", f"{api_url(api)}{path}", json=body)
-    if response.status_code != 202:
-        explain(response)
-    typer.echo(response.json()["claim_id"])
+cli_work.register(app)  # submit, list, alerts, status
+cli_actions.register(app)  # recode, correct, appeal, void, replace, write-off
 
 
 @app.command()
@@ -64,7 +51,7 @@ def scrub(
 
     body = load_json(file)
     try:
-        claim = claim_from_fhir(body) if _is_fhir(body) else Claim.model_validate(body)
+        claim = claim_from_fhir(body) if cli_work._is_fhir(body) else Claim.model_validate(body)
     except FhirMappingError as exc:
         fail(f"{file}: cannot map the FHIR Claim: {exc}", 2)
     except ValidationError as exc:
@@ -85,127 +72,6 @@ def scrub(
                     typer.echo(f"          candidates: {', '.join(f.candidates)}")
     if not all(r.ok for r in reports):
         raise typer.Exit(1)
-
-
-def _send_correction(
-    verb: str, claim_id: str, file: Path, note: str | None, api: str | None
-) -> None:
-    body = {"claim": load_json(file), "note": note}
-    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
-    if response.status_code != 200:
-        explain(response)
-    typer.echo(f"claim {claim_id}: {verb} accepted; it goes through coding and scrubbing again")
-
-
-@app.command()
-def recode(
-    claim_id: str,
-    file: Path,
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Send corrected codes for a claim in CODING_REVIEW (the whole corrected claim file)."""
-    _send_correction("recode", claim_id, file, note, api)
-
-
-@app.command()
-def correct(
-    claim_id: str,
-    file: Path,
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Send a corrected claim for a claim in SCRUB_FAILED (the whole corrected claim file)."""
-    _send_correction("correct", claim_id, file, note, api)
-
-
-@app.command()
-def status(
-    claim_id: str,
-    as_json: bool = typer.Option(False, "--json", help="One JSON object."),
-    api: str | None = API_OPTION,
-) -> None:
-    """Show a claim's status, amounts and stage history."""
-    response = request("GET", f"{api_url(api)}/claims/{claim_id}")
-    if response.status_code != 200:
-        explain(response)
-    view = response.json()
-    if as_json:
-        typer.echo(json.dumps(view))
-        return
-    typer.echo(f"claim {view['claim_id']}  {view['status']}  payer {view['payer_id']}")
-    typer.echo(
-        f"  charge {view['total_charge']}  paid {view['paid_amount']}  "
-        f"patient {view['patient_responsibility']}  outstanding {view['outstanding_amount']}"
-    )
-    if view.get("denial_reasons"):
-        typer.echo(f"  denial reasons: {', '.join(view['denial_reasons'])}")
-    for report in (view.get("reports") or {}).values():
-        for finding in report["findings"]:
-            typer.echo(
-                f"  {finding['severity']}: {finding['code']} {finding['field']}: "
-                f"{finding['message']}"
-            )
-    for entry in view["history"]:
-        reason = f"  ({entry['reason']})" if entry.get("reason") else ""
-        typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}")
-
-
-@app.command()
-def appeal(
-    claim_id: str,
-    reason: str = typer.Option(..., "--reason", help="Why the denial is wrong."),
-    note: str | None = typer.Option(None, "--note"),
-    attachment: list[str] = typer.Option([], "--attachment", help="Attachment reference."),
-    api: str | None = API_OPTION,
-) -> None:
-    """Appeal a DENIED claim."""
-    body = {"reason": reason, "note": note, "attachments": attachment}
-    response = request("POST", f"{api_url(api)}/claims/{claim_id}/appeal", json=body)
-    if response.status_code != 200:
-        explain(response)
-    result = response.json()
-    typer.echo(f"claim {result['claim_id']} {result['status']} (level {result['level']})")
-
-
-def _act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
-    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
-    if response.status_code != 200:
-        explain(response)
-    result = response.json()
-    typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")
-
-
-@app.command()
-def void(
-    claim_id: str,
-    reason: str = typer.Option(..., "--reason", help="Why the claim is voided."),
-    api: str | None = API_OPTION,
-) -> None:
-    """Void a claim the payer has (sends frequency 8 with the payer's control number)."""
-    _act(claim_id, "void", {"reason": reason}, api)
-
-
-@app.command()
-def replace(
-    claim_id: str,
-    file: Path,
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Replace a claim the payer has with a corrected one (sends frequency 7)."""
-    _act(claim_id, "replace", {"claim": load_json(file), "note": note}, api)
-
-
-@app.command("write-off")
-def write_off(
-    claim_id: str,
-    reason: str = typer.Option(..., "--reason", help="The business reason, for the audit."),
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Write off what a claim still owes."""
-    _act(claim_id, "write-off", {"reason": reason, "note": note}, api)
 
 
 @app.command()

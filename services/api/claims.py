@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel
@@ -120,6 +120,17 @@ async def load_view(client: Client, engine: Engine, claim_id: str) -> ClaimView:
     return found
 
 
+@overload
+def utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def utc(value: None) -> None: ...
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
 class ClaimSummary(BaseModel):
     """One row of ``GET /claims`` and of the work queues (from the read model)."""
 
@@ -148,9 +159,7 @@ class ClaimSummary(BaseModel):
 
     @classmethod
     def of(cls, row: readmodel.ClaimRecord, now: dt.datetime) -> ClaimSummary:
-        deadline = row.appeal_deadline
-        if deadline is not None and deadline.tzinfo is None:  # SQLite drops the zone
-            deadline = deadline.replace(tzinfo=dt.UTC)
+        deadline = utc(row.appeal_deadline)
         return cls(
             claim_id=row.claim_id,
             status=ClaimStatus(row.status),
@@ -167,10 +176,10 @@ class ClaimSummary(BaseModel):
             appeal_days_left=None if deadline is None else (deadline - now).days,
             billed_on=row.billed_on,
             age_days=None if row.billed_on is None else (now.date() - row.billed_on).days,
-            follow_up_overdue_at=row.follow_up_overdue_at,
+            follow_up_overdue_at=utc(row.follow_up_overdue_at),
             written_off_amount=row.written_off_amount,
-            received_at=row.received_at,
-            updated_at=row.updated_at,
+            received_at=utc(row.received_at),
+            updated_at=utc(row.updated_at),
         )
 
 
