@@ -90,6 +90,9 @@ def feed(settings: Settings, examples: Path) -> list[str]:
     return list(fed.values())
 
 
+AUTH_LETTER = b"Retroactive authorization AUTH-9913 for the billed service (sample letter).\n"
+
+
 def settle(settings: Settings, claim_ids: list[str]) -> None:
     """Wait for each claim to come to rest; appeal the denials an appeal can overturn."""
     api = settings.api_url
@@ -97,12 +100,14 @@ def settle(settings: Settings, claim_ids: list[str]) -> None:
         view = _wait_for(api, claim_id, RESTING, timeout=60)
         overturnable = {"CO-197", "CO-97"} & set(view.get("denial_reasons", []))
         if view.get("status") in (ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID) and overturnable:
+            letter = httpx.post(
+                f"{api}/claims/{claim_id}/attachments",
+                files={"file": ("auth-letter.txt", AUTH_LETTER, "text/plain")},
+                timeout=60,
+            ).json()["attachment_id"]
             response = httpx.post(
                 f"{api}/claims/{claim_id}/appeal",
-                json={
-                    "reason": "authorization obtained retroactively",
-                    "attachments": ["auth-letter.pdf"],
-                },
+                json={"reason": "authorization obtained retroactively", "attachments": [letter]},
                 timeout=60,
             )
             print(f"  appealed  claim {claim_id}: {response.status_code} {response.json()}")

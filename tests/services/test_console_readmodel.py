@@ -127,7 +127,8 @@ def test_aging_matches_the_hand_computed_answer(engine: Engine) -> None:
     assert cells[("P1", "0-30")] == (0, D(0))  # A paid, H written off
     totals = {b: c.amount for b, c in report.totals.buckets.items()}
     assert totals == {
-        "0-30": D(0), "31-60": D("1450.00"), "61-90": D("25.00"), "91-120": D(0), "120+": D("300.00")
+        "0-30": D(0), "31-60": D("1450.00"), "61-90": D("25.00"), "91-120": D(0),
+        "120+": D("300.00"),
     }  # fmt: skip
     assert report.totals.total.amount == D("1775.00") and report.totals.total.claims == 3
 
