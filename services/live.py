@@ -136,19 +136,23 @@ class LiveFeed:
                     queue.get_nowait()
                 queue.put_nowait(None)
 
-    async def _deliver(self, notices: list[Notice]) -> None:
-        waiting = list(notices)
-        deadline = time.monotonic() + CATCH_UP_S
-        while waiting:
-            done = await asyncio.to_thread(projected, self._engine, waiting)
-            if time.monotonic() >= deadline:
-                done = set(waiting)
-            for notice in waiting:
-                if notice in done:
-                    self._fan_out(notice)
-            waiting = [n for n in waiting if n not in done]
-            if waiting:
-                await asyncio.sleep(0.1)
+    async def _deliver(self, waiting: list[tuple[Notice, float]]) -> list[tuple[Notice, float]]:
+        """Fan out the notices the read model has (or that waited long enough); keep the rest.
+
+        Each notice waits on its own deadline, so a slow projector delays a notice by at most
+        ``CATCH_UP_S``, never by the sum of the waits before it.
+        """
+        if not waiting:
+            return waiting
+        done = await asyncio.to_thread(projected, self._engine, [n for n, _ in waiting])
+        now = time.monotonic()
+        kept = []
+        for notice, deadline in waiting:
+            if notice in done or now >= deadline:
+                self._fan_out(notice)
+            else:
+                kept.append((notice, deadline))
+        return kept
 
     async def run(self) -> None:
         """Follow the topics until cancelled; reconnect (with backoff) if Kafka goes away."""
@@ -174,16 +178,19 @@ class LiveFeed:
                     await consumer.position(tp)
                 self.ready.set()
                 pause = 0.5
+                waiting: list[tuple[Notice, float]] = []
                 while True:
-                    batch = await consumer.getmany(timeout_ms=500, max_records=500)
-                    notices = [
-                        n
+                    batch = await consumer.getmany(
+                        timeout_ms=100 if waiting else 500, max_records=500
+                    )
+                    deadline = time.monotonic() + CATCH_UP_S
+                    waiting += [
+                        (n, deadline)
                         for tp, records in batch.items()
                         for r in records
                         if (n := notice_of(self._topics[tp.topic], r.value)) is not None
                     ]
-                    if notices:
-                        await self._deliver(notices)
+                    waiting = await self._deliver(waiting)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Kafka down or restarting: keep trying, quietly

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
-import httpx
 import pytest
 from temporalio.client import Client
 from ulid import ULID
@@ -92,7 +91,9 @@ async def test_denied_claim_appealed_reaches_paid(claimflow: Harness) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["level"] == 1
     # The payer got the letter's bytes with the appeal packet.
-    received = httpx.get(f"{claimflow.settings.payer_url}/v1/appeals/{claim_id}").json()
+    received = (
+        await claimflow.http.get(f"{claimflow.settings.payer_url}/v1/appeals/{claim_id}")
+    ).json()
     [sent] = received[0]["attachments"]
     assert (sent["name"], sent["size"]) == ("auth.pdf", len(letter))
     assert sent["sha256"] == hashlib.sha256(letter).hexdigest()

@@ -60,10 +60,9 @@
     var indicator = document.getElementById("live-indicator");
     if (!url || !window.EventSource) return;
     var source = new EventSource(url);
-    var greeted = false;
     source.addEventListener("hello", function () {
-      if (greeted) schedule();  // reconnected: catch up on what was missed meanwhile
-      greeted = true;
+      // (Re)connected: catch up on anything that changed since the page was rendered.
+      schedule();
       if (indicator) { indicator.textContent = "live"; indicator.classList.add("on"); }
       document.body.setAttribute("data-live-ready", "1");
     });
