@@ -38,7 +38,12 @@ def aging_chart(report: AgingReport) -> str:
             )
             for name, colour in zip(aging.BUCKET_NAMES, AGING_COLOURS, strict=True)
         ],
-        layout={**LAYOUT, "barmode": "stack", "yaxis": {"tickprefix": "$", "gridcolor": "#e6e9ed"}},
+        layout={
+            **LAYOUT,
+            "barmode": "stack",
+            "legend": {**LAYOUT["legend"], "traceorder": "normal"},  # type: ignore[dict-item]
+            "yaxis": {"tickprefix": "$", "gridcolor": "#e6e9ed"},
+        },
     )
     json_text: str = fig.to_json()
     return json_text
