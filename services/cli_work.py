@@ -40,7 +40,7 @@ def _submit_one(base: str, path: Path) -> tuple[str, str]:
     try:
         body = load_json(path)
     except CliError as exc:
-        return "", str(exc)
+        return "", str(exc).removeprefix(f"{path}: ")
     route = "/fhir/Claim" if _is_fhir(body) else "/claims"
     response = request("POST", f"{base}{route}", json=body)
     if response.status_code == 202:
@@ -67,7 +67,7 @@ def submit(
     if not path.is_dir():
         claim_id, problem = _submit_one(base, path)
         if problem:
-            fail(f"{path}: {problem}", 2 if problem.startswith(str(path)) else 1)
+            fail(f"{path}: {problem}", 1 if problem[:3].isdigit() else 2)
         typer.echo(claim_id)
         return
     files = sorted(p for p in path.rglob("*.json") if p.is_file())
