@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, text  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
 
 from bench.machine import machine  # noqa: E402
 from claims import aging  # noqa: E402
@@ -86,9 +87,12 @@ def claim_rows(n: int, seed: int, now: dt.datetime) -> tuple[io.StringIO, io.Str
             owed = str(amount)
             paid = str(charge - amount)
             reasons = f"CO-{carc}"
-            denials.write(f"{claim_id},CO-{carc},CO,{carc},{amount},N54\n")
             if status != "APPEALED":
                 deadline = (updated + dt.timedelta(days=120)).isoformat()
+            denials.write(
+                f"{claim_id},CO-{carc},CO,{carc},{amount},N54,{status},{updated.isoformat()},"
+                f"{deadline}\n"
+            )
         if status in AWAITING and rng.random() < 0.15:
             follow_up = (updated + dt.timedelta(days=30)).isoformat()
         written_off = str(charge) if status == "WRITTEN_OFF" else ""
@@ -142,8 +146,8 @@ def load(engine: Engine, n: int, now: dt.datetime) -> dict[str, float]:
         cur = raw.cursor()
         cur.copy_expert(f"COPY claims ({CLAIM_COLUMNS}) FROM STDIN WITH (FORMAT csv)", claims)
         cur.copy_expert(
-            'COPY claim_denials (claim_id, reason, "group", carc, amount, rarcs) '
-            "FROM STDIN WITH (FORMAT csv)",
+            'COPY claim_denials (claim_id, reason, "group", carc, amount, rarcs, status, '
+            "updated_at, appeal_deadline) FROM STDIN WITH (FORMAT csv)",
             denials,
         )
         copied = time.perf_counter()
@@ -194,8 +198,10 @@ def queries(engine: Engine) -> dict[str, Callable[[random.Random], Any]]:
         "list: payer + status": lambda r: find(engine, ClaimFilter(
             payer_id=r.choice(PAYERS), statuses=(claim_queries.S.DENIED,))),
         "list: CARC": lambda r: find(engine, ClaimFilter(carc=r.choice(CARCS))),
-        "list: aging bucket + payer": lambda r: find(engine, ClaimFilter(
-            payer_id=r.choice(PAYERS[:5]), aging_bucket=r.choice(buckets))),
+        "list: aging bucket + payer, by age": lambda r: find(engine, ClaimFilter(
+            payer_id=r.choice(PAYERS[:5]), aging_bucket=r.choice(buckets), sort=Sort.AGE)),
+        "list: aging bucket, by age": lambda r: find(engine, ClaimFilter(
+            aging_bucket=r.choice(buckets), sort=Sort.AGE)),
         "list: outstanding above, by amount": lambda r: find(engine, ClaimFilter(
             outstanding_above=Decimal(r.choice([500, 1000, 3000])), sort=Sort.OUTSTANDING)),
         "list: appeal deadline before": lambda r: find(engine, ClaimFilter(
@@ -236,6 +242,12 @@ def main() -> None:
             init_db(engine)
             loading = load(engine, args.claims, dt.datetime.now(dt.UTC))
             print(f"loaded {args.claims:,} claims: {loading}")
+        else:  # a kept database: bring its indexes up to the current tables
+            for table in SQLModel.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(bind=engine, checkfirst=True)
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
         with engine.connect() as conn:
             size = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))
             db_size = size.scalar_one()

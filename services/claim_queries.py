@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, exists
+from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from claims import aging
@@ -25,8 +25,6 @@ from services.rollups import StatusRollup
 
 S = ClaimStatus
 COUNT_CAP = 10_000
-# Where the claim waits for the payer: the follow-up queue's statuses.
-AWAITING_PAYER = (S.SUBMITTED, S.ACCEPTED, S.APPEALED, S.ADJUDICATED)
 
 
 class Sort(StrEnum):
@@ -35,6 +33,7 @@ class Sort(StrEnum):
     APPEAL_DEADLINE = "appeal_deadline"  # soonest deadline first
     FOLLOW_UP = "follow_up"  # longest overdue first
     OUTSTANDING = "outstanding"  # most money first
+    AGE = "age"  # billed longest ago first (the aging buckets' own order)
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,8 @@ CLAIM_QUEUES: dict[Queue, ClaimFilter] = {
     Queue.SCRUB_FAILED: ClaimFilter(statuses=(S.SCRUB_FAILED,), sort=Sort.OLDEST),
     Queue.REJECTED: ClaimFilter(statuses=(S.REJECTED,), sort=Sort.OLDEST),
     Queue.DENIALS: ClaimFilter(statuses=(S.DENIED, S.PARTIALLY_PAID), sort=Sort.APPEAL_DEADLINE),
-    Queue.FOLLOW_UP: ClaimFilter(
-        statuses=AWAITING_PAYER, follow_up_overdue=True, sort=Sort.FOLLOW_UP
-    ),
+    # The mark is set only while the claim waits on the payer, and cleared when it moves.
+    Queue.FOLLOW_UP: ClaimFilter(follow_up_overdue=True, sort=Sort.FOLLOW_UP),
 }
 
 
@@ -96,13 +94,10 @@ def _where(query: Any, f: ClaimFilter, today: dt.date) -> Any:
     if f.payer_id:
         query = query.where(ClaimRecord.payer_id == f.payer_id)
     if f.carc:
-        carc = f.carc.rsplit("-", 1)[-1].upper()
-        query = query.where(
-            exists().where(
-                col(ClaimDenial.claim_id) == col(ClaimRecord.claim_id),
-                col(ClaimDenial.carc) == carc,
-            )
-        )
+        # Driven from claim_denials, whose (carc, list key) indexes give the page in order.
+        query = query.join(
+            ClaimDenial, col(ClaimDenial.claim_id) == col(ClaimRecord.claim_id)
+        ).where(col(ClaimDenial.carc) == _carc(f.carc))
     if f.aging_bucket:
         first, last = aging.billed_on_range(aging.by_name(f.aging_bucket), today)
         query = query.where(col(ClaimRecord.billed_on) <= last)
@@ -121,17 +116,27 @@ def _where(query: Any, f: ClaimFilter, today: dt.date) -> Any:
     return query
 
 
-def _ordered(query: Any, sort: Sort) -> Any:
+def _carc(text: str) -> str:
+    return text.rsplit("-", 1)[-1].upper()
+
+
+def _ordered(query: Any, f: ClaimFilter) -> Any:
+    sort = f.sort
     key = col(ClaimRecord.claim_id)  # a tie-break, so pages never overlap
+    # With a CARC filter the page comes from claim_denials' copy of the list keys.
+    keys: Any = ClaimDenial if f.carc else ClaimRecord
     if sort is Sort.OLDEST:
-        return query.order_by(col(ClaimRecord.updated_at), key)
+        return query.order_by(col(keys.updated_at), key)
     if sort is Sort.APPEAL_DEADLINE:
-        return query.order_by(col(ClaimRecord.appeal_deadline).asc().nulls_last(), key)
+        # Ascending puts no-deadline claims last on both databases, as the index has them.
+        return query.order_by(col(keys.appeal_deadline), key)
+    if sort is Sort.AGE:
+        return query.order_by(col(ClaimRecord.billed_on), key)
     if sort is Sort.FOLLOW_UP:
         return query.order_by(col(ClaimRecord.follow_up_overdue_at), key)
     if sort is Sort.OUTSTANDING:
-        return query.order_by(col(ClaimRecord.outstanding_amount).desc().nulls_last(), key)
-    return query.order_by(col(ClaimRecord.updated_at).desc(), key)
+        return query.order_by(col(ClaimRecord.outstanding_amount).desc(), key.desc())
+    return query.order_by(col(keys.updated_at).desc(), key)
 
 
 def find(
@@ -144,7 +149,7 @@ def find(
 ) -> list[ClaimRecord]:
     today = today or dt.datetime.now(dt.UTC).date()
     with Session(engine) as session:
-        query = _ordered(_where(select(ClaimRecord), f, today), f.sort)
+        query = _ordered(_where(select(ClaimRecord), f, today), f)
         return list(session.exec(query.offset(offset).limit(limit)))
 
 

@@ -204,7 +204,9 @@ def claim_filter(
     appeal_deadline_before: dt.datetime | None = None,
     outstanding_above: Annotated[Decimal | None, Query(ge=0)] = None,
     min_age_days: Annotated[int | None, Query(ge=0, le=3650, description="Untouched for.")] = None,
-    sort: Sort = Sort.UPDATED,
+    sort: Annotated[
+        Sort | None, Query(description="Default: newest change first; by age with aging_bucket.")
+    ] = None,
 ) -> ClaimFilter:
     """The list's filters, as query parameters (also the work queues' narrowing filters)."""
     return ClaimFilter(
@@ -215,7 +217,7 @@ def claim_filter(
         appeal_deadline_before=appeal_deadline_before,
         outstanding_above=outstanding_above,
         min_age_days=min_age_days,
-        sort=sort,
+        sort=sort or (Sort.AGE if aging_bucket else Sort.UPDATED),
     )
 
 

@@ -171,7 +171,7 @@ async def claims_page(request: Request, engine: EngineDep) -> HTMLResponse:
     q = request.query_params
     try:
         statuses = tuple(ClaimStatus(s) for s in q.getlist("status") if s)
-        sort = Sort(q.get("sort") or Sort.UPDATED)
+        sort = Sort(q.get("sort") or (Sort.AGE if q.get("bucket") else Sort.UPDATED))
         before = dt.datetime.fromisoformat(q["before"]) if q.get("before") else None
     except ValueError as exc:
         raise HTTPException(422, f"filter: {exc}") from exc
