@@ -194,7 +194,7 @@ def alerts(
         response = request("GET", f"{base}/alerts", params=params)
         if response.status_code != 200:
             explain(response)
-        fresh = [a for a in reversed(response.json()["items"]) if a["alert_id"] not in seen]
+        fresh = [a for a in reversed(response.json()) if a["alert_id"] not in seen]
         seen.update(a["alert_id"] for a in fresh)
         if fresh or not follow:
             _print_alerts(fresh)

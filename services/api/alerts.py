@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from claims.model import ULID_PATTERN
@@ -42,11 +42,6 @@ class AlertOut(BaseModel):
         return cls.model_validate(row.model_dump())
 
 
-class AlertPage(BaseModel):
-    total: int
-    items: list[AlertOut]
-
-
 class Acknowledgment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,13 +51,15 @@ class Acknowledgment(BaseModel):
 @router.get("/alerts")
 async def list_alerts(
     engine: EngineDep,
+    response: Response,
     kind: AlertKind | None = None,
     claim_id: Annotated[str | None, Query(pattern=ULID_PATTERN)] = None,
     include_acknowledged: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> AlertPage:
-    """Alerts newest first; acknowledged ones only with ``include_acknowledged``."""
+) -> list[AlertOut]:
+    """Alerts newest first; acknowledged ones only with ``include_acknowledged``
+    (``X-Total-Count`` says how many)."""
     rows, total = alerts_store.list_alerts(
         engine,
         kind=kind,
@@ -71,7 +68,8 @@ async def list_alerts(
         limit=limit,
         offset=offset,
     )
-    return AlertPage(total=total, items=[AlertOut.of(r) for r in rows])
+    response.headers["X-Total-Count"] = str(total)
+    return [AlertOut.of(r) for r in rows]
 
 
 def acknowledge(engine: EngineDep, alert_id: str, note: str | None) -> AlertOut:

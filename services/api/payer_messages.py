@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -25,11 +25,6 @@ router = APIRouter(tags=["payer messages"])
 
 MessageIdPath = Annotated[str, Path(min_length=1, max_length=120)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-
-
-class MessagePage(BaseModel):
-    total: int
-    items: list[PayerMessageOut]
 
 
 class MatchRequest(BaseModel):
@@ -48,15 +43,18 @@ class DismissRequest(BaseModel):
 @router.get("/payer-messages/unmatched")
 async def unmatched(
     engine: EngineDep,
+    response: Response,
     state: Annotated[str, Query(pattern="^(open|matched|dismissed|all)$")] = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> MessagePage:
-    """Payments and statuses that named no open claim: the queue a person works."""
+) -> list[PayerMessageOut]:
+    """Payments and statuses that named no open claim: the queue a person works, newest
+    first (``X-Total-Count`` says how many)."""
     rows, total = inbound_store.unmatched(
         engine, state=None if state == "all" else state, limit=limit, offset=offset
     )
-    return MessagePage(total=total, items=[PayerMessageOut.of(r) for r in rows])
+    response.headers["X-Total-Count"] = str(total)
+    return [PayerMessageOut.of(r) for r in rows]
 
 
 def _open(engine: Engine, message_id: str) -> inbound_store.UnmatchedPayerMessage:

@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
@@ -50,11 +50,6 @@ class WriteOffRequestOut(BaseModel):
     reason: str
     requested_by: str | None
     requested_at: dt.datetime
-
-
-class WriteOffPage(BaseModel):
-    total: int
-    items: list[WriteOffRequestOut]
 
 
 def queue_sizes(engine: Engine) -> list[QueueSize]:
@@ -147,12 +142,12 @@ async def claim_queue(
 @router.get("/write-off-requests")
 async def write_off_requests(
     engine: EngineDep,
+    response: Response,
     payer_id: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> WriteOffPage:
-    """Write-offs awaiting approval, oldest first."""
+) -> list[WriteOffRequestOut]:
+    """Write-offs awaiting approval, oldest first (``X-Total-Count`` says how many)."""
     rows, total = approvals.pending(engine, payer_id=payer_id, limit=limit, offset=offset)
-    return WriteOffPage(
-        total=total, items=[WriteOffRequestOut.model_validate(r.model_dump()) for r in rows]
-    )
+    response.headers["X-Total-Count"] = str(total)
+    return [WriteOffRequestOut.model_validate(r.model_dump()) for r in rows]

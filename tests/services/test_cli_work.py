@@ -124,7 +124,7 @@ async def test_alerts_follow_prints_new_alerts(claimflow: Harness) -> None:
         while alert.id not in seen and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
             response = await claimflow.http.get("/alerts")
-            if any(a["alert_id"] == alert.id for a in response.json()["items"]):
+            if any(a["alert_id"] == alert.id for a in response.json()):
                 await asyncio.sleep(2)  # a look or two of the follower
                 break
     finally:
