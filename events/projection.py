@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from events.contract import ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent
 
 
 class ReadModelStore(Protocol):
     def apply(self, event: ClaimEvent) -> bool:
         """Record the event; return False if (claim id, seq) was already recorded."""
+        ...
+
+
+class AlertStore(Protocol):
+    def apply(self, alert: ClaimAlert) -> bool:
+        """Record the alert; return False if its id was already recorded."""
         ...

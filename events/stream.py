@@ -1,4 +1,4 @@
-"""The faust-streaming app and its projector agent.
+"""The faust-streaming app and its projector agents (claim events, alerts).
 
 faust commits an offset only after the agent has processed the record, so a crash
 replays records: at-least-once, made safe by the store's (claim id, seq) de-duplication.
@@ -20,9 +20,9 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from events.connection import KafkaConnection, faust_broker, faust_credentials
-from events.contract import ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent
 from events.metrics import DEAD_LETTERS, EVENT_LAG_SECONDS, TRANSITIONS
-from events.projection import ReadModelStore
+from events.projection import AlertStore, ReadModelStore
 from events.tracing import extract_context, tracer
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,22 @@ def build_app(
         topic_partitions=partitions,
         consumer_auto_offset_reset="earliest",
         datadir=str(datadir),
+    )
+
+
+async def _to_dlq(dlq: Any, record: Any, reason: str) -> None:
+    log.warning("to DLQ: %s", reason)
+    await dlq.send(
+        key=record.key,
+        value=json.dumps(
+            {
+                "reason": reason,
+                "topic": record.message.topic,
+                "partition": record.message.partition,
+                "offset": record.message.offset,
+                "value": record.value.decode("utf-8", "replace"),
+            }
+        ).encode(),
     )
 
 
@@ -72,8 +88,10 @@ def register_projector(
                     EVENT_LAG_SECONDS.observe(max(lag.total_seconds(), 0.0))
 
 
-async def _dead_letter(dlq: Any, record: Any, raw: bytes, exc: ValidationError) -> None:
-    reason = f"not a v1 claim event: {exc.errors()[0]['msg']}"
+async def _dead_letter(
+    dlq: Any, record: Any, raw: bytes, exc: ValidationError, what: str = "claim event"
+) -> None:
+    reason = f"not a v1 {what}: {exc.errors()[0]['msg']}"
     log.warning("to DLQ: %s", reason)
     DEAD_LETTERS.inc()
     await dlq.send(
@@ -88,3 +106,21 @@ async def _dead_letter(dlq: Any, record: Any, raw: bytes, exc: ValidationError) 
             }
         ).encode(),
     )
+
+
+def register_alert_projector(
+    app: faust.App, *, alerts_topic: str, dlq_topic: str, store: AlertStore
+) -> None:
+    """Alerts into their read model (the console's alert list and queues); same rules."""
+    source = app.topic(alerts_topic, key_serializer="raw", value_serializer="raw")
+    dlq = app.topic(dlq_topic, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(source, name="claimflow-alert-projector")
+    async def project_alerts(stream: Any) -> None:
+        async for record in stream.events():
+            try:
+                alert = ClaimAlert.model_validate_json(record.value)
+            except ValidationError as exc:
+                await _dead_letter(dlq, record, record.value, exc, what="claim alert")
+                continue
+            await asyncio.to_thread(store.apply, alert)

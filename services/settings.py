@@ -173,6 +173,16 @@ class Settings(BaseSettings):
         self._kafka_connection(password=self._kafka_password_given())
         return self
 
+    # The console (behind the same sign-in as the API: the session cookie).
+    # Where the claim page links a workflow; empty: the local dev server's UI.
+    temporal_ui_url: str = ""
+    # The API process follows the topics to push live updates to open pages.
+    live_updates: bool = True
+    # Uploaded attachments: largest accepted file.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    # ``?wait=true`` on an action: longest wait for the claim's next resting status.
+    action_wait_seconds: float = 30.0
+
     @property
     def temporal_address(self) -> str:
         return self.temporal_server or f"{self.temporal_host}:{self.temporal_port}"
@@ -223,6 +233,10 @@ class Settings(BaseSettings):
     @property
     def payer_url(self) -> str:
         return f"http://{self.payer_host}:{self.payer_port}"
+
+    @property
+    def temporal_ui_base(self) -> str:
+        return self.temporal_ui_url or f"http://{self.temporal_host}:{self.temporal_ui_port}"
 
     @property
     def resolved_database_url(self) -> str:
