@@ -15,7 +15,7 @@ import asyncio
 import time
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -137,13 +137,17 @@ def check_attachments(store: AttachmentStore, claim_id: str, request: AppealRequ
     """An appeal may carry only attachments uploaded for this claim (by id)."""
     unknown = store.unknown_for_claim(claim_id, request.attachments)
     if unknown:
-        i = unknown[0]
-        raise error(
+        raise HTTPException(
             422,
-            f"{request.attachments[i]!r} is not an attachment of claim {claim_id}; upload it "
-            f"first (POST /claims/{claim_id}/attachments)",
-            field=f"attachments.{i}",
-            rule="unknown_attachment",
+            [
+                {
+                    "field": f"attachments.{i}",
+                    "rule": "unknown_attachment",
+                    "msg": f"{request.attachments[i]!r} is not an attachment of claim "
+                    f"{claim_id}; upload it first (POST /claims/{claim_id}/attachments)",
+                }
+                for i in unknown
+            ],
         )
 
 

@@ -22,9 +22,12 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
+from claims.roles import Role
 from claims.status import RESTING
 from claims.status import ClaimStatus as S
-from events.contract import AlertKind, ClaimAlertData, make_alert
+from events.contract import Actor, AlertKind, ClaimAlertData, make_alert
+from services import x12_store
+from services.crypto.keyring import KeyRing
 from services.settings import Settings
 from services.worker import make_producer
 from tests.e2e.test_x12_exchange import era
@@ -53,7 +56,8 @@ async def claims(api: Harness) -> dict[str, str]:
             claim_payload(procedures=(("99214", "210.00"), ("36415", "25.00")))
         ),
         "paid": await api.submit(claim_payload()),
-        "review": await api.submit(claim_payload(diagnoses=("E11",))),
+        # Another day: once recoded it must not be a duplicate of the paid one.
+        "review": await api.submit(claim_payload(diagnoses=("E11",), days_ago=11)),
     }
     targets = {"denied": S.DENIED, "partial": S.PARTIALLY_PAID, "paid": S.PAID,
                "review": S.CODING_REVIEW}  # fmt: skip
@@ -163,10 +167,12 @@ async def test_alerts_list_acknowledge_and_write_off_requests(
 ) -> None:
     producer = make_producer(api.settings)
     claim_id = claims["denied"]
-    pending = {"amount": Decimal("1450.00"), "actor": "dana"}
+    seq_now = (await api.view(claim_id))["seq"]
+    dana = Actor(name="dana", kind="user", roles=("biller",), channel="console")
+    pending = {"amount": Decimal("1450.00"), "actor": dana, "claim_seq": seq_now}
     for seq, kind, extra in (
         (901, AlertKind.APPEAL_DEADLINE, {"days_left": 7}),
-        (902, AlertKind.WRITE_OFF_PENDING_APPROVAL, pending),
+        (902, AlertKind.WRITE_OFF_APPROVAL_REQUESTED, pending),
     ):
         alert = make_alert(
             time=dt.datetime.now(dt.UTC),
@@ -176,16 +182,19 @@ async def test_alerts_list_acknowledge_and_write_off_requests(
         await asyncio.to_thread(producer.publish_alert, alert)
     producer.close()
 
+    ours = {"appeal_deadline", "write_off_approval_requested"}
+
     async def listed() -> list[dict[str, Any]]:
+        # The claim's own alerts from the payer simulator may be there too; these are ours.
         items: list[dict[str, Any]] = (await api.http.get("/alerts")).json()
-        return [a for a in items if a["claim_id"] == claim_id]
+        return [a for a in items if a["claim_id"] == claim_id and a["kind"] in ours]
 
     async def both() -> list[dict[str, Any]]:
         found = await listed()
         return found if len(found) == 2 else []
 
     alerts = await _eventually(both)
-    assert {a["kind"] for a in alerts} == {"appeal_deadline", "write_off_pending_approval"}
+    assert {a["kind"] for a in alerts} == ours
     deadline_alert = next(a for a in alerts if a["kind"] == "appeal_deadline")
     requests = await api.http.get("/write-off-requests")
     assert requests.headers["x-total-count"] == "1"
@@ -195,9 +204,20 @@ async def test_alerts_list_acknowledge_and_write_off_requests(
         f"/alerts/{deadline_alert['alert_id']}/acknowledge", json={"note": "appealing today"}
     )
     assert ack.status_code == 200 and ack.json()["acknowledged_at"]
+    assert ack.json()["acknowledged_by"] == "harness"
+    audited = await api.http.get(f"/claims/{claim_id}/audit")
+    assert any(
+        e["route"] == "/alerts/{alert_id}/acknowledge" and e["actor"] == "harness"
+        for e in audited.json()
+    ), audited.text
+    ops = api.client_for(Role.OPS)
+    assert (await ops.post(f"/alerts/{deadline_alert['alert_id']}/acknowledge")).status_code == 200
+    intake = api.client_for(Role.INTAKE)
+    refused = await intake.post(f"/alerts/{deadline_alert['alert_id']}/acknowledge")
+    assert refused.status_code == 403, refused.text
     again = await api.http.post(f"/alerts/{deadline_alert['alert_id']}/acknowledge")
     assert again.json()["acknowledged_at"] == ack.json()["acknowledged_at"]
-    assert [a["kind"] for a in await listed()] == ["write_off_pending_approval"]
+    assert [a["kind"] for a in await listed()] == ["write_off_approval_requested"]
     everything = await api.http.get("/alerts", params={"include_acknowledged": "true"})
     assert int(everything.headers["x-total-count"]) >= 2
     assert (await api.http.post(f"/alerts/{claim_id}:alert:77/acknowledge")).status_code == 404
@@ -238,12 +258,20 @@ async def test_unmatched_messages_are_objects_and_can_be_matched_or_dismissed(
     )
     assert matched.status_code == 200, matched.text
     assert matched.json()["state"] == "matched" and matched.json()["resolved_claim_id"] == target
+    assert matched.json()["resolved_by"] == "harness"
+    audited = (await api.http.get(f"/claims/{target}/audit")).json()
+    assert [e["outcome"] for e in audited if e["route"].endswith("/match")] == ["done"]
     await api.wait_status(target, S.PAID)  # delivered as the claim's own remittance
     twice = await api.http.post(
         f"/payer-messages/{first['message_id']}/match", json={"claim_id": target}
     )
     assert twice.status_code == 409
 
+    ops = api.client_for(Role.OPS)
+    forbidden = await ops.post(
+        f"/payer-messages/{second['message_id']}/dismiss", json={"reason": "not mine to do"}
+    )
+    assert forbidden.status_code == 403 and "biller" in forbidden.json()["detail"][0]["msg"]
     assert (
         await api.http.post(f"/payer-messages/{second['message_id']}/dismiss", json={"reason": " "})
     ).status_code == 422
@@ -276,10 +304,18 @@ async def test_attachments_are_stored_encrypted_and_checked_on_appeal(
     assert upload.status_code == 201, upload.text
     info = upload.json()
     assert info["name"] == "rivera-records.txt" and info["size"] == len(secret)
-    stored = Path(
-        api.settings.state_dir, "attachments", f"{info['attachment_id']}.bin"
-    ).read_bytes()
+    path = Path(api.settings.state_dir, "attachments", f"{info['attachment_id']}.bin")
+    stored = path.read_bytes()
     assert b"Rivera" not in stored and secret not in stored  # encrypted at rest
+    assert path.stat().st_mode & 0o777 == 0o600
+    # Sealed with the data key ring (key id first), as payer files are.
+    ring = KeyRing.for_settings(api.settings)
+    assert stored[1 : 1 + stored[0]].decode() == ring.active
+    coder = api.client_for(Role.CODER)
+    refused_upload = await coder.post(
+        f"/claims/{claim_id}/attachments", files={"file": ("a.txt", b"x", "text/plain")}
+    )
+    assert refused_upload.status_code == 403
     download = await api.http.get(f"/attachments/{info['attachment_id']}")
     assert download.content == secret
     listed = (await api.http.get(f"/claims/{claim_id}/attachments")).json()
@@ -314,7 +350,9 @@ async def test_attachments_are_stored_encrypted_and_checked_on_appeal(
     body = appealed.json()
     assert body["settled"] is True and body["status"] in RESTING
     assert body["result"]["level"] == 1
-    received = (await api.http.get(f"{api.settings.payer_url}/v1/appeals/{claim_id}")).json()
+    # The payer knows the claim by the patient control number it was sent with.
+    ref = x12_store.patient_control_number_of(api.engine, claim_id) or claim_id
+    received = (await api.http.get(f"{api.settings.payer_url}/v1/appeals/{ref}")).json()
     assert received[0]["attachments"][0]["size"] == len(secret)
     await api.wait_status(claim_id, S.PAID)
 
@@ -367,7 +405,7 @@ async def test_code_editor_recodes_and_wait_answers_the_resting_status(
 
 
 async def test_write_off_with_wait_and_refusal(api: Harness) -> None:
-    claim_id = await api.submit(claim_payload(procedures=(("97810", "95.00"),)))
+    claim_id = await api.submit(claim_payload(procedures=(("97810", "95.00"),), days_ago=12))
     await api.wait_status(claim_id, S.DENIED)
     done = await api.http.post(
         f"/claims/{claim_id}/write-off", params={"wait": "true"}, json={"reason": "not covered"}
@@ -383,7 +421,9 @@ async def test_stream_tells_of_transitions(api: Harness) -> None:
 
     async def listen() -> None:
         async with (
-            httpx.AsyncClient(base_url=api.api, timeout=60) as http,
+            httpx.AsyncClient(
+                base_url=api.api, timeout=60, headers={"Authorization": f"Bearer {api.token}"}
+            ) as http,
             http.stream("GET", "/stream") as response,
         ):
             event = None
@@ -399,7 +439,7 @@ async def test_stream_tells_of_transitions(api: Harness) -> None:
 
     task = asyncio.create_task(listen())
     await asyncio.sleep(1.0)
-    claim_id = await api.submit(claim_payload())
+    claim_id = await api.submit(claim_payload(days_ago=13))  # not a duplicate of another
     await asyncio.wait_for(task, timeout=60)
     mine = [s["status"] for s in seen if s["claim_id"] == claim_id]
     assert mine[0] == "RECEIVED" and mine[-1] == "PAID"
@@ -407,6 +447,7 @@ async def test_stream_tells_of_transitions(api: Harness) -> None:
     row = (await api.http.get("/claims", params={"status": "PAID"})).json()
     assert claim_id in {r["claim_id"] for r in row}
     assert (await api.http.get("/stream", params={"claim_id": "nope"})).status_code == 422
+    assert (await api.anonymous().get("/stream")).status_code == 401
 
 
 async def test_docs_work_offline_and_the_access_log_has_no_query_strings(api: Harness) -> None:
