@@ -14,6 +14,7 @@ from pathlib import Path
 
 from claims.status import ClaimStatus as S
 from events.contract import AlertKind, ClaimAlertData, make_alert
+from services import x12_store
 from services.apps import child_env
 from services.settings import REPO_ROOT
 from services.worker import make_producer
@@ -85,9 +86,9 @@ async def test_appeal_with_attachment_and_wait_then_write_off(
     )  # fmt: skip
     assert appealed.returncode == 0, appealed.stderr
     assert f"claim {claim_id} APPEALED" in appealed.stdout or "PAID" in appealed.stdout
-    received = (
-        await claimflow.http.get(f"{claimflow.settings.payer_url}/v1/appeals/{claim_id}")
-    ).json()
+    # The payer knows the claim by the patient control number it was sent with.
+    ref = x12_store.patient_control_number_of(claimflow.engine, claim_id) or claim_id
+    received = (await claimflow.http.get(f"{claimflow.settings.payer_url}/v1/appeals/{ref}")).json()
     assert received[0]["attachments"][0]["name"] == "auth-letter.txt"
     await claimflow.wait_status(claim_id, S.PAID)
 
@@ -106,7 +107,7 @@ async def test_alerts_follow_prints_new_alerts(claimflow: Harness) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "services", "alerts", "--follow", "--interval", "0.5"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=child_env(claimflow.settings), cwd=REPO_ROOT,
+        env={**child_env(claimflow.settings), "CLAIMFLOW_TOKEN": claimflow.token}, cwd=REPO_ROOT,
     )  # fmt: skip
     try:
         claim_id = await claimflow.submit(claim_payload())

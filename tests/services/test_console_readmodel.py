@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from claims.status import ClaimStatus as S
 from events.contract import (
+    Actor,
     AdjustmentData,
     AlertKind,
     ClaimAlertData,
@@ -240,17 +241,30 @@ def test_alerts_follow_ups_and_write_off_requests(engine: Engine) -> None:
     _, total = list_alerts(engine, include_acknowledged=True)
     assert total == 2
 
+    def seq_of(claim_id: str) -> int:
+        row = readmodel.get_claim(engine, claim_id)
+        assert row is not None
+        return row.last_seq
+
+    dana = Actor(name="dana", kind="user", roles=("biller",), channel="console")
     ask = alert(
-        "B", 1, AlertKind.WRITE_OFF_PENDING_APPROVAL, S.DENIED,
-        amount=D("1450.00"), actor="dana", message="not worth appealing",
+        "B", 1, AlertKind.WRITE_OFF_APPROVAL_REQUESTED, S.DENIED,
+        amount=D("1450.00"), actor=dana, message="not worth appealing", claim_seq=seq_of("B"),
     )  # fmt: skip
     alerts.apply(ask)
     pending, n = approvals.pending(engine)
     assert n == 1 and (pending[0].amount, pending[0].requested_by) == (D("1450.00"), "dana")
-    alerts.apply(alert("B", 2, AlertKind.WRITE_OFF_APPROVAL_DECIDED, S.DENIED, message="declined"))
+    alerts.apply(alert("B", 2, AlertKind.WRITE_OFF_REJECTED, S.DENIED, message="declined"))
+    assert approvals.pending(engine)[1] == 0
+    # Read after the claim had moved on (the topics are not ordered together): opens closed.
+    late = alert("B", 3, AlertKind.WRITE_OFF_APPROVAL_REQUESTED, S.DENIED, claim_seq=1)
+    alerts.apply(late)
     assert approvals.pending(engine)[1] == 0
 
-    alerts.apply(alert("C", 1, AlertKind.WRITE_OFF_PENDING_APPROVAL, S.PARTIALLY_PAID))
+    alerts.apply(
+        alert("C", 1, AlertKind.WRITE_OFF_APPROVAL_REQUESTED, S.PARTIALLY_PAID,
+              claim_seq=seq_of("C"))
+    )  # fmt: skip
     assert approvals.pending(engine)[1] == 1
     c = Claim(SqlReadModel(engine), "C", "235.00")
     c.seq = 6
