@@ -1,11 +1,11 @@
 """The console in a real headless Chromium (Debian's, through chromium-driver) on the real stack.
 
-A biller finds a denied claim in her queue with its appeal deadline, opens it, appeals with
-an attachment and watches it get paid without reloading the page. An ops user sees the same
-claim with no appeal button, and the overview's aging totals match a hand-computed answer.
-Until sign-in exists the roles come from the process's configuration, so the biller and
-the ops user each get an API process of their own on the same stack. Screenshots of every
-page go to ``.state/artifacts/screenshots/``.
+A biller signs in through the sign-in form, finds a denied claim in her queue with its
+appeal deadline, opens it, appeals with an attachment and watches it get paid without
+reloading the page. An ops user signs in, sees the same claim with no appeal button, and the
+overview's aging totals match a hand-computed answer. Both are local users with passwords,
+signed in with the session cookie the form gets from ``POST /auth/login``. Screenshots of
+every page go to ``.state/artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -27,18 +27,22 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from temporalio.client import Client
 
+from claims.roles import Role
 from claims.status import ClaimStatus as S
-from services.api import create_app
+from services import x12_store
+from services.auth import users
+from services.auth.authenticate import SESSION_COOKIE
 from services.settings import REPO_ROOT, Settings
 from tests.support import (
     Harness,
     claim_payload,
     denied_for_auth_payload,
-    free_port,
     harness,
-    serve,
     unique_settings,
 )
+
+BILLER = ("bea-biller", "biller-password-1")
+OPS = ("otto-ops", "ops-password-1")
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(300)]
 
@@ -91,21 +95,33 @@ def live(driver: WebDriver) -> None:
     )
 
 
+def sign_in(driver: WebDriver, base: str, user: tuple[str, str], page: str) -> None:
+    """Sign in as a person would: open a page, get sent to the form, fill it in, land back."""
+    driver.delete_all_cookies()
+    driver.get(f"{base}{page}")
+    wait(driver, 30).until(lambda d: "/console/login" in d.current_url)
+    driver.find_element(By.ID, "username").send_keys(user[0])
+    driver.find_element(By.ID, "password").send_keys(user[1])
+    driver.find_element(By.ID, "signin-button").click()
+    wait(driver, 30).until(lambda d: d.current_url.endswith(page))
+    assert driver.find_element(By.ID, "viewer-name").text == user[0]
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def stack(
     test_stack: Settings, client: Client, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[Harness, str]]:
-    """claimflow with the biller's API, plus an ops API on the same stack: (harness, ops URL)."""
+    """claimflow, with a biller and an ops user who sign in: (harness, API URL)."""
     settings = unique_settings(
         test_stack,
         tmp_path_factory.mktemp("console-browser"),
-        console_roles="biller",
         # Slow enough that the appeal's answer arrives after the page has loaded.
         payer_delay_seconds=3.0,
     )
-    ops = settings.model_copy(update={"console_roles": "ops", "api_port": free_port()})
-    async with harness(settings, client) as h, serve(create_app(ops, client=client), ops.api_port):
-        yield h, ops.api_url
+    async with harness(settings, client) as h:
+        users.add_user(h.engine, BILLER[0], BILLER[1], frozenset({Role.BILLER}))
+        users.add_user(h.engine, OPS[0], OPS[1], frozenset({Role.OPS}))
+        yield h, h.api
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -146,7 +162,17 @@ async def test_ops_sees_the_aging_totals_and_no_appeal_button(
 
 
 def ops_view(browser: WebDriver, ops: str, batch: dict[str, str]) -> None:
+    browser.delete_all_cookies()
     browser.get(f"{ops}/console/overview")
+    wait(browser, 30).until(lambda d: "/console/login" in d.current_url)
+    shot(browser, "sign-in")
+    wrong = browser.find_element(By.ID, "password")
+    browser.find_element(By.ID, "username").send_keys(OPS[0])
+    wrong.send_keys("not the password")
+    browser.find_element(By.ID, "signin-button").click()
+    wait(browser, 30).until(lambda d: d.find_element(By.ID, "signin-error").is_displayed())
+    assert "wrong user name or password" in browser.find_element(By.ID, "signin-error").text
+    sign_in(browser, ops, OPS, "/console/overview")
     live(browser)
     totals = aging_totals(browser)
     # Hand-computed: 1450.00 + 25.00 + 95.00 owed, all billed today; the paid claim owes 0.
@@ -165,8 +191,16 @@ def ops_view(browser: WebDriver, ops: str, batch: dict[str, str]) -> None:
     assert "No action for ops" in browser.find_element(By.ID, "no-actions").text
     shot(browser, "ops-claim-denied")
     # A hidden button is not a permission: the console refuses the post itself.
-    refused = httpx.post(f"{ops}/console/claims/{batch['denied']}/appeal", data={"reason": "try"})
-    assert refused.status_code == 403
+    session = (browser.get_cookie(SESSION_COOKIE) or {})["value"]
+    refused = httpx.post(
+        f"{ops}/console/claims/{batch['denied']}/appeal",
+        data={"reason": "try"},
+        cookies={SESSION_COOKIE: session},
+    )
+    assert refused.status_code == 403, refused.text
+    assert "biller" in refused.json()["detail"][0]["msg"]
+    nobody = httpx.post(f"{ops}/console/claims/{batch['denied']}/appeal", data={"reason": "x"})
+    assert nobody.status_code == 401
 
 
 async def test_biller_appeals_a_denial_from_her_queue_and_watches_it_paid(
@@ -176,7 +210,9 @@ async def test_biller_appeals_a_denial_from_her_queue_and_watches_it_paid(
     claim_id = batch["denied"]
     deadline = dt.datetime.fromisoformat((await h.view(claim_id))["appeal_deadline"])
     await asyncio.to_thread(biller_appeal, browser, h, ops, claim_id, deadline, tmp_path)
-    received = (await h.http.get(f"{h.settings.payer_url}/v1/appeals/{claim_id}")).json()
+    # The payer knows the claim by the patient control number it was sent with.
+    ref = x12_store.patient_control_number_of(h.engine, claim_id) or claim_id
+    received = (await h.http.get(f"{h.settings.payer_url}/v1/appeals/{ref}")).json()
     assert received[0]["attachments"][0]["name"] == "retro-authorization.pdf"
     await asyncio.to_thread(ops_overview_follows, browser, h, ops)
 
@@ -184,7 +220,8 @@ async def test_biller_appeals_a_denial_from_her_queue_and_watches_it_paid(
 def biller_appeal(
     browser: WebDriver, h: Harness, ops: str, claim_id: str, deadline: dt.datetime, tmp_path: Path
 ) -> None:
-    browser.get(f"{h.api}/console/queues/denials")
+    sign_in(browser, h.api, BILLER, "/console/queues/denials")
+    assert browser.find_element(By.ID, "viewer-roles").text == "biller"
     row = browser.find_element(By.CSS_SELECTOR, f"tr[data-claim='{claim_id}']")
     assert "CO-197" in row.text
     assert deadline.date().isoformat() in row.text
@@ -222,18 +259,21 @@ def biller_appeal(
         lambda d: d.find_element(By.ID, "claim-status").get_attribute("data-status") == "PAID"
     )
     assert browser.execute_script("return window.__sameDocument === true;")  # no reload
-    assert "PAID" in browser.find_element(By.ID, "claim-timeline").text
+    timeline = browser.find_element(By.ID, "claim-timeline").text
+    assert "PAID" in timeline and BILLER[0] in timeline  # the appeal names her
     assert browser.find_element(By.ID, "still-owed").text == "$0.00"
     shot(browser, "biller-claim-paid")
 
 
 def ops_overview_follows(browser: WebDriver, h: Harness, ops: str) -> None:
     """Ops' overview follows: the appealed claim no longer owes anything."""
-    browser.get(f"{ops}/console/overview")
+    sign_in(browser, ops, OPS, "/console/overview")
     live(browser)
     wait(browser).until(lambda d: aging_totals(d)["0-30"] == ("120.00", "2"))
     for name, path in (("biller-queues", "/console/queues"), ("biller-alerts", "/console/alerts"),
                        ("biller-claims", "/console/claims"),
                        ("biller-unmatched", "/console/queues/unmatched")):  # fmt: skip
+        if name == "biller-queues":
+            sign_in(browser, h.api, BILLER, path)
         browser.get(f"{h.api}{path}")
         shot(browser, name)
