@@ -40,7 +40,7 @@ class AlertRecord(SQLModel, table=True):
     acknowledged_at: dt.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
     )
-    # Filled once requests carry a signed-in person (the security work).
+    # The signed-in person's name (never PHI).
     acknowledged_by: str | None = Field(default=None, max_length=120)
     acknowledge_note: str | None = Field(default=None, max_length=500)
 

@@ -44,7 +44,7 @@ class AttachmentRecord(SQLModel, table=True):
     # The file's name, encrypted like its bytes (a name such as "smith-j-records.pdf" is PHI).
     name_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     uploaded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    # Filled once requests carry a signed-in person (the security work).
+    # The signed-in person's name (never PHI).
     uploaded_by: str | None = Field(default=None, max_length=120)
 
 

@@ -106,7 +106,7 @@ class UnmatchedPayerMessage(SQLModel, table=True):
     resolved_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     resolved_claim_id: str | None = Field(default=None, max_length=40)
     resolution_note: str | None = Field(default=None, max_length=500)
-    # Filled once requests carry a signed-in person (the security work).
+    # The signed-in person's name (never PHI).
     resolved_by: str | None = Field(default=None, max_length=120)
 
 

@@ -167,12 +167,6 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 
-    @model_validator(mode="after")
-    def _kafka_settings_agree(self) -> Settings:
-        """Refuse contradictory Kafka security settings at start-up, naming the variable."""
-        self._kafka_connection(password=self._kafka_password_given())
-        return self
-
     # The console (behind the same sign-in as the API: the session cookie).
     # Where the claim page links a workflow; empty: the local dev server's UI.
     temporal_ui_url: str = ""
@@ -182,6 +176,12 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = 10 * 1024 * 1024
     # ``?wait=true`` on an action: longest wait for the claim's next resting status.
     action_wait_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _kafka_settings_agree(self) -> Settings:
+        """Refuse contradictory Kafka security settings at start-up, naming the variable."""
+        self._kafka_connection(password=self._kafka_password_given())
+        return self
 
     @property
     def temporal_address(self) -> str:
