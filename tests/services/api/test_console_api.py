@@ -471,3 +471,41 @@ async def test_docs_work_offline_and_the_access_log_has_no_query_strings(api: Ha
     entry = json.loads(next(line for line in lines if '"/claims"' in line))
     assert entry["method"] == "GET" and entry["status"] == 200 and entry["ms"] >= 0
     assert tag not in " ".join(lines)
+
+
+async def test_console_write_off_waits_for_a_supervisor_who_approves_it_there(
+    api: Harness,
+) -> None:
+    payload = denied_for_auth_payload()
+    day = (dt.date.today() - dt.timedelta(days=14)).isoformat()  # not a duplicate of another
+    for line in payload["lines"]:
+        line["service_date_from"] = day
+    claim_id = await api.submit(payload)
+    await api.wait_status(claim_id, S.DENIED)
+    biller, supervisor = api.client_for(Role.BILLER), api.client_for(Role.SUPERVISOR)
+    asked = await biller.post(
+        f"/console/claims/{claim_id}/write-off", data={"reason": "not worth appealing"}
+    )
+    assert asked.status_code == 303, asked.text
+    view = await api.view(claim_id)
+    assert view["status"] == "DENIED" and view["pending_write_off"]["amount"] == "1450.00"
+
+    html = {"accept": "text/html"}
+    page = (await supervisor.get(f"/console/claims/{claim_id}", headers=html)).text
+    assert "approve-write-off-form" in page and "waits for a supervisor" in page
+    assert (
+        "approve-write-off-form"
+        not in (await biller.get(f"/console/claims/{claim_id}", headers=html)).text
+    )
+    refused = await biller.post(f"/console/claims/{claim_id}/write-off/approve", data={})
+    assert refused.status_code == 403
+    approved = await supervisor.post(
+        f"/console/claims/{claim_id}/write-off/approve", data={"note": "ok"}
+    )
+    assert approved.status_code == 303, approved.text
+    await api.wait_status(claim_id, S.WRITTEN_OFF)
+    # A browser without a session is sent to sign in, an API client gets the 401.
+    gone = await api.anonymous().get(f"/console/claims/{claim_id}", headers=html)
+    assert gone.status_code == 303
+    assert gone.headers["location"].startswith("/console/login?next=%2Fconsole%2Fclaims%2F")
+    assert (await api.anonymous().get(f"/console/claims/{claim_id}")).status_code == 401
