@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 ASYNCAPI_TOOL  := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_TOOL)/node_modules/.installed-stamp
 
-.PHONY: run test reliability lint typecheck down reset install postgres clean deploy-check lock asyncapi-tools
+.PHONY: run test reliability lint typecheck down reset install postgres chromium clean deploy-check lock asyncapi-tools
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -37,10 +37,15 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
 
+# The console's browser tests drive Debian's Chromium through its ChromeDriver.
+chromium:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
+
 run: $(STAMP)
 	$(BIN)/claimflow run
 
-test: $(STAMP) $(ASYNCAPI_STAMP) postgres
+test: $(STAMP) $(ASYNCAPI_STAMP) postgres chromium
 	$(BIN)/pytest -q
 
 # The long fault-injection runs (RELIABILITY.md): 315 claims per scenario under worker,

@@ -69,6 +69,10 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
 
 INITIAL = S.RECEIVED
 TERMINAL: frozenset[ClaimStatus] = frozenset(s for s in ClaimStatus if s not in TRANSITIONS)
+# Statuses the workflow passes through on its own, without waiting for anyone: an action
+# "settles" at the first status after it that is not one of these (``?wait=true``).
+TRANSIENT: frozenset[ClaimStatus] = frozenset({S.RECEIVED, S.CODED, S.SCRUBBED})
+RESTING: frozenset[ClaimStatus] = frozenset(ClaimStatus) - TRANSIENT
 
 # Statuses a claim rests in until something outside claimflow moves it: a person, the payer
 # (who may never answer) or a gateway (which may stay down). Each must offer a person an

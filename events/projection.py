@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from events.contract import ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent
 
 
 class StoreUnavailable(Exception):
@@ -24,4 +24,10 @@ class ReadModelStore(Protocol):
         Raises ``StoreUnavailable`` for an outage; any other error is the record's (it is
         dead-lettered).
         """
+        ...
+
+
+class AlertStore(Protocol):
+    def apply(self, alert: ClaimAlert) -> bool:
+        """Record the alert; return False if its id was already recorded."""
         ...

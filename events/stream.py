@@ -1,4 +1,4 @@
-"""The faust-streaming app and its projector agent.
+"""The faust-streaming app and its projector agents (claim events, alerts).
 
 faust commits an offset only after the agent has processed the record, so a crash
 replays records: at-least-once, made safe by the store's (claim id, seq) de-duplication.
@@ -21,15 +21,16 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from events.connection import KafkaConnection, faust_broker, faust_credentials
-from events.contract import ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent
 from events.dead_letters import dead_letter
 from events.metrics import DEAD_LETTERS, EVENT_LAG_SECONDS, TRANSITIONS
-from events.projection import ReadModelStore, StoreUnavailable
+from events.projection import AlertStore, ReadModelStore, StoreUnavailable
 from events.tracing import extract_context, tracer
 
 log = logging.getLogger(__name__)
 
 PROJECTOR = "claimflow-projector"
+ALERT_PROJECTOR = "claimflow-alert-projector"
 # How long the projector waits between tries while its store is unavailable.
 STORE_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -64,18 +65,37 @@ def _headers(record: Any) -> list[tuple[str, bytes]]:
     return [(str(k), bytes(v or b"")) for k, v in items]
 
 
-async def _apply(store: ReadModelStore, event: ClaimEvent) -> bool:
+async def _to_dlq(dlq: Any, consumer: str, record: Any, reason: str) -> None:
+    """Send the record whole to the DLQ topic with the reason; the partition goes on."""
+    message = record.message
+    log.warning("to DLQ: %s:%s@%s: %s", message.topic, message.partition, message.offset, reason)
+    DEAD_LETTERS.inc()
+    letter = dead_letter(
+        reason=reason,
+        consumer=consumer,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=record.key,
+        value=record.value,
+        headers=_headers(record),
+    )
+    await dlq.send(key=record.key, value=letter.model_dump_json().encode())
+
+
+async def _apply(store: ReadModelStore | AlertStore, item: Any) -> bool:
     """Apply (True: new, False: a copy already applied), waiting out an unavailable store;
     other errors are the record's, raised."""
     attempt = 0
     while True:
         try:
             # The store is synchronous (SQLModel); keep the event loop free for Kafka I/O.
-            return await asyncio.to_thread(store.apply, event)
+            applied: bool = await asyncio.to_thread(store.apply, item)
+            return applied
         except StoreUnavailable as exc:
             delay = STORE_RETRY_S[min(attempt, len(STORE_RETRY_S) - 1)]
             attempt += 1
-            log.warning("%s; retrying %s in %.1fs", exc, event.id, delay)
+            log.warning("%s; retrying %s in %.1fs", exc, item.id, delay)
             await asyncio.sleep(delay)
 
 
@@ -86,22 +106,7 @@ def register_projector(
     dlq = app.topic(dlq_topic, key_serializer="raw", value_serializer="raw")
 
     async def to_dlq(record: Any, reason: str) -> None:
-        message = record.message
-        log.warning(
-            "to DLQ: %s:%s@%s: %s", message.topic, message.partition, message.offset, reason
-        )
-        DEAD_LETTERS.inc()
-        letter = dead_letter(
-            reason=reason,
-            consumer=PROJECTOR,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=record.key,
-            value=record.value,
-            headers=_headers(record),
-        )
-        await dlq.send(key=record.key, value=letter.model_dump_json().encode())
+        await _to_dlq(dlq, PROJECTOR, record, reason)
 
     async def _project(record: Any, span: Any) -> None:
         raw = record.value
@@ -138,3 +143,29 @@ def register_projector(
                 kind=SpanKind.CONSUMER,
             ) as span:
                 await _project(record, span)
+
+
+def register_alert_projector(
+    app: faust.App, *, alerts_topic: str, dlq_topic: str, store: AlertStore
+) -> None:
+    """Alerts into their read model (the console's alert list and queues); same rules."""
+    source = app.topic(alerts_topic, key_serializer="raw", value_serializer="raw")
+    dlq = app.topic(dlq_topic, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(source, name=ALERT_PROJECTOR)
+    async def project_alerts(stream: Any) -> None:
+        async for record in stream.events():
+            if record.value is None:
+                await _to_dlq(dlq, ALERT_PROJECTOR, record, "not a v1 claim alert: no value")
+                continue
+            try:
+                alert = ClaimAlert.model_validate_json(record.value)
+            except ValidationError as exc:
+                why = f"not a v1 claim alert: {exc.errors()[0]['msg']}"
+                await _to_dlq(dlq, ALERT_PROJECTOR, record, why)
+                continue
+            try:
+                await _apply(store, alert)
+            except Exception as exc:  # the record's fault: keep it, carry on
+                why = f"{type(exc).__name__}: {exc}"[:500]
+                await _to_dlq(dlq, ALERT_PROJECTOR, record, f"the alert store refused it: {why}")

@@ -10,21 +10,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from services import cli_actions, cli_work
 from services.cli_auth import apikey_app, audit, keys_app, token_app, users_app
 from services.cli_common import (
-    API_OPTION,
     CliError,
-    act,
-    api_url,
-    claim_body,
-    explain,
     fail,
     load_claim,
-    request,
 )
 from services.cli_db import db_app
 from services.cli_dlq import dlq_app
@@ -57,14 +51,8 @@ app.command()(audit)
 app.command("approve-write-off")(approve_write_off)
 app.command("reject-write-off")(reject_write_off)
 
-
-@app.command()
-def submit(file: Path, api: str | None = API_OPTION) -> None:
-    """Submit a claim JSON file (claimflow format or a FHIR R4 Claim); prints the claim id."""
-    response = request("POST", f"{api_url(api)}/claims", json=claim_body(file))
-    if response.status_code != 202:
-        explain(response)
-    typer.echo(response.json()["claim_id"])
+cli_work.register(app)  # submit, list, alerts, status
+cli_actions.register(app)  # recode, correct, appeal, void, replace, write-off
 
 
 @app.command()
@@ -95,155 +83,6 @@ def scrub(
                     typer.echo(f"          candidates: {', '.join(f.candidates)}")
     if not all(r.ok for r in reports):
         raise typer.Exit(1)
-
-
-def _send_correction(
-    verb: str, claim_id: str, file: Path, note: str | None, api: str | None
-) -> None:
-    body = {"claim": claim_body(file), "note": note}
-    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
-    if response.status_code != 200:
-        explain(response)
-    typer.echo(f"claim {claim_id}: {verb} accepted; it goes through coding and scrubbing again")
-
-
-@app.command()
-def recode(
-    claim_id: str,
-    file: Path,
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Send corrected codes for a claim in CODING_REVIEW (the whole corrected claim file)."""
-    _send_correction("recode", claim_id, file, note, api)
-
-
-@app.command()
-def correct(
-    claim_id: str,
-    file: Path,
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Send a corrected claim for a claim in SCRUB_FAILED (the whole corrected claim file)."""
-    _send_correction("correct", claim_id, file, note, api)
-
-
-@app.command()
-def status(
-    claim_id: str,
-    as_json: bool = typer.Option(False, "--json", help="One JSON object."),
-    api: str | None = API_OPTION,
-) -> None:
-    """Show a claim's status, amounts and stage history."""
-    response = request("GET", f"{api_url(api)}/claims/{claim_id}")
-    if response.status_code != 200:
-        explain(response)
-    view = response.json()
-    if as_json:
-        typer.echo(json.dumps(view))
-        return
-    typer.echo(f"claim {view['claim_id']}  {view['status']}  payer {view['payer_id']}")
-    typer.echo(
-        f"  charge {view['total_charge']}  paid {view['paid_amount']}  "
-        f"patient {view['patient_responsibility']}  outstanding {view['outstanding_amount']}"
-    )
-    _print_money(view)
-    if view.get("denial_reasons"):
-        typer.echo(f"  denial reasons: {', '.join(view['denial_reasons'])}")
-    for report in (view.get("reports") or {}).values():
-        for finding in report["findings"]:
-            typer.echo(
-                f"  {finding['severity']}: {finding['code']} {finding['field']}: "
-                f"{finding['message']}"
-            )
-    pending = view.get("pending_write_off")
-    if pending:
-        by = (pending.get("requested_by") or {}).get("name", "?")
-        typer.echo(
-            f"  write-off of {pending['amount']} asked by {by} waits for a supervisor: "
-            f"{pending['reason']}"
-        )
-    for entry in view["history"]:
-        reason = f"  ({entry['reason']})" if entry.get("reason") else ""
-        actor = entry.get("actor")
-        who = f"  by {actor['name']} ({actor['channel']})" if actor else ""
-        typer.echo(f"  {entry['seq']:>3}  {entry['at']}  {entry['status']}{reason}{who}")
-
-
-def _print_money(view: dict[str, Any]) -> None:
-    """The ledger's balances and the service lines as a biller reconciles them."""
-    money = view.get("balances")
-    if not money:
-        return
-    typer.echo(
-        f"  patient balance {money['patient_balance']} (deductible {money['deductible']}, "
-        f"coinsurance {money['coinsurance']}, copay {money['copay']}, non-covered "
-        f"{money['non_covered']})  contractual {money['contractual']}  denied "
-        f"{money['denied']}  written off {money['written_off']}"
-    )
-    if money["recoupment_expected"] != "0.00":
-        typer.echo(f"  recoupment expected {money['recoupment_expected']} (overpaid or voided)")
-    for line in view.get("lines") or []:
-        adjustments = ", ".join(
-            f"{a['group']}-{a['carc']} {a['amount']}"
-            + (f" ({' '.join(a['rarcs'])})" if a["rarcs"] else "")
-            for a in line["adjustments"]
-        )
-        typer.echo(
-            f"  line {line['line']} {line['procedure_code'] or '?'}: charge {line['charge']}  "
-            f"allowed {line['allowed']}  paid {line['paid']}"
-            + (f"  adjustments {adjustments}" if adjustments else "")
-        )
-
-
-@app.command()
-def appeal(
-    claim_id: str,
-    reason: str = typer.Option(..., "--reason", help="Why the denial is wrong."),
-    note: str | None = typer.Option(None, "--note"),
-    attachment: list[str] = typer.Option([], "--attachment", help="Attachment reference."),
-    api: str | None = API_OPTION,
-) -> None:
-    """Appeal a DENIED claim."""
-    body = {"reason": reason, "note": note, "attachments": attachment}
-    response = request("POST", f"{api_url(api)}/claims/{claim_id}/appeal", json=body)
-    if response.status_code != 200:
-        explain(response)
-    result = response.json()
-    typer.echo(f"claim {result['claim_id']} {result['status']} (level {result['level']})")
-
-
-@app.command()
-def void(
-    claim_id: str,
-    reason: str = typer.Option(..., "--reason", help="Why the claim is voided."),
-    api: str | None = API_OPTION,
-) -> None:
-    """Void a claim the payer has (sends frequency 8 with the payer's control number)."""
-    act(claim_id, "void", {"reason": reason}, api)
-
-
-@app.command()
-def replace(
-    claim_id: str,
-    file: Path,
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Replace a claim the payer has with a corrected one (sends frequency 7)."""
-    act(claim_id, "replace", {"claim": claim_body(file), "note": note}, api)
-
-
-@app.command("write-off")
-def write_off(
-    claim_id: str,
-    reason: str = typer.Option(..., "--reason", help="The business reason, for the audit."),
-    note: str | None = typer.Option(None, "--note"),
-    api: str | None = API_OPTION,
-) -> None:
-    """Write off what a claim still owes (above the threshold a supervisor must approve)."""
-    act(claim_id, "write-off", {"reason": reason, "note": note}, api)
 
 
 schema_app = typer.Typer(help="Print the JSON Schemas of the claim format and the events.")

@@ -143,12 +143,27 @@ def claim_body(path: Path) -> dict[str, Any]:
     return body
 
 
-def act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None:
-    """POST a human action on a claim and print where it left the claim (or that it waits)."""
-    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body)
+def post_action(
+    claim_id: str, verb: str, body: dict[str, Any], api: str | None, wait: bool = False
+) -> dict[str, Any]:
+    """POST a human action on a claim; its answer. With ``wait``, the API answers once the
+    claim has come to rest (``?wait=true``), and that status is printed."""
+    params = {"wait": "true"} if wait else None
+    response = request("POST", f"{api_url(api)}/claims/{claim_id}/{verb}", json=body, params=params)
     if response.status_code not in (200, 202):
         explain(response)
-    result = response.json()
+    result: dict[str, Any] = response.json()
+    if wait and "settled" in result:
+        settled = "" if result["settled"] else " (still moving when the wait ran out)"
+        typer.echo(f"claim {claim_id} {result['status']} (seq {result['seq']}){settled}")
+    return result
+
+
+def act(
+    claim_id: str, verb: str, body: dict[str, Any], api: str | None, wait: bool = False
+) -> None:
+    """POST a human action on a claim and print where it left the claim (or that it waits)."""
+    result = post_action(claim_id, verb, body, api, wait)
     pending = result.get("pending_write_off")
     if pending:
         typer.echo(
@@ -156,4 +171,5 @@ def act(claim_id: str, verb: str, body: dict[str, Any], api: str | None) -> None
             f"{pending['amount']} waits for a supervisor's approval"
         )
         return
-    typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")
+    if not (wait and "settled" in result):
+        typer.echo(f"claim {result['claim_id']} {result['status']} (seq {result['seq']})")

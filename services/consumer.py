@@ -1,4 +1,5 @@
-"""The event consumer process: the faust app projecting claim events into the read model."""
+"""The event consumer process: the faust app projecting claim events and alerts into the
+read model."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import faust
 from events import topics
 from events.admin import ensure_topics, wait_for_topics
 from events.connection import check_connection
-from events.stream import build_app, register_projector
+from events.stream import build_app, register_alert_projector, register_projector
+from services.alerts_store import SqlAlertStore
 from services.db import init_db, make_engine
 from services.observability import start_process_observability
 from services.readmodel import SqlReadModel
@@ -42,6 +44,12 @@ def build(settings: Settings) -> faust.App:
         lifecycle_topic=settings.topic(topics.LIFECYCLE),
         dlq_topic=settings.topic(topics.DLQ),
         store=SqlReadModel(engine),
+    )
+    register_alert_projector(
+        app,
+        alerts_topic=settings.topic(topics.ALERTS),
+        dlq_topic=settings.topic(topics.DLQ),
+        store=SqlAlertStore(engine),
     )
     return app
 

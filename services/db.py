@@ -22,12 +22,16 @@ from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlmodel import SQLModel, create_engine
 
 from services import (  # noqa: F401  (register their tables)
+    alerts_store,
+    approvals,
+    attachments,
     fingerprints,
     inbound_store,
     payer_files,
     payers,
     payments,
     readmodel,
+    rollups,
     x12_store,
 )
 from services.auth import apikeys, audit_log, users  # noqa: F401

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Engine, Text, func
+from sqlalchemy import Column, DateTime, Engine, Text, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from claims.payer_messages import PayerMessage
+from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
 from claims.remittance import PaymentRef, Remittance
 from claims.x12.inbound import InboundUnit, Page
 
@@ -101,6 +101,49 @@ class UnmatchedPayerMessage(SQLModel, table=True):
     received_at: dt.datetime = Field(
         default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+    # open | matched (delivered to resolved_claim_id) | dismissed (with a note)
+    state: str = Field(default="open", index=True, max_length=16)
+    resolved_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    resolved_claim_id: str | None = Field(default=None, max_length=40)
+    resolution_note: str | None = Field(default=None, max_length=500)
+    # The signed-in person's name (never PHI).
+    resolved_by: str | None = Field(default=None, max_length=120)
+
+
+class PayerMessageOut(BaseModel):
+    """An unmatched payer message as the API shows it: the message itself as an object."""
+
+    message_id: str
+    file_id: str
+    claim_ref: str
+    kind: str
+    reason: str
+    message: dict[str, Any]
+    received_at: dt.datetime
+    state: str
+    resolved_at: dt.datetime | None = None
+    resolved_claim_id: str | None = None
+    resolution_note: str | None = None
+    resolved_by: str | None = None
+
+    @classmethod
+    def of(cls, row: UnmatchedPayerMessage) -> PayerMessageOut:
+        fields = row.model_dump(exclude={"payload"})
+        return cls(**fields, message=json.loads(row.payload))
+
+
+_KINDS: dict[str, type[BaseModel]] = {
+    "Remittance": Remittance,
+    "ClaimStatusReport": ClaimStatusReport,
+    "Acknowledgment": Acknowledgment,
+}
+
+
+def as_message(row: UnmatchedPayerMessage, claim_id: str) -> PayerMessage:
+    """The stored message, readdressed to ``claim_id`` (a person matched it to that claim)."""
+    message = _KINDS[row.kind].model_validate_json(row.payload)
+    readdressed: PayerMessage = message.model_copy(update={"claim_id": claim_id})  # type: ignore[assignment]
+    return readdressed
 
 
 class UnitPlan(BaseModel):
@@ -304,12 +347,57 @@ class SqlUnmatchedStore:
                 session.rollback()
 
 
-def unmatched(engine: Engine, *, limit: int = 100) -> list[UnmatchedPayerMessage]:
+def unmatched(
+    engine: Engine, *, state: str | None = "open", limit: int = 100, offset: int = 0
+) -> tuple[list[UnmatchedPayerMessage], int]:
+    """Messages in ``state`` (None: all), newest first, and how many there are."""
     with Session(engine) as session:
-        query = select(UnmatchedPayerMessage).order_by(
-            col(UnmatchedPayerMessage.received_at).desc()
+        query = select(UnmatchedPayerMessage)
+        if state is not None:
+            query = query.where(UnmatchedPayerMessage.state == state)
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        query = query.order_by(col(UnmatchedPayerMessage.received_at).desc())
+        return list(session.exec(query.offset(offset).limit(limit))), int(total)
+
+
+def get_message(engine: Engine, message_id: str) -> UnmatchedPayerMessage | None:
+    with Session(engine) as session:
+        return session.get(UnmatchedPayerMessage, message_id)
+
+
+def resolve(
+    engine: Engine,
+    message_id: str,
+    *,
+    state: str,
+    claim_id: str | None,
+    note: str | None,
+    by: str | None,
+) -> UnmatchedPayerMessage | None:
+    """Mark an open message matched or dismissed; None if it is not open (any more).
+
+    The update is conditional on the message still being open, so two people resolving the
+    same message at once cannot both win.
+    """
+    with Session(engine) as session:
+        result = session.execute(
+            update(UnmatchedPayerMessage)
+            .where(
+                col(UnmatchedPayerMessage.message_id) == message_id,
+                col(UnmatchedPayerMessage.state) == "open",
+            )
+            .values(
+                state=state,
+                resolved_at=_now(),
+                resolved_claim_id=claim_id,
+                resolution_note=note,
+                resolved_by=by,
+            )
         )
-        return list(session.exec(query.limit(limit)))
+        session.commit()
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return session.get(UnmatchedPayerMessage, message_id)
 
 
 def count_unmatched(engine: Engine, file_id: str) -> int:

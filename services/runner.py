@@ -97,18 +97,23 @@ def feed(settings: Settings, api: httpx.Client, examples: Path) -> list[str]:
     return list(fed.values())
 
 
+AUTH_LETTER = b"Retroactive authorization AUTH-9913 for the billed service (sample letter).\n"
+
+
 def settle(api: httpx.Client, claim_ids: list[str]) -> None:
     """Wait for each claim to come to rest; appeal the denials an appeal can overturn."""
     for claim_id in claim_ids:
         view = _wait_for(api, claim_id, RESTING, timeout=60)
         overturnable = {"CO-197", "CO-97"} & set(view.get("denial_reasons", []))
         if view.get("status") in (ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID) and overturnable:
+            letter = api.post(
+                f"/claims/{claim_id}/attachments",
+                files={"file": ("auth-letter.txt", AUTH_LETTER, "text/plain")},
+                timeout=60,
+            ).json()["attachment_id"]
             response = api.post(
                 f"/claims/{claim_id}/appeal",
-                json={
-                    "reason": "authorization obtained retroactively",
-                    "attachments": ["auth-letter.pdf"],
-                },
+                json={"reason": "authorization obtained retroactively", "attachments": [letter]},
                 timeout=60,
             )
             print(f"  appealed  claim {claim_id}: {response.status_code} {response.json()}")

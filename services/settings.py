@@ -185,6 +185,16 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 
+    # The console (behind the same sign-in as the API: the session cookie).
+    # Where the claim page links a workflow; empty: the local dev server's UI.
+    temporal_ui_url: str = ""
+    # The API process follows the topics to push live updates to open pages.
+    live_updates: bool = True
+    # Uploaded attachments: largest accepted file.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    # ``?wait=true`` on an action: longest wait for the claim's next resting status.
+    action_wait_seconds: float = 30.0
+
     @model_validator(mode="after")
     def _kafka_settings_agree(self) -> Settings:
         """Refuse contradictory Kafka security settings at start-up, naming the variable."""
@@ -251,6 +261,10 @@ class Settings(BaseSettings):
     @property
     def payer_url(self) -> str:
         return f"http://{self.payer_host}:{self.payer_port}"
+
+    @property
+    def temporal_ui_base(self) -> str:
+        return self.temporal_ui_url or f"http://{self.temporal_host}:{self.temporal_ui_port}"
 
     @property
     def resolved_database_url(self) -> str:

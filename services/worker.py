@@ -23,6 +23,7 @@ from events import topics
 from events.connection import check_connection
 from events.producer import EventProducer
 from services import x12_store
+from services.attachments import AttachmentStore
 from services.crypto.keyring import KeyRing
 from services.db import init_db, make_engine
 from services.fingerprints import SqlDuplicateIndex
@@ -93,7 +94,7 @@ def make_producer(settings: Settings) -> EventProducer:
 
 def make_gateway(settings: Settings, engine: Engine) -> PayerGateway:
     if settings.payer_gateway == "json":
-        return HttpPayerGateway(settings.payer_url)
+        return HttpPayerGateway(settings.payer_url, attachments=AttachmentStore(settings, engine))
     if settings.payer_gateway == "file":
         return FileExchangeGateway(settings, engine)
     return X12HttpGateway(settings, engine)

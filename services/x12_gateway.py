@@ -27,8 +27,9 @@ from claims.eligibility import EligibilityRequest, EligibilityResult, Eligibilit
 from claims.model import Claim
 from claims.x12.read_271 import answer_for
 from services import x12_store
+from services.attachments import AttachmentStore
 from services.crypto.secret_files import write_private
-from services.gateway import HttpPayerGateway
+from services.gateway import HttpPayerGateway, appeal_files
 from services.settings import Settings
 from services.x12_files import build_270, build_837p, exchange_dir, keep_copy
 
@@ -69,7 +70,7 @@ class X12HttpGateway(HttpPayerGateway):
     """837P POSTed to the payer's ``/x12/837``; appeals and inquiries as JSON."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
-        super().__init__(settings.payer_url)
+        super().__init__(settings.payer_url, attachments=AttachmentStore(settings, engine))
         self._settings = settings
         self._engine = engine
 
@@ -108,7 +109,7 @@ class FileExchangeGateway:
         self._engine = engine
         self._outbound = exchange_dir(settings) / "outbound"
 
-    def _write(self, name: str, data: str) -> Path:
+    def _write(self, name: str, data: str | bytes) -> Path:
         # Written aside and renamed into place (write_private), so a clearinghouse's pickup
         # never reads half a file.
         return write_private(self._outbound / name, data)
@@ -120,8 +121,18 @@ class FileExchangeGateway:
         return SubmissionReceipt(payer_claim_control_number=None, submission_id=name)
 
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
+        """The packet as JSON, its attachments beside it (``appeal-<claim>-L<n>-<id><ext>``).
+
+        The attachments leave claimflow here, for the clearinghouse's pickup, in clear like
+        the 837P files beside them; they are named by id, since a file's name may be PHI.
+        """
         ref = await _as_sent(self._engine, packet.claim_id)
-        name = f"appeal-{ref}-L{packet.level}.json"
+        stem = f"appeal-{ref}-L{packet.level}"
+        files = appeal_files(AttachmentStore(self._settings, self._engine), packet)
+        for attachment_id, (_, (name, data, _type)) in zip(packet.attachments, files, strict=True):
+            suffix = "".join(c for c in Path(name).suffix[:10] if c.isalnum() or c == ".")
+            self._write(f"{stem}-{attachment_id}{suffix}", data)
+        name = f"{stem}.json"
         self._write(name, packet.model_copy(update={"claim_id": ref}).model_dump_json(indent=2))
         return SubmissionReceipt(
             payer_claim_control_number=packet.payer_claim_control_number, submission_id=name

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.stages import CHECK_FAILED, CodingInput, ScrubInput, StageActivities
     from claims import ledger
     from claims.findings import Report, error, report
+    from claims.model import Claim
     from claims.status import TERMINAL, ClaimStatus
     from events.contract import Actor, AlertKind
     from workflows.messages import (
@@ -319,7 +320,16 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         )
         self._state.follow_up_due = self._follow_up_from(workflow.now())
 
-    # ----------------------------------------------------------------- query
+    # ----------------------------------------------------------------- queries
+
+    @workflow.query
+    def current_claim(self) -> Claim:
+        """The claim as it stands now (with PHI): what a code editor starts from.
+
+        A corrected claim must be whole, and no event carries the parts that are not codes;
+        only the API asks this, and keeps the answer in memory.
+        """
+        return self._claim
 
     @workflow.query
     def state(self) -> ClaimView:

@@ -4,14 +4,19 @@ The workflow's validator is the authority (it refuses before anything is recorde
 routes only turn its refusals into 409s that say why. Each route builds the update's input
 from the client's body plus what only the server knows: the actor (from the credential, so
 nobody can act in another's name) and, for write-offs, the approval threshold (a setting).
+With ``?wait=true`` a route answers once the claim has come to rest after the action (a
+status where it waits for someone: ``claims.status.RESTING``), e.g. a correction answers
+SUBMITTED, or SCRUB_FAILED again. The console's forms call the same functions.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -19,11 +24,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from claims.payer_terms import inherit_terms
-from claims.status import ACTIONS, Action, TransitionError, check_transition
+from claims.status import ACTIONS, RESTING, Action, ClaimStatus, TransitionError, check_transition
+from events.contract import Actor
 from services import payers
 from services.api.claims import ClaimIdPath
-from services.api.deps import EngineDep, SettingsDep, TemporalDep
+from services.api.deps import AttachmentsDep, EngineDep, SettingsDep, TemporalDep
 from services.api.errors import error
+from services.attachments import AttachmentStore
 from services.auth.policy import AUTHORIZED, Authorized
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
@@ -64,6 +71,24 @@ async def _capture_idempotency_key(
 
 router = APIRouter(tags=["actions"], dependencies=[*AUTHORIZED, Depends(_capture_idempotency_key)])
 
+R = TypeVar("R", bound=BaseModel)
+
+WaitQuery = Annotated[
+    bool, Query(description="Answer once the claim has come to rest after the action.")
+]
+
+
+class Settled(BaseModel):
+    """The answer to an action sent with ``?wait=true``."""
+
+    claim_id: str
+    status: ClaimStatus
+    seq: int
+    # False: the claim was still moving when the wait ran out (``status`` is where it was).
+    settled: bool
+    # The action's own answer, as without ``wait``.
+    result: dict[str, Any]
+
 
 async def run_update(
     client: Client, claim_id: str, update: Any, request: BaseModel, action: Action
@@ -97,24 +122,89 @@ async def run_update(
         raise error(409, f"claim {claim_id} is closed", rule="closed") from exc
 
 
-@router.post("/claims/{claim_id}/appeal")
-async def appeal(
-    claim_id: ClaimIdPath, body: AppealBody, client: TemporalDep, principal: Authorized
+async def settle(client: Client, claim_id: str, after_seq: int, timeout_s: float) -> Settled:
+    """Poll the claim until it rests at a seq beyond ``after_seq`` (or the time runs out)."""
+    handle = client.get_workflow_handle(workflow_id(claim_id))
+    deadline = time.monotonic() + timeout_s
+    pause = 0.05
+    while True:
+        view: ClaimView = await handle.query(ClaimWorkflow.state)
+        rested = view.status in RESTING and view.seq > after_seq
+        if rested or time.monotonic() >= deadline:
+            return Settled(
+                claim_id=claim_id, status=view.status, seq=view.seq, settled=rested, result={}
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+async def answer(
+    client: Client, claim_id: str, result: R, *, wait: bool, timeout_s: float
+) -> R | Settled:
+    """The action's answer, or with ``wait``, the claim's next resting status."""
+    if not wait:
+        return result
+    if isinstance(result, CorrectionAccepted):
+        after = result.accepted_at_seq
+    elif isinstance(result, ActionResult) and result.status not in RESTING:
+        after = result.seq
+    else:  # the action's own status is a resting one (APPEALED, VOIDED, WRITTEN_OFF)
+        after = -1
+    settled = await settle(client, claim_id, after, timeout_s)
+    return settled.model_copy(update={"result": result.model_dump(mode="json")})
+
+
+def check_attachments(store: AttachmentStore, claim_id: str, request: AppealRequest) -> None:
+    """An appeal may carry only attachments uploaded for this claim (by id)."""
+    unknown = store.unknown_for_claim(claim_id, request.attachments)
+    if unknown:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "field": f"attachments.{i}",
+                    "rule": "unknown_attachment",
+                    "msg": f"{request.attachments[i]!r} is not an attachment of claim "
+                    f"{claim_id}; upload it first (POST /claims/{claim_id}/attachments)",
+                }
+                for i in unknown
+            ],
+        )
+
+
+async def send_appeal(
+    client: Client, store: AttachmentStore, claim_id: str, request: AppealRequest
 ) -> AppealAccepted:
-    """Appeal a DENIED or PARTIALLY_PAID claim (billers)."""
-    request = AppealRequest(**body.model_dump(), actor=principal.actor())
+    check_attachments(store, claim_id, request)
     result: AppealAccepted = await run_update(
         client, claim_id, ClaimWorkflow.appeal, request, Action.APPEAL
     )
     return result
 
 
-def _correction(body: CorrectionBody, principal: Authorized, engine: Engine) -> CorrectionRequest:
+def correction(body: CorrectionBody, actor: Actor, engine: Engine) -> CorrectionRequest:
     """The update's input: who asked, and the corrected claim with its payer's registry
     terms, as a new claim gets them (terms it sets itself still win), so a correction
     cannot reset its deadlines to the defaults."""
     claim, _ = inherit_terms(body.claim, payers.get(engine, body.claim.payer.payer_id))
-    return CorrectionRequest(claim=claim, note=body.note, actor=principal.actor())
+    return CorrectionRequest(claim=claim, note=body.note, actor=actor)
+
+
+@router.post("/claims/{claim_id}/appeal")
+async def appeal(
+    claim_id: ClaimIdPath,
+    body: AppealBody,
+    client: TemporalDep,
+    store: AttachmentsDep,
+    settings: SettingsDep,
+    principal: Authorized,
+    wait: WaitQuery = False,
+) -> AppealAccepted | Settled:
+    """Appeal a DENIED or PARTIALLY_PAID claim (billers). ``attachments`` are attachment ids
+    (``POST /claims/{claim_id}/attachments``)."""
+    request = AppealRequest(**body.model_dump(), actor=principal.actor())
+    result = await send_appeal(client, store, claim_id, request)
+    return await answer(client, claim_id, result, wait=wait, timeout_s=settings.action_wait_seconds)
 
 
 @router.post("/claims/{claim_id}/recode")
@@ -122,18 +212,20 @@ async def recode(
     claim_id: ClaimIdPath,
     body: CorrectionBody,
     client: TemporalDep,
+    settings: SettingsDep,
     principal: Authorized,
     engine: EngineDep,
-) -> CorrectionAccepted:
+    wait: WaitQuery = False,
+) -> CorrectionAccepted | Settled:
     """Send a claim in CODING_REVIEW back through coding with corrected codes (coders)."""
     result: CorrectionAccepted = await run_update(
         client,
         claim_id,
         ClaimWorkflow.recode,
-        _correction(body, principal, engine),
+        correction(body, principal.actor(), engine),
         Action.RECODE,
     )
-    return result
+    return await answer(client, claim_id, result, wait=wait, timeout_s=settings.action_wait_seconds)
 
 
 @router.post("/claims/{claim_id}/correct")
@@ -141,30 +233,37 @@ async def correct(
     claim_id: ClaimIdPath,
     body: CorrectionBody,
     client: TemporalDep,
+    settings: SettingsDep,
     principal: Authorized,
     engine: EngineDep,
-) -> CorrectionAccepted:
+    wait: WaitQuery = False,
+) -> CorrectionAccepted | Settled:
     """Send a claim in SCRUB_FAILED or REJECTED back through coding and scrubbing (billers)."""
     result: CorrectionAccepted = await run_update(
         client,
         claim_id,
         ClaimWorkflow.correct,
-        _correction(body, principal, engine),
+        correction(body, principal.actor(), engine),
         Action.CORRECT,
     )
-    return result
+    return await answer(client, claim_id, result, wait=wait, timeout_s=settings.action_wait_seconds)
 
 
 @router.post("/claims/{claim_id}/void")
 async def void(
-    claim_id: ClaimIdPath, body: VoidBody, client: TemporalDep, principal: Authorized
-) -> ActionResult:
+    claim_id: ClaimIdPath,
+    body: VoidBody,
+    client: TemporalDep,
+    settings: SettingsDep,
+    principal: Authorized,
+    wait: WaitQuery = False,
+) -> ActionResult | Settled:
     """Void a claim the payer has (frequency 8 with REF*F8) (billers)."""
     request = VoidRequest(reason=body.reason, actor=principal.actor())
     result: ActionResult = await run_update(
         client, claim_id, ClaimWorkflow.void, request, Action.VOID
     )
-    return result
+    return await answer(client, claim_id, result, wait=wait, timeout_s=settings.action_wait_seconds)
 
 
 @router.post("/claims/{claim_id}/replace")
@@ -172,18 +271,20 @@ async def replace(
     claim_id: ClaimIdPath,
     body: CorrectionBody,
     client: TemporalDep,
+    settings: SettingsDep,
     principal: Authorized,
     engine: EngineDep,
-) -> ActionResult:
+    wait: WaitQuery = False,
+) -> ActionResult | Settled:
     """Replace a claim the payer has (frequency 7 with REF*F8); 409 lists its errors."""
     result: ActionResult = await run_update(
         client,
         claim_id,
         ClaimWorkflow.replace,
-        _correction(body, principal, engine),
+        correction(body, principal.actor(), engine),
         Action.REPLACE,
     )
-    return result
+    return await answer(client, claim_id, result, wait=wait, timeout_s=settings.action_wait_seconds)
 
 
 @router.post(
@@ -197,11 +298,13 @@ async def write_off(
     client: TemporalDep,
     settings: SettingsDep,
     principal: Authorized,
-) -> ActionResult:
+    wait: WaitQuery = False,
+) -> ActionResult | Settled:
     """Write off what the claim still owes, with a reason (billers, supervisors).
 
     200: written off. 202: above the threshold (setting ``write_off_threshold``) and not
-    asked by a supervisor, so it waits for one; the claim's view shows the request.
+    asked by a supervisor, so it waits for one; the claim's view shows the request (and
+    ``wait`` does not wait for the supervisor).
     """
     request = WriteOffRequest(
         reason=body.reason,
@@ -214,7 +317,8 @@ async def write_off(
     )
     if result.pending_write_off is not None:
         response.status_code = 202
-    return result
+        return result
+    return await answer(client, claim_id, result, wait=wait, timeout_s=settings.action_wait_seconds)
 
 
 @router.post("/claims/{claim_id}/write-off/approve")

@@ -13,10 +13,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
-from services import payers
-from services.api import actions, admin, auth, claims, codec, errors, fhir, webhooks, x12
+from services import console, payers
+from services.api import (
+    access_log,
+    actions,
+    admin,
+    alerts,
+    analytics,
+    attachments,
+    auth,
+    claims,
+    codec,
+    coding,
+    errors,
+    fhir,
+    live,
+    payer_messages,
+    queues,
+    webhooks,
+    x12,
+)
 from services.api import payers as payer_admin
 from services.api.limits import BodyLimitMiddleware
 from services.auth.audit import AuditMiddleware
@@ -33,12 +52,21 @@ ROUTERS = (
     auth.router,
     claims.router,
     actions.router,
+    coding.router,
+    attachments.router,
     fhir.router,
     x12.router,
+    payer_messages.router,
+    alerts.router,
+    queues.router,
+    analytics.router,
+    live.router,
     codec.router,
     admin.router,
     webhooks.router,
     payer_admin.router,
+    console.router,
+    console.public,
 )
 
 
@@ -56,11 +84,12 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(title="claimflow", version="0.1.0", lifespan=lifespan)
+    app = FastAPIOffline(title="claimflow", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_observability(app, settings)
     app.state.keyring = KeyRing.for_settings(settings)
     errors.install(app)
+    access_log.install(app)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -72,4 +101,5 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
     app.add_middleware(codec.CodecCors, origins=settings.codec_cors_origins)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(console.SignInRedirect)
     return app

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from services.attachments import AttachmentStore
 from services.crypto.keyring import KeyRing
 from services.settings import Settings
 
@@ -43,3 +44,15 @@ def _keyring(request: Request) -> KeyRing:
 
 
 KeyRingDep = Annotated[KeyRing, Depends(_keyring)]
+
+
+def _attachments(request: Request) -> AttachmentStore:
+    """The attachment store, made on first use (with the process's data key ring)."""
+    store: AttachmentStore | None = getattr(request.app.state, "attachments", None)
+    if store is None:
+        store = AttachmentStore(_settings(request), _engine(request), _keyring(request))
+        request.app.state.attachments = store
+    return store
+
+
+AttachmentsDep = Annotated[AttachmentStore, Depends(_attachments)]

@@ -3,8 +3,9 @@
 A declared ``Content-Length`` above the limit is refused before a byte of the body is read;
 a body without one (chunked) is counted as it streams and refused the moment it passes the
 limit. Either way the route never sees it, so a refused upload is never stored. Payer file
-uploads (``/x12/...``) have their own, larger limit (settings ``max_upload_bytes``); every
-other route has ``max_request_bytes``.
+uploads (``/x12/...``) and attachments (``/claims/{id}/attachments``, the console's appeal
+form) have their own, larger limit (settings ``max_upload_bytes``); every other route has
+``max_request_bytes``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from services.api.errors import body
 from services.settings import Settings
 
 UPLOAD_PREFIXES = ("/x12/",)
+# Attachment uploads: the API's, and the console's appeal form that carries them.
+UPLOAD_SUFFIXES = ("/attachments", "/appeal")
 
 
 class BodyTooLarge(HTTPException):
@@ -39,7 +42,11 @@ class BodyLimitMiddleware:
         self.upload = settings.max_upload_bytes
 
     def limit_for(self, path: str) -> int:
-        return self.upload if path.startswith(UPLOAD_PREFIXES) else self.default
+        uploads = path.startswith(UPLOAD_PREFIXES) or (
+            path.endswith(UPLOAD_SUFFIXES)
+            and (path.startswith("/console/") or path.endswith("/attachments"))
+        )
+        return self.upload if uploads else self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

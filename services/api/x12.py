@@ -1,5 +1,8 @@
-"""Payer files: X12 in (835, 277CA, 999), what became of a file, payments, the unmatched
-queue, and reading an encrypted copy."""
+"""Payer files: X12 in (835, 277CA, 999), what became of a file, payments, and reading an
+encrypted copy.
+
+Messages that matched no claim are worked through ``services.api.payer_messages``.
+"""
 
 from __future__ import annotations
 
@@ -89,15 +92,6 @@ async def x12_decrypt(request: Request, ring: KeyRingDep) -> PlainTextResponse:
     except (DecryptionError, UnknownKeyError) as exc:
         raise error(422, str(exc), rule="not_decryptable", field="body") from exc
     return PlainTextResponse(plain.decode(errors="replace"))
-
-
-@router.get("/payer-messages/unmatched")
-async def unmatched(
-    engine: EngineDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[inbound_store.UnmatchedPayerMessage]:
-    """Payments and statuses that name no open claim: the queue a person works."""
-    return inbound_store.unmatched(engine, limit=limit)
 
 
 @router.get("/inbound-files")

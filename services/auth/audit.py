@@ -28,6 +28,9 @@ from services.auth.principal import Principal
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Set by the sign-in routes: the name that was tried, for failed attempts.
 ATTEMPTED_USER_KEY = "claimflow.attempted_user"
+# Set by routes whose claim is not in the path (matching a payer message to a claim,
+# acknowledging a claim's alert): the claim the entry is about.
+AUDIT_CLAIM_KEY = "claimflow.audit_claim_id"
 MAX_DETAIL = 1000
 
 
@@ -83,7 +86,7 @@ class AuditMiddleware:
         principal: Principal | None = scope.get(PRINCIPAL_KEY)
         route: Any = scope.get("route")
         params = scope.get("path_params") or {}
-        claim_id = params.get("claim_id")
+        claim_id = params.get("claim_id") or scope.get(AUDIT_CLAIM_KEY)
         entry = AuditEntry(
             at=dt.datetime.now(dt.UTC),
             actor=principal.name if principal else scope.get(ATTEMPTED_USER_KEY),

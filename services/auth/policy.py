@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.params import Depends as DependsParam
 from starlette.routing import compile_path
 
@@ -38,6 +38,8 @@ BILLING = frozenset({R.BILLER, R.SUPERVISOR})
 CODEC = frozenset({R.OPS, R.BILLER, R.SUPERVISOR})
 ADMINS = frozenset({R.ADMIN})
 ANY_ROLE = frozenset(Role)
+# Edit a claim's codes (coders recode, billers correct and replace).
+CODING = frozenset({R.CODER}) | BILLING
 
 # (method, path as declared on the route) -> the roles allowed; one of them is enough.
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
@@ -58,6 +60,28 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/payments/{payment_id}"): READERS,
     ("GET", "/payers"): READERS | ADMINS,
     ("GET", "/payers/{payer_id}"): READERS | ADMINS,
+    # work queues, figures, alerts and the live feed (the console's and any service's)
+    ("GET", "/queues"): READERS,
+    ("GET", "/queues/{queue}"): READERS,
+    ("GET", "/write-off-requests"): READERS,
+    ("GET", "/analytics/overview"): READERS,
+    ("GET", "/analytics/aging"): READERS,
+    ("GET", "/analytics/denials"): READERS,
+    ("GET", "/alerts"): READERS,
+    ("GET", "/stream"): READERS,
+    # seeing an alert is part of watching the claims; it changes no claim (audited)
+    ("POST", "/alerts/{alert_id}/acknowledge"): READERS,
+    # unmatched payer messages: a biller delivers one to a claim or dismisses it (audited)
+    ("POST", "/payer-messages/{message_id}/match"): BILLING,
+    ("POST", "/payer-messages/{message_id}/dismiss"): BILLING,
+    # attachments: billers upload them for appeals; their contents and names are PHI
+    ("POST", "/claims/{claim_id}/attachments"): BILLING,
+    ("GET", "/claims/{claim_id}/attachments"): CODEC,
+    ("GET", "/attachments/{attachment_id}"): CODEC,
+    # the code editor: each edit is sent as recode, correct or replace, and the caller must
+    # also hold that action's roles (``require`` in the route)
+    ("GET", "/claims/{claim_id}/codes"): CODING,
+    ("POST", "/claims/{claim_id}/codes"): CODING,
     # human actions
     ("POST", "/claims/{claim_id}/recode"): frozenset({R.CODER}),
     ("POST", "/claims/{claim_id}/correct"): BILLING,
@@ -93,6 +117,34 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/webhooks/{sub_id}/redrive"): ADMINS,
 }
 
+# The console's pages read what readers read; each of its forms is the API route it calls,
+# with that route's roles (so a page offers an action exactly when the API would take it).
+CONSOLE_FORMS: dict[str, tuple[str, str]] = {
+    "/console/claims/{claim_id}/appeal": ("POST", "/claims/{claim_id}/appeal"),
+    "/console/claims/{claim_id}/void": ("POST", "/claims/{claim_id}/void"),
+    "/console/claims/{claim_id}/write-off": ("POST", "/claims/{claim_id}/write-off"),
+    "/console/claims/{claim_id}/write-off/approve": (
+        "POST",
+        "/claims/{claim_id}/write-off/approve",
+    ),
+    "/console/claims/{claim_id}/write-off/reject": ("POST", "/claims/{claim_id}/write-off/reject"),
+    "/console/claims/{claim_id}/codes": ("POST", "/claims/{claim_id}/codes"),
+    "/console/unmatched/{message_id}/match": ("POST", "/payer-messages/{message_id}/match"),
+    "/console/unmatched/{message_id}/dismiss": ("POST", "/payer-messages/{message_id}/dismiss"),
+    "/console/alerts/{alert_id}/acknowledge": ("POST", "/alerts/{alert_id}/acknowledge"),
+}
+CONSOLE_PAGES = (
+    "/console",
+    "/console/overview",
+    "/console/queues",
+    "/console/queues/{queue}",
+    "/console/claims",
+    "/console/claims/{claim_id}",
+    "/console/alerts",
+)
+ROUTE_ROLES.update({("GET", page): READERS for page in CONSOLE_PAGES})
+ROUTE_ROLES.update({("POST", form): ROUTE_ROLES[api] for form, api in CONSOLE_FORMS.items()})
+
 # Routes anyone may call: health, and the ways to sign in and out.
 PUBLIC: frozenset[tuple[str, str]] = frozenset(
     {
@@ -100,6 +152,9 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/auth/token"),
         ("POST", "/auth/login"),
         ("POST", "/auth/logout"),
+        # the console's sign-in page, its style sheet and scripts (no data in any of them)
+        ("GET", "/console/login"),
+        ("GET", "/console/static/{name}"),
     }
 )
 
@@ -150,13 +205,32 @@ def authorize(request: Request, principal: PrincipalDep) -> Principal:
             rule="route_not_declared",
         )
     if not principal.has_any(needed):
-        held = ", ".join(sorted(principal.roles)) or "no claimflow role"
-        raise error(
-            403,
-            f"{request.method} {path} needs the role {_names(needed)}; {principal.name} has {held}",
-            rule="role_required",
-        )
+        raise _refusal(principal, request.method, path, needed)
     return principal
+
+
+def _refusal(
+    principal: Principal, method: str, path: str, needed: frozenset[Role]
+) -> HTTPException:
+    held = ", ".join(sorted(principal.roles)) or "no claimflow role"
+    return error(
+        403,
+        f"{method} {path} needs the role {_names(needed)}; {principal.name} has {held}",
+        rule="role_required",
+    )
+
+
+def allows(principal: Principal, method: str, template: str) -> bool:
+    """Whether the table lets ``principal`` call a route: the one answer to "may this person
+    do this", for the API's own checks and for what the console shows."""
+    return principal.has_any(ROUTE_ROLES[(method, template)])
+
+
+def require(principal: Principal, method: str, template: str) -> None:
+    """403 (as ``authorize`` words it) unless the table lets ``principal`` call the route;
+    for a route that acts for another (the code editor sends a recode, correct or replace)."""
+    if not allows(principal, method, template):
+        raise _refusal(principal, method, template, ROUTE_ROLES[(method, template)])
 
 
 Authorized = Annotated[Principal, Depends(authorize)]

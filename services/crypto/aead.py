@@ -34,3 +34,19 @@ def open_sealed(ring: KeyRing, kid: str, sealed: bytes, context: bytes) -> bytes
         return AESGCM(ring.key(kid)).decrypt(nonce, body, context + b"|" + kid.encode())
     except InvalidTag as exc:
         raise DecryptionError(f"ciphertext under key {kid!r} does not authenticate") from exc
+
+
+def seal_labelled(ring: KeyRing, plaintext: bytes, context: bytes) -> bytes:
+    """One self-describing blob under the active key: the key id (length-prefixed), then
+    the nonce and ciphertext. What stored files (payer files, attachments) keep."""
+    kid, sealed = seal(ring, plaintext, context)
+    label = kid.encode()
+    return bytes([len(label)]) + label + sealed
+
+
+def open_labelled(ring: KeyRing, blob: bytes, context: bytes) -> bytes:
+    """The inverse of ``seal_labelled``; ``DecryptionError`` if altered or moved."""
+    if not blob:
+        raise DecryptionError("an empty blob is not a sealed one")
+    size = blob[0]
+    return open_sealed(ring, blob[1 : 1 + size].decode(), blob[1 + size :], context)

@@ -21,6 +21,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, HTTPException, Request
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
 
 from activities.payer import AppealPacket, StatusInquiry, SubmissionReceipt
 from claims.model import Claim
@@ -53,6 +55,29 @@ class ClaimFile:
     last: PayerMessage | None = None
 
 
+class ReceivedFile(BaseModel):
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class AppealReceived(BaseModel):
+    level: int
+    reason: str
+    attachments: list[ReceivedFile]
+
+
+async def _received(part: UploadFile) -> ReceivedFile:
+    data = await part.read()
+    return ReceivedFile(
+        name=part.filename or "",
+        content_type=part.content_type or "",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
 def _fingerprint(claim: Submitted) -> str:
     text = claim.model_dump_json() if isinstance(claim, Claim) else repr(claim)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -72,6 +97,7 @@ async def _retrying(what: str, send: Callable[[], Awaitable[None]]) -> None:
 def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) -> FastAPI:
     """``make_outbox`` runs in the server's own event loop, where the outbox will be used."""
     files: dict[str, ClaimFile] = {}
+    appeals: dict[str, list[AppealReceived]] = {}
     tasks: set[asyncio.Task[None]] = set()
     outboxes: list[Outbox] = []
 
@@ -160,7 +186,23 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
         return {"claims": [c.claim_id for c in claims]}
 
     @app.post("/v1/appeals", status_code=202)
-    async def submit_appeal(packet: AppealPacket) -> SubmissionReceipt:
+    async def submit_appeal(request: Request) -> SubmissionReceipt:
+        """An appeal: the packet as JSON, or a multipart form of the packet and its files."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            packet = AppealPacket.model_validate_json(str(form.get("packet") or ""))
+            received = [
+                await _received(part)
+                for part in form.getlist("attachments")
+                if not isinstance(part, str)
+            ]
+        else:
+            packet = AppealPacket.model_validate_json(await request.body())
+            received = []
+        if len(received) != len(packet.attachments):
+            raise HTTPException(
+                422, f"the packet names {len(packet.attachments)} attachments; {len(received)} came"
+            )
         file = files.get(packet.claim_id)
         if file is None or control_number(packet.claim_id) != packet.payer_claim_control_number:
             raise HTTPException(
@@ -168,6 +210,9 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
                 f"no claim {packet.claim_id} with control number "
                 f"{packet.payer_claim_control_number} on file",
             )
+        appeals.setdefault(packet.claim_id, []).append(
+            AppealReceived(level=packet.level, reason=packet.reason, attachments=received)
+        )
         remittance = adjudicate(file.claim, level=packet.level, submission=file.submissions)
         if remittance.remittance_id not in file.seen:  # a retried appeal is not decided twice
             file.seen.add(remittance.remittance_id)
@@ -181,6 +226,11 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
             payer_claim_control_number=packet.payer_claim_control_number,
             submission_id=f"{packet.payer_claim_control_number}-A{packet.level}",
         )
+
+    @app.get("/v1/appeals/{claim_id}")
+    async def appeals_received(claim_id: str) -> list[AppealReceived]:
+        """What the payer received for a claim's appeals (the files' names, sizes, digests)."""
+        return appeals.get(claim_id, [])
 
     @app.post("/v1/inquiries", status_code=202)
     async def inquire(inquiry: StatusInquiry) -> dict[str, str]:

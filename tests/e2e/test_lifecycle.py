@@ -7,6 +7,7 @@ the Kafka topic, and the read model the consumer projected from them.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 import pytest
 from temporalio.client import Client
@@ -76,12 +77,26 @@ async def test_denied_claim_appealed_reaches_paid(claimflow: Harness) -> None:
     assert denied["denial_reasons"] == ["CO-197"]
     assert denied["appeal_deadline"] is not None
 
+    letter = b"%PDF-1.4 retro authorization AUTH-9913"
+    upload = await claimflow.http.post(
+        f"/claims/{claim_id}/attachments",
+        files={"file": ("auth.pdf", letter, "application/pdf")},
+    )
+    assert upload.status_code == 201, upload.text
+    attachment_id = upload.json()["attachment_id"]
     response = await claimflow.http.post(
         f"/claims/{claim_id}/appeal",
-        json={"reason": "authorization obtained retroactively", "attachments": ["auth.pdf"]},
+        json={"reason": "authorization obtained retroactively", "attachments": [attachment_id]},
     )
     assert response.status_code == 200, response.text
     assert response.json()["level"] == 1
+    # The payer got the letter's bytes with the appeal packet.
+    received = (
+        await claimflow.http.get(f"{claimflow.settings.payer_url}/v1/appeals/{claim_id}")
+    ).json()
+    [sent] = received[0]["attachments"]
+    assert (sent["name"], sent["size"]) == ("auth.pdf", len(letter))
+    assert sent["sha256"] == hashlib.sha256(letter).hexdigest()
 
     view = await claimflow.wait_status(claim_id, S.PAID)
     assert [entry["status"] for entry in view["history"]] == APPEAL_PATH

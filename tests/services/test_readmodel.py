@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 
 from claims.status import ClaimStatus as S
 from events.contract import AdjustmentData, ClaimEvent, ClaimEventData, make_event
-from services import readmodel
+from services import claim_queries, readmodel
+from services.claim_queries import ClaimFilter
 from services.readmodel import SqlReadModel
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
@@ -76,7 +77,7 @@ def test_list_filters_by_status_newest_first(engine: Engine) -> None:
     store.apply(event("B", 2, S.RECEIVED))
     store.apply(event("C", 3, S.RECEIVED))
     store.apply(event("C", 4, S.CODED))
-    received = readmodel.list_claims(engine, status=S.RECEIVED)
+    received = claim_queries.find(engine, ClaimFilter(statuses=(S.RECEIVED,)))
     assert [r.claim_id for r in received] == ["B", "A"]
-    assert [r.claim_id for r in readmodel.list_claims(engine, limit=1)] == ["C"]
-    assert readmodel.list_claims(engine, status=S.PAID) == []
+    assert [r.claim_id for r in claim_queries.find(engine, ClaimFilter(), limit=1)] == ["C"]
+    assert claim_queries.find(engine, ClaimFilter(statuses=(S.PAID,))) == []
