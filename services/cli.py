@@ -125,7 +125,8 @@ def correct(
     note: str | None = typer.Option(None, "--note"),
     api: str | None = API_OPTION,
 ) -> None:
-    """Send a corrected claim for a claim in SCRUB_FAILED (the whole corrected claim file)."""
+    """Send a corrected claim for a claim in SCRUB_FAILED, REJECTED or ELIGIBILITY_HOLD
+    (the whole corrected claim file: e.g. the right member id or payer)."""
     _send_correction("correct", claim_id, file, note, api)
 
 

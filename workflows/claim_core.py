@@ -342,6 +342,7 @@ class ClaimCore:
                 else None
             ),
             ledger=booked,
+            eligibility=self._state.eligibility,
         )
 
     def _stage_findings(self, stage: str) -> tuple[Finding, ...]:

@@ -23,7 +23,7 @@ from claims.model import Claim
 from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.status import ClaimStatus
-from events.contract import Actor, ClaimEvent
+from events.contract import Actor, ClaimEvent, EligibilityData
 from events.view import ClaimView, PendingWriteOff, StageEntry
 
 __all__ = ["ClaimView", "PendingWriteOff", "StageEntry"]
@@ -69,6 +69,11 @@ class ClaimState(BaseModel):
     late_messages: list[str] = Field(default_factory=list)
     # What the claim is waiting on while a step retries past the stall bound (else None).
     stalled: str | None = None
+    # The last eligibility check (PHI-free), when it was made, and a digest of what it was
+    # about (``claims.eligibility_gate.coverage_key``): a change of member or payer re-checks.
+    eligibility: EligibilityData | None = None
+    eligibility_at: dt.datetime | None = None
+    eligibility_key: str | None = None
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -87,6 +92,9 @@ class ClaimWorkflowInput(BaseModel):
     # A step that talks to another system and keeps failing for this long raises an
     # activity_stalled alert (it goes on retrying); from settings.stall_alert_after_seconds.
     stall_alert_after_seconds: int = Field(default=900, ge=1)
+    # A resubmission whose last eligibility check is older than this is checked again; from
+    # settings.eligibility_recheck_after_days.
+    eligibility_recheck_after_days: int = Field(default=30, ge=0)
 
 
 class AppealBody(BaseModel):
