@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
@@ -23,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from claims.findings import Finding, report
     from claims.model import Claim
     from claims.status import ClaimStatus
-    from events.contract import AlertKind, EligibilityData, PatientShareData
+    from events.contract import Actor, AlertKind, EligibilityData, PatientShareData
     from workflows.options import ELIGIBILITY_OPTIONS
 
 from workflows.claim_core import ClaimCore
@@ -70,6 +71,12 @@ def eligibility_data(result: EligibilityResult, claim: Claim, at: dt.datetime) -
     )
 
 
+class EligibilityCheckRequest(BaseModel):
+    """An on-demand check of a claim's coverage (``POST /claims/{id}/eligibility``)."""
+
+    actor: Actor | None = None
+
+
 class EligibilityGate(ClaimCore):
     # workflow.patched(ELIGIBILITY_V1), decided once at the start of the run.
     _eligibility_v1: bool
@@ -90,20 +97,7 @@ class EligibilityGate(ClaimCore):
             return (), ()
         claim = self._claim
         trace = self._claim_id if st.eligibility is None else f"{self._claim_id}-{st.seq}"
-        try:
-            result: EligibilityResult = await workflow.execute_activity_method(
-                EligibilityActivities.check_eligibility,
-                EligibilityInput(claim=claim, trace_number=trace),
-                **ELIGIBILITY_OPTIONS,
-            )
-        except ActivityError as exc:
-            result = EligibilityResult(
-                status=EligibilityStatus.TIMEOUT,
-                trace_number=trace,
-                claim_id=self._claim_id,
-                payer_id=claim.payer.payer_id,
-                message=f"the eligibility check failed: {exc.cause or exc}",
-            )
+        result = await self._ask_payer(claim, trace)
         course = verdict(result)
         async with self._lock:
             if st.status is not S.SCRUBBED or self._claim is not claim:
@@ -125,3 +119,27 @@ class EligibilityGate(ClaimCore):
                 )
                 return None
         return course.findings, (STAGE,)
+
+    async def _ask_payer(self, claim: Claim, trace: str) -> EligibilityResult:
+        """The activity's answer; a worker lost past its retries is an unanswered check."""
+        try:
+            result: EligibilityResult = await workflow.execute_activity_method(
+                EligibilityActivities.check_eligibility,
+                EligibilityInput(claim=claim, trace_number=trace),
+                **ELIGIBILITY_OPTIONS,
+            )
+        except ActivityError as exc:
+            result = EligibilityResult(
+                status=EligibilityStatus.TIMEOUT,
+                trace_number=trace,
+                claim_id=self._claim_id,
+                payer_id=claim.payer.payer_id,
+                message=f"the eligibility check failed: {exc.cause or exc}",
+            )
+        return result
+
+    @workflow.update
+    async def check_eligibility(self, request: EligibilityCheckRequest) -> EligibilityResult:
+        """Ask the payer now, for the claim as it stands; the answer is returned, not kept
+        (the check before submission is the one the claim's course depends on)."""
+        return await self._ask_payer(self._claim, f"{self._claim_id}-Q{self._state.seq}")

@@ -16,7 +16,18 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from services import payers
-from services.api import actions, admin, auth, claims, codec, errors, fhir, webhooks, x12
+from services.api import (
+    actions,
+    admin,
+    auth,
+    claims,
+    codec,
+    eligibility,
+    errors,
+    fhir,
+    webhooks,
+    x12,
+)
 from services.api import payers as payer_admin
 from services.api.limits import BodyLimitMiddleware
 from services.auth.audit import AuditMiddleware
@@ -33,6 +44,7 @@ ROUTERS = (
     auth.router,
     claims.router,
     actions.router,
+    eligibility.router,
     fhir.router,
     x12.router,
     codec.router,
