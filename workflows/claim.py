@@ -189,7 +189,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
         correction = self._state.correction
         if correction is None:
             return
-        self._state.claim = correction.claim
+        self._state.claim = self._held_resubmission(correction.claim)
         if not self._v3:
             self._state.correction = None
             await self._code(correction.actor)

@@ -120,6 +120,22 @@ class EligibilityGate(ClaimCore):
                 return None
         return course.findings, (STAGE,)
 
+    def _held_resubmission(self, corrected: Claim) -> Claim:
+        """A replacement held for eligibility stays a replacement when a biller corrects its
+        member or payer: the payer has the claim, so frequency 7 and REF*F8 go with it."""
+        held = self._claim
+        if self._state.status is not S.ELIGIBILITY_HOLD or held.frequency_code != "7":
+            return corrected
+        if corrected.frequency_code != "1":
+            return corrected  # the biller chose the frequency
+        return corrected.model_copy(
+            update={
+                "frequency_code": "7",
+                "payer_claim_control_number": corrected.payer_claim_control_number
+                or held.payer_claim_control_number,
+            }
+        )
+
     async def _ask_payer(self, claim: Claim, trace: str) -> EligibilityResult:
         """The activity's answer; a worker lost past its retries is an unanswered check."""
         try:

@@ -61,6 +61,11 @@ async def test_inactive_member_is_held_then_corrected_and_paid(claimflow: Harnes
     assert "inactive (EB 6), terminated on" in finding["message"]
     assert view["eligibility"]["status"] == "inactive"
     assert view["payer_claim_control_number"] is None  # never reached the payer
+    # The read model knows the status: the biller's queue of held claims.
+    await claimflow.wait_read_model(claim_id, S.ELIGIBILITY_HOLD, seq=4)
+    queue = await claimflow.http.get("/claims", params={"status": "ELIGIBILITY_HOLD"})
+    assert queue.status_code == 200, queue.text
+    assert claim_id in {c["claim_id"] for c in queue.json()}
 
     # Asking again on demand says the same, and changes nothing.
     asked = await claimflow.http.post(f"/claims/{claim_id}/eligibility")

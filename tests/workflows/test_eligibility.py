@@ -15,7 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from claims.model import Claim
 from claims.status import ClaimStatus as S
 from events.contract import AlertKind, ClaimAlert
-from tests.workflows.conftest import Run, new_claim, status_report, wait_status
+from tests.workflows.conftest import PCN, Run, new_claim, status_report, wait_status
 from tests.workflows.test_stuck_paths import with_member
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
@@ -204,3 +204,23 @@ async def test_resubmission_is_rechecked_only_when_the_check_is_old(run: Run) ->
     assert run.payer.eligibility[1].trace_number == f"{claim.claim_id}-{view.seq - 1}"
     assert view.eligibility is not None
     assert view.eligibility.checked_at > run.events(claim)[3].time
+
+
+async def test_held_replacement_stays_a_replacement_when_corrected(run: Run) -> None:
+    claim = new_claim()
+    handle = await run.start(claim)
+    await wait_status(handle, S.SUBMITTED)
+    # The payer has it; the biller replaces it with a member whose coverage has ended.
+    await handle.execute_update(
+        ClaimWorkflow.replace, CorrectionRequest(claim=member(claim, "INACTIVE3"))
+    )
+    view = await wait_status(handle, S.ELIGIBILITY_HOLD)
+    assert view.frequency_code == "7"
+    assert len(run.payer.claims) == 1
+    await handle.execute_update(
+        ClaimWorkflow.correct, CorrectionRequest(claim=member(claim, "XJH321"))
+    )
+    await wait_status(handle, S.SUBMITTED, min_seq=view.seq + 3)
+    sent = run.payer.claims[-1]
+    assert (sent.frequency_code, sent.payer_claim_control_number) == ("7", PCN)
+    assert sent.subscriber.member_id == "XJH321"
