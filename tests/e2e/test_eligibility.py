@@ -4,7 +4,9 @@ and the payer simulator's rules by member id (INACTIVE, NOTFOUND, COPAY, SILENT,
 from __future__ import annotations
 
 import asyncio
+import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from events.contract import AlertKind
 from events.reader import read_claim_alerts
 from services import readmodel
 from services.settings import Settings
+from tests.services.test_cli import cli, no_traceback
 from tests.support import Harness, claim_payload, harness
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(240)]
@@ -139,3 +142,31 @@ async def test_eligibility_of_a_claim_file_and_its_refusals(claimflow: Harness) 
     assert "subscriber" in fields
     unknown = await claimflow.http.post(f"/claims/{ULID()}/eligibility")
     assert unknown.status_code == 404, unknown.text
+
+
+async def test_claimflow_eligibility_command(claimflow: Harness, tmp_path: Path) -> None:
+    covered = tmp_path / "covered.json"
+    covered.write_text(json.dumps(_member("COPAY8")))
+    result = await asyncio.to_thread(cli, claimflow, "eligibility", str(covered))
+    assert result.returncode == 0, result.stderr
+    assert "eligibility: active (SIMULATED COPAY PLAN)" in result.stdout
+    assert "copay 25.00" in result.stdout
+    assert "expected patient share of 185.00: 25.00" in result.stdout
+
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps(_member("NOTFOUND8")))
+    result = await asyncio.to_thread(cli, claimflow, "eligibility", str(unknown))
+    assert result.returncode == 1, result.stderr
+    assert "eligibility: not_found" in result.stdout and "AAA 75" in result.stdout
+
+    claim_id = await claimflow.submit(_member("INACTIVE8"))
+    await claimflow.wait_status(claim_id, S.ELIGIBILITY_HOLD)
+    result = await asyncio.to_thread(cli, claimflow, "eligibility", claim_id, "--json")
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["result"]["status"] == "inactive"
+
+    result = await asyncio.to_thread(cli, claimflow, "eligibility", "neither")
+    assert result.returncode == 2 and "neither a claim file nor a claim id" in result.stderr
+    result = await asyncio.to_thread(cli, claimflow, "eligibility", str(ULID()))
+    assert result.returncode == 1 and "no claim" in result.stderr
+    no_traceback(result)
