@@ -110,7 +110,9 @@ def test_270_without_subscriber_id_is_refused_naming_the_element() -> None:
 def test_a_request_whose_id_carries_a_delimiter_is_not_written() -> None:
     bad = subscriber_request(subscriber=subscriber_request().subscriber.model_copy(
         update={"member_id": "MEM*123"}))  # fmt: skip
-    with pytest.raises(ValueError, match="member id 'MEM\\*123' contains an X12 delimiter"):
+    with pytest.raises(
+        ValueError, match="member id contains an X12 delimiter or control character: '\\*'"
+    ):
         render_270([bad], envelope=envelope())
 
 
