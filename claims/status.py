@@ -16,6 +16,9 @@ class ClaimStatus(StrEnum):
     CODED = "CODED"
     SCRUB_FAILED = "SCRUB_FAILED"  # scrub errors: waits for a biller's `correct`
     SCRUBBED = "SCRUBBED"  # ready to go out (also: a replacement that coded and scrubbed clean)
+    # The payer's 271 says the coverage is inactive or the member unknown: held before it goes
+    # out, for a biller to `correct` the member id or payer (or `write-off`: bill the patient).
+    ELIGIBILITY_HOLD = "ELIGIBILITY_HOLD"
     SUBMITTED = "SUBMITTED"
     REJECTED = "REJECTED"  # 999 R or 277CA A3: never entered adjudication; `correct`
     ACCEPTED = "ACCEPTED"  # 277CA A2: in adjudication
@@ -54,7 +57,10 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.SCRUB_FAILED: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
     # SCRUBBED -> SCRUB_FAILED: the gateway refused to send it (it cannot be carried as an 837P,
     # or the payer's front door answered 4xx): the claim's fault, so a biller corrects it.
-    S.SCRUBBED: frozenset({S.SUBMITTED, S.SCRUB_FAILED, S.WRITTEN_OFF}),
+    # SCRUBBED -> ELIGIBILITY_HOLD: the eligibility check before submission found no coverage.
+    S.SCRUBBED: frozenset({S.SUBMITTED, S.SCRUB_FAILED, S.ELIGIBILITY_HOLD, S.WRITTEN_OFF}),
+    # A corrected claim is coded and scrubbed (and checked) again.
+    S.ELIGIBILITY_HOLD: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
     S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.ADJUDICATED, S.WRITTEN_OFF})
     | _VOID_OR_REPLACE,
     S.REJECTED: frozenset({S.CODED, S.CODING_REVIEW, S.WRITTEN_OFF}),
@@ -84,6 +90,7 @@ WAITING: frozenset[ClaimStatus] = frozenset(
         S.CODING_REVIEW,
         S.SCRUB_FAILED,
         S.SCRUBBED,
+        S.ELIGIBILITY_HOLD,
         S.SUBMITTED,
         S.REJECTED,
         S.ACCEPTED,
@@ -117,7 +124,7 @@ class Action(StrEnum):
 # payer has the claim.
 ACTIONS: dict[Action, tuple[ClaimStatus, frozenset[ClaimStatus]]] = {
     Action.RECODE: (S.CODED, frozenset({S.CODING_REVIEW})),
-    Action.CORRECT: (S.CODED, frozenset({S.SCRUB_FAILED, S.REJECTED})),
+    Action.CORRECT: (S.CODED, frozenset({S.SCRUB_FAILED, S.REJECTED, S.ELIGIBILITY_HOLD})),
     Action.APPEAL: (S.APPEALED, sources_of(S.APPEALED)),
     Action.VOID: (S.VOIDED, sources_of(S.VOIDED)),
     Action.REPLACE: (S.SCRUBBED, POST_SUBMISSION),

@@ -84,6 +84,45 @@ class RemittanceData(BaseModel):
     remark_codes: tuple[str, ...] = ()
 
 
+class PatientShareData(BaseModel):
+    """What the patient is expected to pay of the claim's charge, by the 271's figures."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: DecimalString
+    total: DecimalString
+    copay: DecimalString
+    deductible: DecimalString
+    coinsurance: DecimalString
+    # False when the 271 gave no cost-sharing figure: the share is unknown, not zero.
+    known: bool = True
+
+
+class EligibilityData(BaseModel):
+    """The eligibility check (270/271) that stands for the claim: the payer's answer about
+    coverage on the date of service, without the member's identity (no member id, name or
+    birth date). ``status`` is an open enumeration: active, inactive, not_found, error,
+    pending, timeout today; treat a value you do not know as "not confirmed"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: str
+    checked_at: dt.datetime
+    date_of_service: dt.date
+    # TRN02 of the 270 (the claim id, or the claim id and a suffix for a re-check).
+    trace_number: str | None = None
+    plan_name: str | None = None
+    coverage_end: dt.date | None = None
+    copay: DecimalString | None = None
+    coinsurance_percent: DecimalString | None = None
+    deductible_remaining: DecimalString | None = None
+    out_of_pocket_remaining: DecimalString | None = None
+    expected_patient_share: PatientShareData | None = None
+    # The payer's reasons (AAA reject reason and follow-up action, in words) or why there
+    # is no answer (timeout, pending file exchange).
+    reasons: str | None = None
+
+
 class Actor(BaseModel):
     """Who caused a transition: a person (a user) or a machine (an API key), never PHI.
 
@@ -139,6 +178,8 @@ class ClaimEventData(BaseModel):
     primary_claim_id: str | None = None
     secondary_claim_id: str | None = None
     crossover_payer_id: str | None = None
+    # The latest eligibility check before submission (absent: none was made).
+    eligibility: EligibilityData | None = None
 
 
 class CloudEvent(BaseModel):
@@ -208,6 +249,9 @@ class AlertKind(StrEnum):
     # for longer than the configured bound; claimflow keeps retrying, but that system is
     # probably down and someone should look.
     ACTIVITY_STALLED = "activity_stalled"
+    # The payer did not answer the eligibility check (270) within the bound, or could not
+    # (AAA 42 and kin): the claim went out unchecked, with a warning finding.
+    ELIGIBILITY_UNANSWERED = "eligibility_unanswered"
 
 
 class ClaimAlertData(BaseModel):

@@ -22,7 +22,9 @@ from events.contract import (
     ClaimEvent,
     ClaimEventData,
     CloudEvent,
+    EligibilityData,
     FindingData,
+    PatientShareData,
     RemittanceData,
 )
 
@@ -98,6 +100,32 @@ CLASSIFICATION: dict[type[BaseModel], dict[str, Phi]] = {
         "secondary_claim_id": Phi.PSEUDONYMOUS_ID,
         # A payer's id, like payer_id.
         "crossover_payer_id": Phi.NONE,
+        "eligibility": Phi.HEALTH,
+    },
+    EligibilityData: {
+        "status": Phi.HEALTH,
+        "checked_at": Phi.NONE,
+        "date_of_service": Phi.HEALTH,
+        # Built from the claim id (pseudonymous), never from the member.
+        "trace_number": Phi.PSEUDONYMOUS_ID,
+        # The payer's plan product name (e.g. "SIMULATED PPO"), not the member's.
+        "plan_name": Phi.HEALTH,
+        "coverage_end": Phi.HEALTH,
+        "copay": Phi.HEALTH,
+        "coinsurance_percent": Phi.HEALTH,
+        "deductible_remaining": Phi.HEALTH,
+        "out_of_pocket_remaining": Phi.HEALTH,
+        "expected_patient_share": Phi.HEALTH,
+        # Written by claimflow from AAA codes and the payer's answer; quotes codes, not people.
+        "reasons": Phi.HEALTH,
+    },
+    PatientShareData: {
+        "amount": Phi.HEALTH,
+        "total": Phi.HEALTH,
+        "copay": Phi.HEALTH,
+        "deductible": Phi.HEALTH,
+        "coinsurance": Phi.HEALTH,
+        "known": Phi.HEALTH,
     },
     RemittanceData: {
         "remittance_id": Phi.PSEUDONYMOUS_ID,

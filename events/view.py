@@ -27,7 +27,7 @@ from claims.findings import Finding, Report, Severity
 from claims.ledger import LedgerBalances, LedgerEntry, LineBalance, balances, line_balances
 from claims.remittance import Adjustment, Decision, GroupCode, Remittance, is_denial
 from claims.status import ClaimStatus
-from events.contract import Actor, ClaimEvent, ClaimEventData
+from events.contract import Actor, ClaimEvent, ClaimEventData, EligibilityData
 
 S = ClaimStatus
 # Where each stage's report comes from, for events that do not name their stages.
@@ -82,6 +82,9 @@ class ClaimView(BaseModel):
     ledger: list[LedgerEntry] = Field(default_factory=list)
     balances: LedgerBalances | None = None
     lines: list[LineBalance] = Field(default_factory=list)
+    # The last eligibility check before submission: coverage, the plan's cost sharing and
+    # the expected patient share of the charge (None: the claim was not checked).
+    eligibility: EligibilityData | None = None
     # A write-off waiting for a supervisor (live workflow state, like follow_up_due).
     pending_write_off: PendingWriteOff | None = None
     # Live workflow state too: payer messages that arrived after the payer had moved past
@@ -195,6 +198,7 @@ def claim_view(events: Sequence[ClaimEvent]) -> ClaimView:
         primary_claim_id=_latest(ordered, "primary_claim_id"),
         secondary_claim_id=_latest(ordered, "secondary_claim_id"),
         crossover_payer_id=_latest(ordered, "crossover_payer_id"),
+        eligibility=last.eligibility,
     )
 
 

@@ -22,6 +22,7 @@ from services.cli_common import (
 )
 from services.cli_db import db_app
 from services.cli_dlq import dlq_app
+from services.cli_eligibility import eligibility
 from services.cli_events import events_app
 from services.cli_payers import payers_app
 from services.cli_webhooks import webhooks_app
@@ -48,6 +49,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(keys_app, name="keys")
 app.command()(audit)
+app.command()(eligibility)
 app.command("approve-write-off")(approve_write_off)
 app.command("reject-write-off")(reject_write_off)
 

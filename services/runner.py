@@ -37,6 +37,7 @@ RESTING = {
     ClaimStatus.REJECTED,
     ClaimStatus.CODING_REVIEW,
     ClaimStatus.SCRUB_FAILED,
+    ClaimStatus.ELIGIBILITY_HOLD,
 } | TERMINAL
 
 

@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # An eligibility check (270/271) that gets no answer within this many seconds is
     # reported as a timeout: the claim goes on with a warning.
     eligibility_timeout_seconds: float = 15.0
+    # Before a resubmission, a claim whose last eligibility check is older than this many
+    # days is checked again (a correction of the member, payer or date always re-checks).
+    eligibility_recheck_after_days: int = Field(default=30, ge=0)
     # Claim payments (or statuses) per page when a payer file is posted.
     posting_page_size: int = 200
 

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.claim_actions import HumanActions
 from workflows.claim_cob import COB_V1
 from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2, LIFECYCLE_V3, refusal
+from workflows.claim_eligibility import ELIGIBILITY_V1, EligibilityGate
 from workflows.claim_payer import PayerMessageHandling
 
 S = ClaimStatus
@@ -55,7 +56,7 @@ REMINDER_DAYS: tuple[int, ...] = (30, 7, 1)
 
 
 @workflow.defn
-class ClaimWorkflow(HumanActions, PayerMessageHandling):
+class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
     @workflow.init
     def __init__(self, inp: ClaimWorkflowInput) -> None:
         if inp.claim.claim_id is None:
@@ -73,6 +74,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         if inp.state is None:
             self._state.primary_claim_id = inp.primary_claim_id
         self._stall_after = dt.timedelta(seconds=inp.stall_alert_after_seconds)
+        self._eligibility_v1 = False
+        self._recheck_after = dt.timedelta(days=inp.eligibility_recheck_after_days)
         self._steps: dict[ClaimStatus, Callable[[], Awaitable[None]]] = {
             S.RECEIVED: self._code,
             S.CODING_REVIEW: self._await_correction,
@@ -80,6 +83,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             S.SCRUB_FAILED: self._await_correction,
             S.REJECTED: self._await_correction,
             S.SCRUBBED: self._submit,
+            S.ELIGIBILITY_HOLD: self._await_correction,
             S.SUBMITTED: self._await_payer,
             S.ACCEPTED: self._await_payer,
             S.APPEALED: self._await_payer,
@@ -97,6 +101,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         self._v3 = workflow.patched(LIFECYCLE_V3)
         self._books = workflow.patched(LEDGER_V1)
         self._cob = workflow.patched(COB_V1)
+        self._eligibility_v1 = workflow.patched(ELIGIBILITY_V1)
         if self._state.status is None:
             intake = inp.intake_findings
             self._state.reports["intake"] = Report(stage="intake", findings=intake)
@@ -121,6 +126,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
                         state=self._state,
                         history_limit=self._history_limit,
                         stall_alert_after_seconds=int(self._stall_after.total_seconds()),
+                        eligibility_recheck_after_days=self._recheck_after.days,
                     )
                 )
         if self._cob and self._state.status not in (S.CLOSED,):
@@ -184,7 +190,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         await self._enter(target, findings=scrub.findings, stages=("scrub",))
 
     async def _await_correction(self) -> None:
-        """CODING_REVIEW, SCRUB_FAILED, REJECTED: wait for a fix (or a write-off)."""
+        """CODING_REVIEW, SCRUB_FAILED, REJECTED, ELIGIBILITY_HOLD: wait for a fix (or a
+        write-off)."""
         seq = self._state.seq
         await workflow.wait_condition(
             lambda: self._state.correction is not None or self._state.seq != seq
@@ -192,7 +199,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         correction = self._state.correction
         if correction is None:
             return
-        self._state.claim = correction.claim
+        self._state.claim = self._held_resubmission(correction.claim)
         if not self._v3:
             self._state.correction = None
             await self._code(correction.actor)
@@ -207,7 +214,12 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
     async def _submit(self) -> None:
         """SCRUBBED: send the claim. An outage is retried (and alerted on past the stall
         bound); a refusal (the claim cannot be carried, or the payer's front door says no)
-        is the claim's fault: SCRUB_FAILED with the refusal as a finding, for a biller."""
+        is the claim's fault: SCRUB_FAILED with the refusal as a finding, for a biller.
+        When due, the patient's coverage is checked first (``claim_eligibility``)."""
+        checked = await self._check_eligibility()
+        if checked is None:
+            return
+        findings, stages = checked
         try:
             receipt: SubmissionReceipt | None = await self._call(
                 "submission to the payer",
@@ -232,7 +244,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
             if receipt is None or self._state.status is not S.SCRUBBED:
                 return
             self._state.payer_ccn = receipt.payer_claim_control_number
-            await self._enter(S.SUBMITTED)
+            await self._enter(S.SUBMITTED, findings=findings, stages=stages)
 
     async def _await_payer(self) -> None:
         """Wait for the payer; each silent follow-up interval raises an alert and an inquiry."""

@@ -345,6 +345,7 @@ class ClaimCore:
             primary_claim_id=self._state.primary_claim_id,
             secondary_claim_id=self._state.secondary_claim_id,
             crossover_payer_id=self._state.crossover_payer_id,
+            eligibility=self._state.eligibility,
         )
 
     def _stage_findings(self, stage: str) -> tuple[Finding, ...]:

@@ -23,7 +23,7 @@ from claims.model import Claim
 from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.status import ClaimStatus
-from events.contract import Actor, ClaimEvent
+from events.contract import Actor, ClaimEvent, EligibilityData
 from events.view import ClaimView, PendingWriteOff, StageEntry
 
 __all__ = ["ClaimView", "PendingWriteOff", "StageEntry"]
@@ -76,6 +76,11 @@ class ClaimState(BaseModel):
     secondary_claim_id: str | None = None
     crossover_payer_id: str | None = None
     awaiting_later_payer: bool = False
+    # The last eligibility check (PHI-free), when it was made, and a digest of what it was
+    # about (``claims.eligibility_gate.coverage_key``): a change of member or payer re-checks.
+    eligibility: EligibilityData | None = None
+    eligibility_at: dt.datetime | None = None
+    eligibility_key: str | None = None
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -96,6 +101,9 @@ class ClaimWorkflowInput(BaseModel):
     stall_alert_after_seconds: int = Field(default=900, ge=1)
     # Set when a primary claim starts this one for its next payer (coordination of benefits).
     primary_claim_id: str | None = None
+    # A resubmission whose last eligibility check is older than this is checked again; from
+    # settings.eligibility_recheck_after_days.
+    eligibility_recheck_after_days: int = Field(default=30, ge=0)
 
 
 class LaterPayerOutcome(BaseModel):

@@ -40,3 +40,10 @@ INTERACTIVE_OPTIONS: dict[str, Any] = {
         maximum_interval=dt.timedelta(seconds=10), non_retryable_error_types=["PayerRefused"]
     ),
 }
+# The eligibility activity bounds itself (settings.eligibility_timeout_seconds) and always
+# returns an outcome; these only cover a worker lost mid-check. Past them the workflow
+# treats the check as unanswered: eligibility must never hang a claim.
+ELIGIBILITY_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": dt.timedelta(minutes=2),
+    "retry_policy": RetryPolicy(maximum_attempts=3),
+}

@@ -238,7 +238,8 @@ async def correct(
     engine: EngineDep,
     wait: WaitQuery = False,
 ) -> CorrectionAccepted | Settled:
-    """Send a claim in SCRUB_FAILED or REJECTED back through coding and scrubbing (billers)."""
+    """Send a claim in SCRUB_FAILED, REJECTED or ELIGIBILITY_HOLD back through coding and
+    scrubbing (billers); a held claim's coverage is checked again before it goes out."""
     result: CorrectionAccepted = await run_update(
         client,
         claim_id,

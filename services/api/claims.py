@@ -72,6 +72,7 @@ async def start_claim(
                 intake_findings=findings,
                 actor=actor,
                 stall_alert_after_seconds=settings.stall_alert_after_seconds,
+                eligibility_recheck_after_days=settings.eligibility_recheck_after_days,
             ),
             id=wf_id,
             task_queue=settings.task_queue,

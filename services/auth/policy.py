@@ -91,6 +91,9 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/claims/{claim_id}/write-off"): BILLING,
     ("POST", "/claims/{claim_id}/write-off/approve"): frozenset({R.SUPERVISOR}),
     ("POST", "/claims/{claim_id}/write-off/reject"): frozenset({R.SUPERVISOR}),
+    # eligibility on demand (270/271): asks the payer, changes nothing on the claim
+    ("POST", "/eligibility"): READERS,
+    ("POST", "/claims/{claim_id}/eligibility"): READERS,
     # PHI in plain text, for people allowed to see it
     ("POST", "/codec/encode"): CODEC,
     ("POST", "/codec/decode"): CODEC,

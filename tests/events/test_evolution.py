@@ -19,7 +19,9 @@ from events.contract import (
     AlertKind,
     ClaimAlertData,
     ClaimEventData,
+    EligibilityData,
     FindingData,
+    PatientShareData,
     make_alert,
     make_event,
 )
@@ -54,6 +56,26 @@ def every_event() -> list[dict[str, Any]]:
             ),
             appeal_level=1,
             reason="why",
+            eligibility=EligibilityData(
+                status="active",
+                checked_at=T,
+                date_of_service=T.date(),
+                trace_number="01M8D30NJ44G962JVCCHKVFJ8A",
+                plan_name="PPO",
+                coverage_end=T.date(),
+                copay=Decimal("25.00"),
+                coinsurance_percent=Decimal("20"),
+                deductible_remaining=Decimal("0.00"),
+                out_of_pocket_remaining=Decimal("2500.00"),
+                expected_patient_share=PatientShareData(
+                    amount=Decimal("185.10"),
+                    total=Decimal("25.00"),
+                    copay=Decimal("25.00"),
+                    deductible=Decimal("0.00"),
+                    coinsurance=Decimal("0.00"),
+                ),
+                reasons="none",
+            ),
         )
         events.append(make_event(time=T, data=data).model_dump(mode="json"))
     return events

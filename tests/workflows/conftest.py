@@ -29,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 from ulid import ULID
 
 from activities.payer import AppealPacket, PayerRefused, StatusInquiry, SubmissionReceipt
+from claims.eligibility import EligibilityRequest, EligibilityResult
 from claims.model import Claim
 from claims.payer_messages import Acknowledgment, ClaimStatusReport
 from claims.remittance import Adjustment, Decision, GroupCode, Remittance
@@ -41,6 +42,7 @@ from events.reader import read_claim_alerts, read_claim_events
 from services.consumer import prepare_topics
 from services.db import init_db, make_engine
 from services.inbound_store import SqlUnmatchedStore
+from services.payersim import eligibility_rules
 from services.settings import Settings
 from services.worker import build_worker, make_producer
 from tests.support import claim_payload
@@ -52,6 +54,8 @@ HISTORIES = Path(__file__).parent / "histories"
 # Histories are named for the workflow version that wrote them; older ones are never
 # overwritten, so the replay suite keeps proving that workflows of every shape replay.
 RECORD_TAG = "v5"
+# The eligibility bound of the test worker (real seconds: activities run in real time).
+ELIGIBILITY_TIMEOUT_S = 2.0
 PCN = "PCN-1"
 ENVELOPE = Envelope(
     sender_id="CLAIMFLOW", receiver_id="PAYER", interchange_control_number=1, group_control_number=1
@@ -70,13 +74,16 @@ class RecordingPayer:
     Like the X12 gateway it refuses a claim the 837P cannot carry (the real renderer
     decides); like a payer's front end it refuses a claim whose account number starts with
     ``REFUSE`` (values that scrub passes but the payer will not take); and while ``down`` is
-    set it fails like an unreachable payer.
+    set it fails like an unreachable payer. It answers eligibility by the payer simulator's
+    rules (member ids starting INACTIVE, NOTFOUND, COPAY, HDHP, UNAVAILABLE; SILENT never
+    answers).
     """
 
     def __init__(self) -> None:
         self.claims: list[Claim] = []
         self.appeals: list[AppealPacket] = []
         self.inquiries: list[StatusInquiry] = []
+        self.eligibility: list[EligibilityRequest] = []
         self.down = False
         self.attempts = 0
 
@@ -93,6 +100,19 @@ class RecordingPayer:
         self.claims.append(claim)
         return SubmissionReceipt(
             payer_claim_control_number=PCN, submission_id=f"S-{len(self.claims)}"
+        )
+
+    async def check_eligibility(self, request: EligibilityRequest) -> EligibilityResult:
+        self.eligibility.append(request)
+        member = request.subscriber.member_id or ""
+        if eligibility_rules.is_silent(member):
+            await asyncio.sleep(3600)  # the activity's bound ends it
+        return eligibility_rules.decide(
+            member,
+            request.date_of_service,
+            request.service_types,
+            trace_number=request.trace_number,
+            payer_id=request.payer.payer_id,
         )
 
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
@@ -119,7 +139,12 @@ class Run:
         self.handles: list[Handle] = []
 
     async def start(
-        self, claim: Claim, *, history_limit: int = 10_000, stall_alert_after: int = 900
+        self,
+        claim: Claim,
+        *,
+        history_limit: int = 10_000,
+        stall_alert_after: int = 900,
+        recheck_after_days: int = 30,
     ) -> Handle:
         assert claim.claim_id
         handle = await self.env.client.start_workflow(
@@ -129,6 +154,7 @@ class Run:
                 search_attributes=False,
                 history_limit=history_limit,
                 stall_alert_after_seconds=stall_alert_after,
+                eligibility_recheck_after_days=recheck_after_days,
             ),
             id=workflow_id(claim.claim_id),
             task_queue=self.settings.task_queue,
@@ -204,6 +230,7 @@ async def run(
             gateway=payer,
             executor=executor,
             unmatched=SqlUnmatchedStore(engine),
+            eligibility_timeout_s=ELIGIBILITY_TIMEOUT_S,
         )
         async with worker:
             result = Run(env, settings, payer)

@@ -334,7 +334,7 @@ async def test_coding_review_waits_for_recode(run: Run) -> None:
     message = await refused(
         handle.execute_update(ClaimWorkflow.correct, CorrectionRequest(claim=bad))
     )
-    assert "correct is allowed only from REJECTED, SCRUB_FAILED" in message
+    assert "correct is allowed only from ELIGIBILITY_HOLD, REJECTED, SCRUB_FAILED" in message
 
     fixed = bad.model_copy(update={"diagnoses": ["E119"]})
     accepted = await handle.execute_update(ClaimWorkflow.recode, CorrectionRequest(claim=fixed))

@@ -30,6 +30,7 @@ from tests.workflows.conftest import (
     status_report,
     wait_status,
 )
+from tests.workflows.test_stuck_paths import with_member
 from workflows.claim import ClaimWorkflow
 from workflows.messages import AppealRequest, CorrectionRequest, VoidRequest, WriteOffRequest
 
@@ -40,12 +41,22 @@ EDGES = sorted((a, b) for a, targets in TRANSITIONS.items() for b in targets)
 TRANSIENT = {S.RECEIVED, S.CODED, S.SCRUBBED}
 
 
+def covered(claim: Claim) -> Claim:
+    """The claim with a member the payer covers (a held claim's correction)."""
+    sub = claim.subscriber
+    if not sub.member_id.startswith("INACTIVE"):
+        return claim
+    return claim.model_copy(update={"subscriber": sub.model_copy(update={"member_id": "XJH1"})})
+
+
 def good(claim: Claim) -> Claim:
-    return claim.model_copy(update={"diagnoses": ["E119"], "total_charge": claim.line_total})
+    fixed = {"diagnoses": ["E119"], "total_charge": claim.line_total}
+    return covered(claim).model_copy(update=fixed)
 
 
 def bad_code(claim: Claim) -> Claim:
-    return claim.model_copy(update={"diagnoses": ["E11"], "total_charge": claim.line_total})
+    fixed = {"diagnoses": ["E11"], "total_charge": claim.line_total}
+    return covered(claim).model_copy(update=fixed)
 
 
 async def reach(run: Run, status: S) -> tuple[Claim, Handle]:
@@ -54,10 +65,12 @@ async def reach(run: Run, status: S) -> tuple[Claim, Handle]:
         claim = new_claim(diagnoses=("E11",))
     elif status is S.SCRUB_FAILED:
         claim = new_claim(total_charge="999.00")
+    elif status is S.ELIGIBILITY_HOLD:
+        claim = new_claim(**with_member("INACTIVE1"))
     else:
         claim = new_claim()
     handle = await run.start(claim)
-    if status in (S.CODING_REVIEW, S.SCRUB_FAILED):
+    if status in (S.CODING_REVIEW, S.SCRUB_FAILED, S.ELIGIBILITY_HOLD):
         await wait_status(handle, status)
         return claim, handle
     await wait_status(handle, S.SUBMITTED)
@@ -123,6 +136,7 @@ async def test_transition(run: Run, source: S, target: S) -> None:
             (S.RECEIVED, S.CODING_REVIEW): new_claim(diagnoses=("E11",)),
             (S.CODED, S.SCRUB_FAILED): new_claim(total_charge="999.00"),
             (S.SCRUBBED, S.SCRUB_FAILED): new_claim(account_number=f"{REFUSED_ACCOUNT}-1"),
+            (S.SCRUBBED, S.ELIGIBILITY_HOLD): new_claim(**with_member("INACTIVE1")),
         }.get((source, target), new_claim())
         await run.start(claim)
     else:
@@ -135,7 +149,8 @@ async def test_transition(run: Run, source: S, target: S) -> None:
     raise AssertionError(f"{source} -> {target} not in {run.transitions(claim)}")
 
 
-RESTING = [S.CODING_REVIEW, S.SCRUB_FAILED, S.SUBMITTED, S.ACCEPTED, S.REJECTED, S.ADJUDICATED]
+RESTING = [S.CODING_REVIEW, S.SCRUB_FAILED, S.ELIGIBILITY_HOLD, S.SUBMITTED, S.ACCEPTED]
+RESTING += [S.REJECTED, S.ADJUDICATED]
 RESTING += [S.PAID, S.PARTIALLY_PAID, S.DENIED, S.APPEALED]
 
 
@@ -154,7 +169,7 @@ def actions(claim: Claim) -> dict[str, tuple[Any, Any]]:
 AT_PAYER = {S.SUBMITTED, S.ACCEPTED, S.ADJUDICATED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.APPEALED}
 ALLOWED = {
     "recode": {S.CODING_REVIEW},
-    "correct": {S.SCRUB_FAILED, S.REJECTED},
+    "correct": {S.SCRUB_FAILED, S.REJECTED, S.ELIGIBILITY_HOLD},
     "appeal": {S.DENIED, S.PARTIALLY_PAID},
     "void": AT_PAYER,
     "replace": AT_PAYER,
@@ -168,6 +183,7 @@ ALLOWED = {
         S.CODING_REVIEW,
         S.SCRUB_FAILED,
         S.REJECTED,
+        S.ELIGIBILITY_HOLD,
     },
 }
 

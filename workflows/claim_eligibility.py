@@ -1,0 +1,161 @@
+"""The eligibility check before a claim goes to the payer (a 270 out, a 271 back).
+
+Runs in SCRUBBED, before the submission: the first time, again after a correction of what
+it was about (member, payer, patient, date of service), and before a resubmission when the
+last answer is older than ``eligibility_recheck_after_days``. The course it sets comes from
+``claims.eligibility_gate.verdict``: no coverage holds the claim in ELIGIBILITY_HOLD for a
+biller; anything else lets it go on (with a warning and an alert when nobody answered).
+The answer is kept on the claim, free of the member's identity, as ``eligibility`` in the
+events and the claim view: coverage, the plan's cost sharing and the expected patient share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.eligibility import EligibilityActivities, EligibilityInput
+    from claims.eligibility import EligibilityResult, EligibilityStatus
+    from claims.eligibility_gate import STAGE, coverage_key, needs_check, verdict
+    from claims.findings import Finding, report
+    from claims.model import Claim
+    from claims.status import ClaimStatus
+    from events.contract import Actor, AlertKind, EligibilityData, PatientShareData
+    from workflows.options import ELIGIBILITY_OPTIONS
+
+from workflows.claim_core import ClaimCore
+
+S = ClaimStatus
+# Without this marker (histories recorded before it) a claim goes out unchecked, as before.
+ELIGIBILITY_V1 = "eligibility-v1"
+# Answers that settle the question for this claim until it changes or grows old; the rest
+# (timeout, error, pending) are asked again before the next submission.
+_ANSWERED = frozenset(
+    {EligibilityStatus.ACTIVE, EligibilityStatus.INACTIVE, EligibilityStatus.NOT_FOUND}
+)
+
+
+def eligibility_data(result: EligibilityResult, claim: Claim, at: dt.datetime) -> EligibilityData:
+    """The answer as events carry it: coverage, cost sharing and the claim's expected
+    patient share (only for active coverage: without it the share is the whole charge)."""
+    share = None
+    summary = None
+    if result.status is EligibilityStatus.ACTIVE:
+        summary = result.summary()
+        expected = result.expected_patient_share(claim.total_charge)
+        share = PatientShareData(
+            amount=expected.amount,
+            total=expected.total,
+            copay=expected.copay,
+            deductible=expected.deductible,
+            coinsurance=expected.coinsurance,
+            known=expected.known,
+        )
+    return EligibilityData(
+        status=result.status.value,
+        checked_at=at,
+        date_of_service=claim.first_service_date,
+        trace_number=result.trace_number,
+        plan_name=result.plan_name,
+        coverage_end=result.coverage_end,
+        copay=summary.copay if summary else None,
+        coinsurance_percent=summary.coinsurance_percent if summary else None,
+        deductible_remaining=summary.deductible_remaining if summary else None,
+        out_of_pocket_remaining=summary.out_of_pocket_remaining if summary else None,
+        expected_patient_share=share,
+        reasons=None if result.status is EligibilityStatus.ACTIVE else result.reason_text(),
+    )
+
+
+class EligibilityCheckRequest(BaseModel):
+    """An on-demand check of a claim's coverage (``POST /claims/{id}/eligibility``)."""
+
+    actor: Actor | None = None
+
+
+class EligibilityGate(ClaimCore):
+    # workflow.patched(ELIGIBILITY_V1), decided once at the start of the run.
+    _eligibility_v1: bool
+    _recheck_after: dt.timedelta
+
+    async def _check_eligibility(self) -> tuple[tuple[Finding, ...], tuple[str, ...]] | None:
+        """SCRUBBED, before the submission. None: do not submit (the claim is held, or a
+        person moved it meanwhile). Otherwise the findings and stages the SUBMITTED event
+        carries (empty when no check was due)."""
+        st = self._state
+        if not self._eligibility_v1 or not needs_check(
+            self._claim,
+            last_key=st.eligibility_key,
+            last_at=st.eligibility_at,
+            now=workflow.now(),
+            recheck_after=self._recheck_after,
+        ):
+            return (), ()
+        claim = self._claim
+        trace = self._claim_id if st.eligibility is None else f"{self._claim_id}-{st.seq}"
+        result = await self._ask_payer(claim, trace)
+        course = verdict(result)
+        async with self._lock:
+            if st.status is not S.SCRUBBED or self._claim is not claim:
+                return None  # written off, or replaced, while the payer was asked
+            now = workflow.now()
+            st.eligibility = eligibility_data(result, claim, now)
+            answered = result.status in _ANSWERED
+            st.eligibility_at = now if answered else None
+            st.eligibility_key = coverage_key(claim) if answered else None
+            st.reports[STAGE] = report(STAGE, list(course.findings))
+            if course.alert is not None:
+                await self._alert(AlertKind.ELIGIBILITY_UNANSWERED, course.alert)
+            if course.hold:
+                await self._enter(
+                    S.ELIGIBILITY_HOLD,
+                    findings=course.findings,
+                    stages=(STAGE,),
+                    reason=f"eligibility: {result.status.value}",
+                )
+                return None
+        return course.findings, (STAGE,)
+
+    def _held_resubmission(self, corrected: Claim) -> Claim:
+        """A replacement held for eligibility stays a replacement when a biller corrects its
+        member or payer: the payer has the claim, so frequency 7 and REF*F8 go with it."""
+        held = self._claim
+        if self._state.status is not S.ELIGIBILITY_HOLD or held.frequency_code != "7":
+            return corrected
+        if corrected.frequency_code != "1":
+            return corrected  # the biller chose the frequency
+        return corrected.model_copy(
+            update={
+                "frequency_code": "7",
+                "payer_claim_control_number": corrected.payer_claim_control_number
+                or held.payer_claim_control_number,
+            }
+        )
+
+    async def _ask_payer(self, claim: Claim, trace: str) -> EligibilityResult:
+        """The activity's answer; a worker lost past its retries is an unanswered check."""
+        try:
+            result: EligibilityResult = await workflow.execute_activity_method(
+                EligibilityActivities.check_eligibility,
+                EligibilityInput(claim=claim, trace_number=trace),
+                **ELIGIBILITY_OPTIONS,
+            )
+        except ActivityError as exc:
+            result = EligibilityResult(
+                status=EligibilityStatus.TIMEOUT,
+                trace_number=trace,
+                claim_id=self._claim_id,
+                payer_id=claim.payer.payer_id,
+                message=f"the eligibility check failed: {exc.cause or exc}",
+            )
+        return result
+
+    @workflow.update
+    async def check_eligibility(self, request: EligibilityCheckRequest) -> EligibilityResult:
+        """Ask the payer now, for the claim as it stands; the answer is returned, not kept
+        (the check before submission is the one the claim's course depends on)."""
+        return await self._ask_payer(self._claim, f"{self._claim_id}-Q{self._state.seq}")
