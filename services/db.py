@@ -24,10 +24,12 @@ from sqlmodel import SQLModel, create_engine
 from services import (  # noqa: F401  (register their tables)
     fingerprints,
     inbound_store,
+    patient_ledger,
     payer_files,
     payers,
     payments,
     readmodel,
+    statements,
     x12_store,
 )
 from services.auth import apikeys, audit_log, users  # noqa: F401

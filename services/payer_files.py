@@ -26,7 +26,7 @@ from sqlalchemy import Column, DateTime, Engine, LargeBinary
 from sqlmodel import Field, Session, SQLModel, col, select
 from ulid import ULID
 
-from services.crypto.aead import open_sealed, seal
+from services.crypto.aead import open_blob, seal_blob
 from services.crypto.keyring import KeyRing
 
 CHUNK = 1 << 20
@@ -68,17 +68,13 @@ def _context(file_id: str, n: int) -> bytes:
 
 
 def _seal(ring: KeyRing, file_id: str, n: int, chunk: bytes) -> bytes:
-    """Chunk ``n`` of ``file_id`` as it is written: key id (length-prefixed), then the
-    nonce and ciphertext."""
-    kid, sealed = seal(ring, chunk, _context(file_id, n))
-    label = kid.encode()
-    return bytes([len(label)]) + label + sealed
+    """Chunk ``n`` of ``file_id`` as it is written (``seal_blob``: key id, nonce, ciphertext)."""
+    return seal_blob(ring, chunk, _context(file_id, n))
 
 
 def _open(ring: KeyRing, file_id: str, n: int, blob: bytes) -> bytes:
     """The inverse of ``_seal``; ``DecryptionError`` if the chunk was altered or moved."""
-    size = blob[0]
-    return open_sealed(ring, blob[1 : 1 + size].decode(), blob[1 + size :], _context(file_id, n))
+    return open_blob(ring, blob, _context(file_id, n))
 
 
 def store(engine: Engine, ring: KeyRing, data: bytes) -> StoredFile:

@@ -16,7 +16,18 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from services import payers
-from services.api import actions, admin, auth, claims, codec, errors, fhir, webhooks, x12
+from services.api import (
+    actions,
+    admin,
+    auth,
+    claims,
+    codec,
+    errors,
+    fhir,
+    statements,
+    webhooks,
+    x12,
+)
 from services.api import payers as payer_admin
 from services.api.limits import BodyLimitMiddleware
 from services.auth.audit import AuditMiddleware
@@ -39,6 +50,7 @@ ROUTERS = (
     admin.router,
     webhooks.router,
     payer_admin.router,
+    statements.router,
 )
 
 

@@ -58,6 +58,9 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/payments/{payment_id}"): READERS,
     ("GET", "/payers"): READERS | ADMINS,
     ("GET", "/payers/{payer_id}"): READERS | ADMINS,
+    ("GET", "/claims/{claim_id}/patient-balance"): READERS,
+    ("GET", "/claims/{claim_id}/patient-payments"): READERS,
+    ("GET", "/patients/{patient_key}/balance"): READERS,
     # human actions
     ("POST", "/claims/{claim_id}/recode"): frozenset({R.CODER}),
     ("POST", "/claims/{claim_id}/correct"): BILLING,
@@ -67,10 +70,14 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/claims/{claim_id}/write-off"): BILLING,
     ("POST", "/claims/{claim_id}/write-off/approve"): frozenset({R.SUPERVISOR}),
     ("POST", "/claims/{claim_id}/write-off/reject"): frozenset({R.SUPERVISOR}),
+    ("POST", "/claims/{claim_id}/patient-payments"): BILLING,
+    ("POST", "/statements"): BILLING,
     # PHI in plain text, for people allowed to see it
     ("POST", "/codec/encode"): CODEC,
     ("POST", "/codec/decode"): CODEC,
     ("POST", "/x12/decrypt"): CODEC,
+    # a patient statement names the patient: for the people who bill the patient
+    ("GET", "/statements/{statement_id}"): BILLING,
     # who am I
     ("GET", "/auth/me"): ANY_ROLE,
     # administration

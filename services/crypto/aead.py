@@ -34,3 +34,18 @@ def open_sealed(ring: KeyRing, kid: str, sealed: bytes, context: bytes) -> bytes
         return AESGCM(ring.key(kid)).decrypt(nonce, body, context + b"|" + kid.encode())
     except InvalidTag as exc:
         raise DecryptionError(f"ciphertext under key {kid!r} does not authenticate") from exc
+
+
+def seal_blob(ring: KeyRing, plaintext: bytes, context: bytes) -> bytes:
+    """One self-describing blob for a database column: key id (length-prefixed), then the
+    nonce and ciphertext, under the active key."""
+    kid, sealed = seal(ring, plaintext, context)
+    label = kid.encode()
+    return bytes([len(label)]) + label + sealed
+
+
+def open_blob(ring: KeyRing, blob: bytes, context: bytes) -> bytes:
+    """The inverse of ``seal_blob``; ``DecryptionError`` if altered or moved to another
+    context."""
+    size = blob[0]
+    return open_sealed(ring, blob[1 : 1 + size].decode(), blob[1 + size :], context)
