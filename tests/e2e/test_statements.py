@@ -55,7 +55,7 @@ async def paid_and_projected(h: Harness, claim_id: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         ledger = (await h.http.get(f"/claims/{claim_id}/ledger")).json()
-        if any(e["kind"] == "payment" for e in ledger):
+        if any(e["activity"] == "adjudicated" for e in ledger):
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"no payer decision in the projected ledger of {claim_id}")
