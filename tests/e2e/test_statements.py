@@ -78,16 +78,19 @@ async def test_statement_totals_equal_the_ledger_for_a_known_batch(claimflow: Ha
     # One patient, two plans (a high-deductible plan, then a copay plan), and a stranger.
     hdhp = await h.submit(payload("HDHPWX77"))
     copay = await h.submit(payload("COPAYWX77", days_ago=5))
+    plain = await h.submit(payload("XWX7700001", days_ago=3))  # 20% coinsurance
     other = await h.submit(claim_payload())
-    for claim_id in (hdhp, copay, other):
+    mine = (hdhp, copay, plain)
+    for claim_id in (*mine, other):
         await paid_and_projected(h, claim_id)
 
-    balances = {c: (await h.http.get(f"/claims/{c}/patient-balance")).json() for c in (hdhp, copay)}
+    balances = {c: (await h.http.get(f"/claims/{c}/patient-balance")).json() for c in mine}
     key = balances[hdhp]["patient_key"]
-    assert balances[copay]["patient_key"] == key
+    assert balances[copay]["patient_key"] == balances[plain]["patient_key"] == key
     assert (await h.http.get(f"/claims/{other}/patient-balance")).json()["patient_key"] != key
     assert Decimal(balances[hdhp]["share"]["deductible"]) > 0
     assert Decimal(balances[copay]["share"]["copay"]) > 0
+    assert Decimal(balances[plain]["share"]["coinsurance"]) > 0
 
     # The patient pays part of the first claim.
     paid = await h.http.post(
@@ -100,12 +103,12 @@ async def test_statement_totals_equal_the_ledger_for_a_known_batch(claimflow: Ha
     made = await h.http.post("/statements", json={"patient_key": key})
     assert made.status_code == 201, made.text
     summary = made.json()
-    assert summary["claim_ids"] == [hdhp, copay] and summary["published"]
+    assert summary["claim_ids"] == list(mine) and summary["published"]
     totals = {k: Decimal(v) for k, v in summary["totals"].items()}
 
     # Every total equals the sum of the two claims' projected ledgers.
     sums: dict[str, Decimal] = {}
-    for claim_id in (hdhp, copay):
+    for claim_id in mine:
         for k, v in ledger_sums((await h.http.get(f"/claims/{claim_id}/ledger")).json()).items():
             sums[k] = sums.get(k, Decimal(0)) + v
     zero = Decimal(0)
@@ -135,7 +138,7 @@ async def test_statement_totals_equal_the_ledger_for_a_known_batch(claimflow: Ha
     assert event.type == "claimflow.statement.ready.v1"
     assert event.data.statement_id == summary["statement_id"]
     assert event.data.amount_due == totals["balance"]
-    assert event.data.claim_ids == (hdhp, copay)
+    assert event.data.claim_ids == mine
     assert found_in(raw) == []
 
     # At rest: the statement row, the patient rows and the whole database file hold no PHI.
