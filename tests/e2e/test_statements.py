@@ -10,6 +10,9 @@ the field and the rule.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +27,8 @@ from events.contract import StatementReady
 from events.reader import read_records
 from events.topics import STATEMENTS
 from services import patient_ledger, statements
+from services.apps import child_env
+from services.settings import REPO_ROOT
 from tests.support import Harness, claim_payload
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(240)]
@@ -212,3 +217,44 @@ async def test_patient_payment_refusals_and_roles(claimflow: Harness) -> None:
     assert (await anonymous.get(doc_url)).status_code == 401
     assert (await anonymous.post(url, json=good)).status_code == 401
     assert (await h.client_for(Role.BILLER).get(doc_url)).status_code == 200
+
+
+def cli(h: Harness, *args: str, token: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services", "statements", *args],
+        capture_output=True,
+        text=True,
+        env={**child_env(h.settings), "CLAIMFLOW_TOKEN": token},
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+
+
+async def test_the_cli_books_a_payment_and_makes_a_statement(
+    claimflow: Harness, tmp_path: Path
+) -> None:
+    h = claimflow
+    claim_id = await h.submit(payload("COPAYWX77"))
+    await paid_and_projected(h, claim_id)
+    biller = h.token_for(Role.BILLER, name="cli-biller")
+
+    def run(*args: str, token: str = biller) -> subprocess.CompletedProcess[str]:
+        return cli(h, *args, token=token)
+
+    paid = await asyncio.to_thread(run, "pay", claim_id, "--amount", "5.00", "--method", "check")
+    assert paid.returncode == 0, paid.stderr
+    shown = await asyncio.to_thread(run, "balance", claim_id)
+    assert shown.returncode == 0 and "paid by the patient 5.00" in shown.stdout, shown.stdout
+    bad = await asyncio.to_thread(run, "pay", claim_id, "--amount", "5.001", "--method", "check")
+    assert bad.returncode == 1 and "amount:" in bad.stderr + bad.stdout
+    assert "Traceback" not in bad.stderr + bad.stdout
+    made = await asyncio.to_thread(run, "create", "--claim", claim_id)
+    assert made.returncode == 0 and made.stdout.startswith("statement "), made.stderr
+    statement_id = made.stdout.split()[1].rstrip(":")
+    out = tmp_path / "statement.html"
+    got = await asyncio.to_thread(run, "show", statement_id, "--out", str(out))
+    assert got.returncode == 0, got.stderr
+    assert "Wendeline Oxtabury" in out.read_text() and os.stat(out).st_mode & 0o777 == 0o600
+    ops = h.token_for(Role.OPS, name="cli-ops")
+    refused = await asyncio.to_thread(run, "show", statement_id, token=ops)
+    assert refused.returncode == 1 and "role_required" in refused.stderr + refused.stdout
