@@ -151,7 +151,16 @@ async def create_statement(
     return statements.summary(record, total)
 
 
-@router.get("/statements/{statement_id}", response_class=HTMLResponse)
+HTML_DOCUMENT = {
+    200: {
+        "description": "The statement (HTML)",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
+
+
+# Errors stay JSON (the one error shape); only the document itself is HTML.
+@router.get("/statements/{statement_id}", responses=HTML_DOCUMENT)
 async def get_statement(
     statement_id: StatementIdPath, engine: EngineDep, ring: KeyRingDep
 ) -> HTMLResponse:
