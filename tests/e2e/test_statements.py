@@ -31,7 +31,7 @@ from services.apps import child_env
 from services.settings import REPO_ROOT
 from tests.support import Harness, claim_payload
 
-pytestmark = [pytest.mark.stack, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(420)]
 
 PERSON = {
     "first_name": "Wendeline",
