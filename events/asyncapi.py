@@ -24,8 +24,11 @@ from events.contract import (
     ClaimAlertData,
     ClaimEvent,
     ClaimEventData,
+    StatementReady,
+    StatementReadyData,
     make_alert,
     make_event,
+    make_statement_ready,
 )
 from events.phi import CLASSIFICATION, LEGEND
 
@@ -60,7 +63,7 @@ def _schemas() -> dict[str, Any]:
     """Every model's schema under components, each property with its PHI class."""
     models = {model.__name__: model for model in CLASSIFICATION}
     components: dict[str, Any] = {}
-    for model in (ClaimEvent, ClaimAlert):
+    for model in (ClaimEvent, ClaimAlert, StatementReady):
         schema = model.model_json_schema(mode="serialization", ref_template=REF)
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -108,6 +111,47 @@ def _example_alert() -> dict[str, Any]:
     return result
 
 
+def _example_statement() -> dict[str, Any]:
+    zero = Decimal("0.00")
+    event = make_statement_ready(
+        time=dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC),
+        data=StatementReadyData(
+            statement_id="01M8E0Q2V6Z7R1N3K5T9W4Y8C2",
+            patient_key="3f1c0a9e" * 8,
+            claim_ids=("01M8D30NME42C8SBHNJGA7MKP7",),
+            charged=Decimal("185.00"),
+            insurance_paid=Decimal("82.00"),
+            deductible=zero,
+            coinsurance=Decimal("20.50"),
+            copay=zero,
+            non_covered=zero,
+            other=zero,
+            patient_responsibility=Decimal("20.50"),
+            patient_paid=Decimal("10.00"),
+            amount_due=Decimal("10.50"),
+            document_url="/statements/01M8E0Q2V6Z7R1N3K5T9W4Y8C2",
+        ),
+    )
+    result: dict[str, Any] = event.model_dump(mode="json")
+    return result
+
+
+KEYS = {
+    "ClaimEvent": (
+        "The claim id (CloudEvents subject): one claim's records share a partition and keep "
+        "their order."
+    ),
+    "ClaimAlert": (
+        "The claim id (CloudEvents subject): one claim's records share a partition and keep "
+        "their order."
+    ),
+    "StatementReady": (
+        "The patient key (an opaque keyed digest): one patient's statements share a "
+        "partition and keep their order."
+    ),
+}
+
+
 def _message(name: str, title: str, summary: str, example: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
@@ -129,13 +173,7 @@ def _message(name: str, title: str, summary: str, example: dict[str, Any]) -> di
         },
         "bindings": {
             "kafka": {
-                "key": {
-                    "type": "string",
-                    "description": (
-                        "The claim id (CloudEvents subject): one claim's records share a "
-                        "partition and keep their order."
-                    ),
-                },
+                "key": {"type": "string", "description": KEYS[name]},
                 "bindingVersion": KAFKA_BINDING,
             }
         },
@@ -196,6 +234,7 @@ CHANNELS: dict[str, tuple[str, str]] = {
     "lifecycle": (topics.LIFECYCLE, "ClaimEvent"),
     "state": (topics.STATE, "ClaimEvent"),
     "alerts": (topics.ALERTS, "ClaimAlert"),
+    "statements": (topics.STATEMENTS, "StatementReady"),
     "dlq": (topics.DLQ, "DeadLetter"),
 }
 
@@ -206,6 +245,11 @@ OPERATIONS: dict[str, str] = {
         "seq per claim, then follow the lifecycle topic."
     ),
     "alerts": "Follow deadline and SLA alerts.",
+    "statements": (
+        "Send patient statements: each record names a statement ready to send and its "
+        "amounts; fetch the document from `GET /statements/{statement_id}` (biller or "
+        "supervisor credential). De-duplicate on the CloudEvents `id`."
+    ),
     "dlq": "Inspect records no consumer could read.",
 }
 
@@ -289,6 +333,12 @@ def document() -> dict[str, Any]:
                     "Claim alert",
                     "An alert about one claim.",
                     _example_alert(),
+                ),
+                "StatementReady": _message(
+                    "StatementReady",
+                    "Statement ready",
+                    "A patient statement was generated and can be sent (ids and amounts only).",
+                    _example_statement(),
                 ),
                 "DeadLetter": _dead_letter(),
             },

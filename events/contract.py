@@ -288,3 +288,50 @@ def make_alert(*, time: dt.datetime, data: ClaimAlertData) -> ClaimAlert:
         time=time,
         data=data,
     )
+
+
+STATEMENT_SOURCE = "/claimflow/statements"
+STATEMENT_READY_TYPE = "claimflow.statement.ready.v1"
+
+
+class StatementReadyData(BaseModel):
+    """A patient statement was generated: ids and amounts only. The document (names,
+    addresses, services) is fetched from ``GET /statements/{statement_id}`` by a caller
+    allowed to see it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    statement_id: str
+    # The patient as an opaque key (a keyed digest; it names no one).
+    patient_key: str
+    claim_ids: tuple[str, ...]
+    charged: DecimalString
+    insurance_paid: DecimalString
+    deductible: DecimalString
+    coinsurance: DecimalString
+    copay: DecimalString
+    non_covered: DecimalString
+    other: DecimalString
+    patient_responsibility: DecimalString
+    patient_paid: DecimalString
+    amount_due: DecimalString
+    # Where a statement service fetches the document.
+    document_url: str
+    actor: Actor | None = None
+
+
+class StatementReady(CloudEvent):
+    """A statement ready to send, on ``claims.statements.v1`` (key: the patient key)."""
+
+    data: StatementReadyData
+
+
+def make_statement_ready(*, time: dt.datetime, data: StatementReadyData) -> StatementReady:
+    return StatementReady(
+        id=f"statement:{data.statement_id}",
+        source=STATEMENT_SOURCE,
+        type=STATEMENT_READY_TYPE,
+        subject=data.statement_id,
+        time=time,
+        data=data,
+    )

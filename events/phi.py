@@ -26,6 +26,8 @@ from events.contract import (
     FindingData,
     PatientShareData,
     RemittanceData,
+    StatementReady,
+    StatementReadyData,
 )
 
 
@@ -182,6 +184,24 @@ CLASSIFICATION: dict[type[BaseModel], dict[str, Phi]] = {
         "message": Phi.HEALTH,
         "claim_seq": Phi.NONE,
         "amount": Phi.HEALTH,
+        "actor": Phi.STAFF,
+    },
+    StatementReady: {**_ENVELOPE, "type": Phi.NONE, "data": Phi.HEALTH},
+    StatementReadyData: {
+        "statement_id": Phi.PSEUDONYMOUS_ID,
+        "patient_key": Phi.PSEUDONYMOUS_ID,
+        "claim_ids": Phi.PSEUDONYMOUS_ID,
+        "charged": Phi.HEALTH,
+        "insurance_paid": Phi.HEALTH,
+        "deductible": Phi.HEALTH,
+        "coinsurance": Phi.HEALTH,
+        "copay": Phi.HEALTH,
+        "non_covered": Phi.HEALTH,
+        "other": Phi.HEALTH,
+        "patient_responsibility": Phi.HEALTH,
+        "patient_paid": Phi.HEALTH,
+        "amount_due": Phi.HEALTH,
+        "document_url": Phi.PSEUDONYMOUS_ID,
         "actor": Phi.STAFF,
     },
     Actor: {

@@ -13,6 +13,7 @@ LIFECYCLE = "claims.lifecycle.v1"
 STATE = "claims.state.v1"
 ALERTS = "claims.alerts.v1"
 DLQ = "claims.dlq.v1"
+STATEMENTS = "claims.statements.v1"
 
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -49,6 +50,14 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
         ALERTS,
         retention_ms=30 * DAY_MS,
         description="Follow-up, appeal-deadline and unexpected-payer-message alerts.",
+    ),
+    TopicSpec(
+        STATEMENTS,
+        retention_ms=90 * DAY_MS,
+        description=(
+            "Patient statements ready to send (claimflow.statement.ready.v1): ids and amounts; "
+            "the document itself is fetched from the API by a caller allowed to see PHI."
+        ),
     ),
     TopicSpec(
         DLQ,

@@ -25,6 +25,7 @@ from services.cli_dlq import dlq_app
 from services.cli_eligibility import eligibility
 from services.cli_events import events_app
 from services.cli_payers import payers_app
+from services.cli_statements import statements_app
 from services.cli_webhooks import webhooks_app
 from services.cli_writeoff import approve_write_off, reject_write_off
 from services.cli_x12 import remit, x12_app
@@ -43,6 +44,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(events_app, name="events")
 app.add_typer(payers_app, name="payers")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(statements_app, name="statements")
 app.command()(remit)
 app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")

@@ -27,11 +27,13 @@ from services import (  # noqa: F401  (register their tables)
     attachments,
     fingerprints,
     inbound_store,
+    patient_ledger,
     payer_files,
     payers,
     payments,
     readmodel,
     rollups,
+    statements,
     x12_store,
 )
 from services.auth import apikeys, audit_log, users  # noqa: F401

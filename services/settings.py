@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     # first use).
     encryption_keys: SecretStr | None = None
     key_file: Path | None = None
+    # The secret behind patient keys (HMAC of a patient's name and birth date that groups
+    # a patient's claims for balances and statements). Unset: derived from the oldest data
+    # key. Set it (from a secret store) and never change it: patient keys would change.
+    patient_key_secret: SecretStr | None = None
     # claimflow as its own token issuer: signing key (default <state>/keys/jwt-signing.pem).
     jwt_issuer: str = "claimflow"
     jwt_audience: str = "claimflow"

@@ -15,7 +15,7 @@ from typing import Any
 
 from claims.model import Claim
 from events import asyncapi, evolution
-from events.contract import ClaimAlert, ClaimEvent
+from events.contract import ClaimAlert, ClaimEvent, StatementReady
 
 SCHEMA_DIR = Path(__file__).parent
 
@@ -25,6 +25,7 @@ def generated() -> dict[str, dict[str, Any]]:
         "claim.v1.json": Claim.model_json_schema(mode="validation"),
         "claim-event.v1.json": ClaimEvent.model_json_schema(mode="serialization"),
         "claim-alert.v1.json": ClaimAlert.model_json_schema(mode="serialization"),
+        "statement-ready.v1.json": StatementReady.model_json_schema(mode="serialization"),
         "asyncapi.json": asyncapi.document(),
     }
 

@@ -34,6 +34,7 @@ from services.api import (
     live,
     payer_messages,
     queues,
+    statements,
     webhooks,
     x12,
 )
@@ -69,6 +70,7 @@ ROUTERS = (
     payer_admin.router,
     console.router,
     console.public,
+    statements.router,
 )
 
 

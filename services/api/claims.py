@@ -30,12 +30,13 @@ from claims.model import ULID_PATTERN, Claim
 from claims.payer_terms import inherit_terms
 from claims.status import ClaimStatus
 from events.contract import Actor
-from services import claim_queries, payers, readmodel
+from services import claim_queries, patient_ledger, payers, readmodel
 from services.api.deps import EngineDep, SettingsDep, TemporalDep
 from services.api.errors import error
 from services.auth import audit_log as audit
 from services.auth.policy import AUTHORIZED, Authorized
 from services.claim_queries import ClaimFilter, Sort
+from services.crypto.keyring import KeyRing
 from services.settings import Settings
 from workflows.claim import ClaimWorkflow
 from workflows.messages import ClaimView, ClaimWorkflowInput, workflow_id
@@ -64,6 +65,8 @@ async def start_claim(
     claim_id = claim.claim_id or str(ULID())
     wf_id = workflow_id(claim_id)
     claim, findings = inherit_terms(claim, payers.get(engine, claim.payer.payer_id))
+    # The patient key and the sealed statement party, made here where the PHI is in memory.
+    patient_ledger.record_claim(engine, settings, KeyRing.for_settings(settings), claim_id, claim)
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             ClaimWorkflow.run,

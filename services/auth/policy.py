@@ -82,6 +82,9 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     # also hold that action's roles (``require`` in the route)
     ("GET", "/claims/{claim_id}/codes"): CODING,
     ("POST", "/claims/{claim_id}/codes"): CODING,
+    ("GET", "/claims/{claim_id}/patient-balance"): READERS,
+    ("GET", "/claims/{claim_id}/patient-payments"): READERS,
+    ("GET", "/patients/{patient_key}/balance"): READERS,
     # human actions
     ("POST", "/claims/{claim_id}/recode"): frozenset({R.CODER}),
     ("POST", "/claims/{claim_id}/correct"): BILLING,
@@ -94,10 +97,14 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     # eligibility on demand (270/271): asks the payer, changes nothing on the claim
     ("POST", "/eligibility"): READERS,
     ("POST", "/claims/{claim_id}/eligibility"): READERS,
+    ("POST", "/claims/{claim_id}/patient-payments"): BILLING,
+    ("POST", "/statements"): BILLING,
     # PHI in plain text, for people allowed to see it
     ("POST", "/codec/encode"): CODEC,
     ("POST", "/codec/decode"): CODEC,
     ("POST", "/x12/decrypt"): CODEC,
+    # a patient statement names the patient: for the people who bill the patient
+    ("GET", "/statements/{statement_id}"): BILLING,
     # who am I
     ("GET", "/auth/me"): ANY_ROLE,
     # administration

@@ -38,7 +38,8 @@ def open_sealed(ring: KeyRing, kid: str, sealed: bytes, context: bytes) -> bytes
 
 def seal_labelled(ring: KeyRing, plaintext: bytes, context: bytes) -> bytes:
     """One self-describing blob under the active key: the key id (length-prefixed), then
-    the nonce and ciphertext. What stored files (payer files, attachments) keep."""
+    the nonce and ciphertext. What stored files and
+    columns (payer files, attachments, statements, patient details) keep."""
     kid, sealed = seal(ring, plaintext, context)
     label = kid.encode()
     return bytes([len(label)]) + label + sealed
