@@ -14,14 +14,15 @@ from decimal import Decimal
 
 from sqlalchemy import Column, DateTime, Engine, Index, Numeric, Text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlmodel import Field, Session, col, func, select
 
 from events.contract import AlertKind, ClaimAlert
 from services.approvals import WriteOffRequest, close_requests
+from services.aware_times import AwareTimes
 from services.readmodel import ClaimRecord
 
 
-class AlertRecord(SQLModel, table=True):
+class AlertRecord(AwareTimes, table=True):
     __tablename__ = "alerts"
     __table_args__ = (Index("ix_alerts_open", "acknowledged_at", "time"),)
 

@@ -16,10 +16,12 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import Column, DateTime, Engine, Index, Numeric, Text, update
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlmodel import Field, Session, col, func, select
+
+from services.aware_times import AwareTimes
 
 
-class WriteOffRequest(SQLModel, table=True):
+class WriteOffRequest(AwareTimes, table=True):
     __tablename__ = "write_off_requests"
     __table_args__ = (Index("ix_write_off_requests_open", "state", "requested_at"),)
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, Engine, LargeBinary
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 from ulid import ULID
 
+from services.aware_times import AwareTimes
 from services.crypto.aead import open_labelled, seal_labelled
 from services.crypto.keyring import KeyRing
 from services.crypto.secret_files import write_private
@@ -33,7 +34,7 @@ def _context(attachment_id: str, part: str) -> bytes:
     return f"attachment|{attachment_id}|{part}".encode()
 
 
-class AttachmentRecord(SQLModel, table=True):
+class AttachmentRecord(AwareTimes, table=True):
     __tablename__ = "attachments"
 
     attachment_id: str = Field(primary_key=True, max_length=40)

@@ -11,12 +11,13 @@ stored, never the fields it is made of.
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
 from claims.duplicates import DuplicateKey
+from services.aware_times import AwareTimes
 
 
-class ClaimFingerprint(SQLModel, table=True):
+class ClaimFingerprint(AwareTimes, table=True):
     __tablename__ = "claim_fingerprints"
 
     claim_id: str = Field(primary_key=True, max_length=40)

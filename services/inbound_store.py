@@ -22,11 +22,12 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, Engine, Text, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
 from claims.remittance import PaymentRef, Remittance
 from claims.x12.inbound import InboundUnit, Page
+from services.aware_times import AwareTimes
 
 FileStatus = Literal["received", "taken", "refused"]
 UnitStatus = Literal["posting", "posted", "quarantined", "duplicate"]
@@ -41,7 +42,7 @@ def _when() -> Column[dt.datetime]:
     return Column(DateTime(timezone=True), nullable=True)
 
 
-class InboundFile(SQLModel, table=True):
+class InboundFile(AwareTimes, table=True):
     __tablename__ = "inbound_files"
 
     file_id: str = Field(primary_key=True, max_length=26)
@@ -59,7 +60,7 @@ class InboundFile(SQLModel, table=True):
     completed_at: dt.datetime | None = Field(default=None, sa_column=_when())
 
 
-class InboundUnitRecord(SQLModel, table=True):
+class InboundUnitRecord(AwareTimes, table=True):
     __tablename__ = "inbound_units"
 
     unit_id: str = Field(primary_key=True, max_length=40)
@@ -79,7 +80,7 @@ class InboundUnitRecord(SQLModel, table=True):
     completed_at: dt.datetime | None = Field(default=None, sa_column=_when())
 
 
-class TakenKey(SQLModel, table=True):
+class TakenKey(AwareTimes, table=True):
     __tablename__ = "inbound_taken"
 
     key: str = Field(primary_key=True, max_length=200)
@@ -89,7 +90,7 @@ class TakenKey(SQLModel, table=True):
     )
 
 
-class UnmatchedPayerMessage(SQLModel, table=True):
+class UnmatchedPayerMessage(AwareTimes, table=True):
     __tablename__ = "unmatched_payer_messages"
 
     message_id: str = Field(primary_key=True, max_length=120)

@@ -27,12 +27,13 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, Engine, LargeBinary, Numeric
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from claims.ledger import Activity, EntryKind, LedgerEntry, PatientKind
 from claims.model import Claim
 from claims.patient_share import PatientShare, claim_share
 from services import readmodel
+from services.aware_times import AwareTimes
 from services.crypto.aead import open_labelled, seal_labelled
 from services.crypto.keyring import KeyRing
 from services.settings import Settings
@@ -44,7 +45,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class ClaimPatient(SQLModel, table=True):
+class ClaimPatient(AwareTimes, table=True):
     __tablename__ = "claim_patients"
 
     claim_id: str = Field(primary_key=True, max_length=40)
@@ -56,7 +57,7 @@ class ClaimPatient(SQLModel, table=True):
     )
 
 
-class PatientPayment(SQLModel, table=True):
+class PatientPayment(AwareTimes, table=True):
     """One payment by the patient on a claim. Append-only."""
 
     __tablename__ = "patient_payments"

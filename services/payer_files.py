@@ -23,9 +23,10 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Column, DateTime, Engine, LargeBinary
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 from ulid import ULID
 
+from services.aware_times import AwareTimes
 from services.crypto.aead import open_labelled, seal_labelled
 from services.crypto.keyring import KeyRing
 
@@ -36,7 +37,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class PayerFileRecord(SQLModel, table=True):
+class PayerFileRecord(AwareTimes, table=True):
     __tablename__ = "payer_files"
 
     file_id: str = Field(primary_key=True, max_length=26)
@@ -48,7 +49,7 @@ class PayerFileRecord(SQLModel, table=True):
     )
 
 
-class PayerFileChunk(SQLModel, table=True):
+class PayerFileChunk(AwareTimes, table=True):
     __tablename__ = "payer_file_chunks"
 
     file_id: str = Field(primary_key=True, max_length=26)

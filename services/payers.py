@@ -12,16 +12,17 @@ import json
 
 from sqlalchemy import Column, DateTime, Engine, Text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from claims.payer_terms import PayerTerms, PayerTermsUpdate
+from services.aware_times import AwareTimes
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class PayerRecord(SQLModel, table=True):
+class PayerRecord(AwareTimes, table=True):
     __tablename__ = "payers"
 
     payer_id: str = Field(primary_key=True, max_length=80)

@@ -16,12 +16,13 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlalchemy import Column, Date, DateTime, Engine, Numeric
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from claims.ledger import PaymentBalance, reconcile_payment
 from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.x12.inbound import PaymentInfo
+from services.aware_times import AwareTimes
 
 CLAIM = "claim_payment"
 PROVIDER = "provider_adjustment"
@@ -35,7 +36,7 @@ def _money() -> Column[Decimal]:
     return Column(Numeric(14, 2), nullable=False)
 
 
-class PaymentRecord(SQLModel, table=True):
+class PaymentRecord(AwareTimes, table=True):
     __tablename__ = "payments"
 
     payment_id: str = Field(primary_key=True, max_length=80)
@@ -51,7 +52,7 @@ class PaymentRecord(SQLModel, table=True):
     )
 
 
-class PaymentEntry(SQLModel, table=True):
+class PaymentEntry(AwareTimes, table=True):
     __tablename__ = "payment_entries"
 
     payment_id: str = Field(primary_key=True, max_length=80)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Column, Date, DateTime, Engine, Index, Numeric, Text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from claims.remittance import is_denial
 from claims.status import TERMINAL, ClaimStatus
@@ -26,6 +26,7 @@ from events.projection import StoreUnavailable
 from events.view import ClaimView, claim_view
 from services import rollups
 from services.approvals import close_requests
+from services.aware_times import AwareTimes
 from services.rollups import ArRollup, DecisionRollup, ReasonRollup, Standing
 
 S = ClaimStatus
@@ -36,7 +37,7 @@ REWORK = frozenset({S.CODING_REVIEW, S.SCRUB_FAILED, S.REJECTED})
 DENIALS_STAND = frozenset({S.DENIED, S.PARTIALLY_PAID, S.APPEALED, S.ADJUDICATED})
 
 
-class ClaimRecord(SQLModel, table=True):
+class ClaimRecord(AwareTimes, table=True):
     __tablename__ = "claims"
     __table_args__ = (
         # Each index serves a list or queue that filters on its first columns and reads one
@@ -88,7 +89,7 @@ class ClaimRecord(SQLModel, table=True):
     written_off_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
 
 
-class ClaimEventRecord(SQLModel, table=True):
+class ClaimEventRecord(AwareTimes, table=True):
     __tablename__ = "claim_events"
 
     claim_id: str = Field(primary_key=True, max_length=40)
@@ -99,7 +100,7 @@ class ClaimEventRecord(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class LedgerRecord(SQLModel, table=True):
+class LedgerRecord(AwareTimes, table=True):
     """One ledger entry of one claim, as an event carried it (``claims.ledger``)."""
 
     __tablename__ = "claim_ledger"
@@ -122,7 +123,7 @@ class LedgerRecord(SQLModel, table=True):
     trace_number: str | None = Field(default=None, index=True, max_length=80)
 
 
-class ClaimDenial(SQLModel, table=True):
+class ClaimDenial(AwareTimes, table=True):
     """A denial a claim stands on now, one row per reason (group-CARC).
 
     It repeats the claim's status, last change and appeal deadline (kept current by the

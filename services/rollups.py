@@ -29,11 +29,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
 
 from claims.status import TERMINAL, ClaimStatus
+from services.aware_times import AwareTimes
 
 MONEY = Numeric(14, 2)
 
 
-class StatusRollup(SQLModel, table=True):
+class StatusRollup(AwareTimes, table=True):
     """Claims by payer and current status."""
 
     __tablename__ = "rollup_status"
@@ -43,7 +44,7 @@ class StatusRollup(SQLModel, table=True):
     claims: int = 0
 
 
-class ArRollup(SQLModel, table=True):
+class ArRollup(AwareTimes, table=True):
     """Receivables by payer and billing day (the day a claim was first submitted).
 
     ``open_claims``/``outstanding``: claims billed that day that the payer may still pay
@@ -65,7 +66,7 @@ class ArRollup(SQLModel, table=True):
     )
 
 
-class DecisionRollup(SQLModel, table=True):
+class DecisionRollup(AwareTimes, table=True):
     """Payer decisions by payer and decision day (flow).
 
     ``decided``: first decisions. ``denied``: first decisions that denied all or part of the
@@ -85,7 +86,7 @@ class DecisionRollup(SQLModel, table=True):
     appeals_overturned: int = 0
 
 
-class ReasonRollup(SQLModel, table=True):
+class ReasonRollup(AwareTimes, table=True):
     """Denials by payer and reason (group-CARC, e.g. CO-197).
 
     ``denials``: denial decisions that gave this reason (flow). ``at_risk_claims`` and

@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from kafka import KafkaProducer
 from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, Engine, LargeBinary, Numeric
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 from ulid import ULID
 
 from claims.patient_share import (
@@ -37,6 +37,7 @@ from events.connection import client_kwargs
 from events.contract import Actor, StatementReady, StatementReadyData, make_statement_ready
 from events.topics import STATEMENTS
 from services import patient_ledger as pl
+from services.aware_times import AwareTimes
 from services.crypto.aead import open_labelled, seal_labelled
 from services.crypto.keyring import KeyRing
 from services.settings import Settings
@@ -56,7 +57,7 @@ def _money() -> Column[Decimal]:
     return Column(Numeric(14, 2), nullable=False)
 
 
-class StatementRecord(SQLModel, table=True):
+class StatementRecord(AwareTimes, table=True):
     __tablename__ = "statements"
 
     statement_id: str = Field(primary_key=True, max_length=26)

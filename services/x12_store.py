@@ -15,20 +15,21 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from claims.model import ULID_PATTERN
 from claims.x12.control import ALPHABET, patient_control_number
+from services.aware_times import AwareTimes
 
 
-class ControlNumber(SQLModel, table=True):
+class ControlNumber(AwareTimes, table=True):
     __tablename__ = "x12_control_numbers"
 
     name: str = Field(primary_key=True, max_length=32)
     value: int = 0
 
 
-class SentTransaction(SQLModel, table=True):
+class SentTransaction(AwareTimes, table=True):
     __tablename__ = "x12_sent_transactions"
 
     group_control_number: str = Field(primary_key=True, max_length=9)
@@ -38,7 +39,7 @@ class SentTransaction(SQLModel, table=True):
     claim_id: str = Field(primary_key=True, max_length=40, index=True)
 
 
-class PatientControlNumber(SQLModel, table=True):
+class PatientControlNumber(AwareTimes, table=True):
     """CLM01 -> claim id, one number per claim for all its submissions."""
 
     __tablename__ = "x12_patient_control_numbers"

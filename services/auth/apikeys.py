@@ -14,16 +14,17 @@ import hmac
 import secrets
 
 from sqlalchemy import Engine
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
 from claims.roles import Role
 from services.auth.store import pack_roles, unpack_roles
 from services.auth.users import UserError, check_name
+from services.aware_times import AwareTimes
 
 PREFIX = "cfk"
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(AwareTimes, table=True):
     __tablename__ = "auth_api_key"
 
     key_id: str = Field(primary_key=True, max_length=32)

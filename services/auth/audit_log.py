@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import DDL, Engine, event
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
+
+from services.aware_times import AwareTimes
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(AwareTimes, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)

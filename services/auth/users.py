@@ -13,10 +13,11 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
 from claims.roles import Role
 from services.auth.store import pack_roles, unpack_roles
+from services.aware_times import AwareTimes
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
 MIN_PASSWORD = 12
@@ -27,7 +28,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("claimflow-no-such-user")
 
 
-class AuthUser(SQLModel, table=True):
+class AuthUser(AwareTimes, table=True):
     __tablename__ = "auth_user"
 
     name: str = Field(primary_key=True, max_length=64)

@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Column, DateTime, Engine, Text, func, update
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 from ulid import ULID
 
+from services.aware_times import AwareTimes
 from services.webhooks.models import (
     DeadLetterView,
     SubscriptionCreate,
@@ -39,7 +40,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class WebhookSubscription(SQLModel, table=True):
+class WebhookSubscription(AwareTimes, table=True):
     __tablename__ = "webhook_subscriptions"
 
     id: str = Field(primary_key=True, max_length=40)
@@ -54,7 +55,7 @@ class WebhookSubscription(SQLModel, table=True):
     updated_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class WebhookDeadLetter(SQLModel, table=True):
+class WebhookDeadLetter(AwareTimes, table=True):
     __tablename__ = "webhook_dead_letters"
 
     # Increasing in arrival order: a claim's letters are re-driven in this order.

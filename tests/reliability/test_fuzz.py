@@ -20,7 +20,6 @@ import copy
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,7 +37,7 @@ from services.api.errors import ErrorBody
 from services.consumer import prepare_topics
 from services.db import make_engine
 from services.inbound import UnitResult
-from services.inbound_store import InboundFile
+from services.inbound_store import InboundFile, InboundUnitRecord
 from services.settings import REPO_ROOT, Settings
 from services.stack import process
 from tests.support import claim_payload, signed_in, unique_settings
@@ -228,36 +227,42 @@ def damaged_x12(draw: st.DrawFn) -> bytes:
 def test_damaged_payer_files_are_taken_whole_or_not_at_all(
     fuzz_api: Settings, auth_headers: dict[str, str]
 ) -> None:
+    """Every file is stored before it is read: an unreadable one is recorded as refused
+    (named in the 422) with no unit taken; a readable one has each unit quarantined whole,
+    posted, or a duplicate, and nothing else recorded."""
     http = httpx.Client(base_url=fuzz_api.api_url, headers=auth_headers, timeout=60)
     engine = make_engine(fuzz_api.resolved_database_url)
-    quarantine = Path(fuzz_api.state_dir) / "quarantine"
 
-    def recorded() -> dict[str, str]:
+    def recorded() -> tuple[dict[str, str], dict[str, str]]:
         with Session(engine) as session:
-            return {f.file_id: f.status for f in session.exec(select(InboundFile))}
+            files = {f.file_id: f.status for f in session.exec(select(InboundFile))}
+            units = {u.unit_id: u.status for u in session.exec(select(InboundUnitRecord))}
+        return files, units
 
     @settings(max_examples=BUDGET * 2, deadline=None, suppress_health_check=list(HealthCheck))
     @given(damaged_x12())
     def fuzz(body: bytes) -> None:
-        before = recorded()
+        files_before, units_before = recorded()
         response = http.post("/x12/inbound", content=body, headers={"x-filename": "fuzz"})
         assert response.status_code in (202, 409, 422), response.text
-        after = recorded()
+        files_after, units_after = recorded()
+        new_files = {k: v for k, v in files_after.items() if k not in files_before}
+        assert len(new_files) <= 1, new_files  # one post, at most one stored file
         if response.status_code == 422 and isinstance(response.json(), dict):
             _error_body(response)
-            assert after == before, "an unreadable file recorded something"
+            assert list(new_files.values()) in ([], ["refused"]), new_files
+            assert all(file_id in response.text for file_id in new_files)
+            assert units_after == units_before, "an unreadable file took a unit"
             return
         units = [UnitResult.model_validate(u) for u in response.json()]
         for unit in units:
-            assert unit.file_id in after, unit
-            if unit.outcome == "duplicate":
-                assert unit.file_id in before
-            else:
-                assert after[unit.file_id] == unit.outcome
-            if unit.outcome == "quarantined":  # kept whole with its report, nothing posted
-                assert (quarantine / f"{unit.file_id}.x12").read_bytes() == body
-                assert (quarantine / f"{unit.file_id}.report.txt").read_text().strip()
-        assert set(after) - set(before) <= {u.file_id for u in units}
+            assert unit.payer_file_id in files_after, unit
+            if unit.outcome == "quarantined":  # kept with its report, nothing posted
+                assert units_after[unit.file_id] == "quarantined"
+                assert unit.problems
+            elif unit.outcome == "posting":
+                assert units_after[unit.file_id] in ("posting", "posted")
+        assert set(units_after) - set(units_before) <= {u.file_id for u in units}
 
     try:
         fuzz()
