@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 ASYNCAPI_TOOL  := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_TOOL)/node_modules/.installed-stamp
 
-.PHONY: run test reliability lint typecheck down reset install postgres chromium clean deploy-check lock asyncapi-tools
+.PHONY: run test reliability bench lint typecheck down reset install postgres chromium clean deploy-check lock asyncapi-tools
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -52,6 +52,16 @@ test: $(STAMP) $(ASYNCAPI_STAMP) postgres chromium
 # Temporal and Kafka faults, and a three-broker cluster. Tens of minutes on 2 cores.
 reliability: $(STAMP)
 	CLAIMFLOW_RELIABILITY=long $(BIN)/pytest -q -s tests/reliability/test_faults.py
+
+# The benchmarks (bench/README.md): each writes bench/results/<name>.json with its command
+# and the machine. Side-by-side ratios; run them on a quiet machine. An hour or more.
+bench: $(STAMP) postgres
+	$(BIN)/python bench/scrub_bench.py
+	$(BIN)/python bench/x12_bench.py
+	$(BIN)/python bench/publish_bench.py
+	$(BIN)/python bench/lifecycle_bench.py --fresh
+	$(BIN)/python bench/era_bench.py
+	$(BIN)/python bench/readmodel_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
