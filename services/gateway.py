@@ -61,9 +61,16 @@ class HttpPayerGateway:
 
     async def submit_appeal(self, packet: AppealPacket) -> SubmissionReceipt:
         files = appeal_files(self._attachments, packet)
-        response = await self._client.post(
-            "/v1/appeals", data={"packet": packet.model_dump_json()}, files=files or None
-        )
+        if files:  # the packet and its files as one multipart form
+            response = await self._client.post(
+                "/v1/appeals", data={"packet": packet.model_dump_json()}, files=files
+            )
+        else:  # httpx would send a lone form field url-encoded: send the packet as JSON
+            response = await self._client.post(
+                "/v1/appeals",
+                content=packet.model_dump_json(),
+                headers={"content-type": "application/json"},
+            )
         if 400 <= response.status_code < 500:
             raise PayerRefused(f"payer refused /v1/appeals: {response.status_code} {response.text}")
         response.raise_for_status()

@@ -17,8 +17,10 @@ claim's content:
   patient's share: 20% coinsurance (PR-2); for member ids starting with COPAY a $25 copay per
   office visit (PR-3); for HDHP members the first $250 is deductible (PR-1). The difference
   to the charge is the contractual write-down (CO-45);
-- a subscriber whose member id starts with NOTFOUND is rejected by the 277CA (A3:33,
-  subscriber not found): the claim never enters adjudication.
+- a subscriber whose member id starts with REJECT (or NOTFOUND, when nobody checked
+  eligibility first) is rejected by the 277CA (A3:33, subscriber not found): the claim never
+  enters adjudication. REJECT members are "active" to the eligibility service: the front end
+  and the eligibility system disagree, as real payers' sometimes do.
 Coordination of benefits:
 - a claim sent to the simulator as the secondary (or tertiary) payer (SBR01 S/T, with the
   primary's AMT*D and AMT*EAF in 2320) is paid by the secondary's own rule: the patient's
@@ -68,6 +70,7 @@ PREVENTIVE = frozenset({*(f"993{n}" for n in range(81, 98)), "G0438", "G0439"})
 COPAY = Decimal("25.00")
 DEDUCTIBLE = Decimal("250.00")
 UNKNOWN_MEMBER_PREFIX = "NOTFOUND"
+REJECTED_MEMBER_PREFIX = "REJECT"
 # Other payers with a crossover agreement: the primary forwards the claim to them itself.
 CROSSOVER = "XOVER"
 
@@ -136,7 +139,7 @@ def claim_status(submitted: Claim | SubmittedClaim, *, submission: int) -> Claim
     """The 277CA: A3 (rejected, never adjudicated) for an unknown member, else A2."""
     claim = view(submitted)
     ccn = control_number(claim.claim_id)
-    unknown = claim.member_id.upper().startswith(UNKNOWN_MEMBER_PREFIX)
+    unknown = claim.member_id.upper().startswith((UNKNOWN_MEMBER_PREFIX, REJECTED_MEMBER_PREFIX))
     return ClaimStatusReport(
         message_id=f"{ccn}-S{submission}-277",
         claim_id=claim.claim_id,

@@ -41,7 +41,7 @@ async def test_partial_payment_appealed_through_the_api(claimflow: Harness) -> N
 
 async def test_rejected_claim_corrected_through_the_api(claimflow: Harness) -> None:
     payload = claim_payload()
-    payload["subscriber"]["member_id"] = "NOTFOUND77"
+    payload["subscriber"]["member_id"] = "REJECT77"  # active, yet the 277CA rejects it
     claim_id = await claimflow.submit(payload)
     view = await claimflow.wait_status(claim_id, S.REJECTED)
     assert view["history"][-1]["reason"].startswith("277CA A3 A3:33")

@@ -108,7 +108,7 @@ class Case:
         else:
             body = claim_payload()
         if self.path is Path.CORRECTED:
-            member = f"NOTFOUND{self.n:09d}"  # the 277CA rejects it (A3:33)
+            member = f"REJECT{self.n:09d}"  # the 277CA rejects it (A3:33)
         elif self.path is Path.UNSENDABLE:
             member = f"XJH*{self.n:09d}"  # '*' is the X12 element separator
         body["subscriber"] = _member(member)
