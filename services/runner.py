@@ -193,7 +193,8 @@ def run_all(settings: Settings, examples: Path) -> None:
         report(settings, api, claim_ids)
         sign_ins(settings, creds)
         print(
-            f"\nAPI        {settings.api_url}  (docs {settings.api_url}/docs)\n"
+            f"\nConsole    {settings.api_url}/console  (sign in below)\n"
+            f"API        {settings.api_url}  (docs {settings.api_url}/docs)\n"
             f"Temporal   {settings.temporal_address}  "
             f"(UI http://{settings.temporal_host}:{settings.temporal_ui_port}, payloads "
             f"decoded by {settings.api_url}/codec for a signed-in person)\n"
