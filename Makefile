@@ -46,7 +46,7 @@ run: $(STAMP)
 	$(BIN)/claimflow run
 
 test: $(STAMP) $(ASYNCAPI_STAMP) postgres chromium
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 # The long fault-injection runs (RELIABILITY.md): 315 claims per scenario under worker,
 # Temporal and Kafka faults, and a three-broker cluster. Tens of minutes on 2 cores.
