@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 ASYNCAPI_TOOL  := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_TOOL)/node_modules/.installed-stamp
 
-.PHONY: run test reliability bench lint typecheck down reset install postgres chromium clean deploy-check lock asyncapi-tools
+.PHONY: run test test-long reliability bench lint typecheck down reset install postgres chromium clean deploy-check lock asyncapi-tools
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -46,7 +46,13 @@ run: $(STAMP)
 	$(BIN)/claimflow run
 
 test: $(STAMP) $(ASYNCAPI_STAMP) postgres chromium
-	$(BIN)/pytest -q --durations=25
+	$(BIN)/pytest -q --durations=25 -m "not long"
+
+# The soak and fault-injection tests (marked long): the 200-claim bootstrap from the state
+# topic, the short fault run (a worker SIGKILL, a Temporal restart) and the bounded fuzzing.
+# CI runs them after `make test`.
+test-long: $(STAMP) $(ASYNCAPI_STAMP) postgres
+	$(BIN)/pytest -q --durations=10 -m long
 
 # The long fault-injection runs (RELIABILITY.md): 315 claims per scenario under worker,
 # Temporal and Kafka faults, and a three-broker cluster. Tens of minutes on 2 cores.

@@ -30,7 +30,7 @@ from tests.support import Harness, harness
 from workflows.claim import ClaimWorkflow
 from workflows.messages import ClaimWorkflowInput, workflow_id
 
-pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.stack, pytest.mark.long, pytest.mark.timeout(600)]
 
 CLAIMS = 200
 WAVE = 25

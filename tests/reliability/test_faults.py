@@ -43,7 +43,7 @@ from tests.reliability.paths import mix
 from tests.reliability.verify import check, workflow_views
 from tests.support import signed_in
 
-pytestmark = [pytest.mark.stack, pytest.mark.timeout(3600 if LONG else 600)]
+pytestmark = [pytest.mark.stack, pytest.mark.long, pytest.mark.timeout(3600 if LONG else 600)]
 
 CLAIMS = 315 if LONG else 14  # 45 (or 2) per path
 

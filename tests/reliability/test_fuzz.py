@@ -42,7 +42,7 @@ from services.settings import REPO_ROOT, Settings
 from services.stack import process
 from tests.support import claim_payload, signed_in, unique_settings
 
-pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.stack, pytest.mark.long, pytest.mark.timeout(600)]
 
 # Examples per fuzzed operation / per hypothesis test: a few minutes in all on 2 cores.
 BUDGET = int(os.environ.get("CLAIMFLOW_FUZZ_EXAMPLES", "15"))
