@@ -14,7 +14,7 @@ from temporalio.client import Client
 from ulid import ULID
 
 from claims.status import ClaimStatus as S
-from services import apps, readmodel
+from services import apps, readmodel, x12_store
 from services.settings import Settings
 from services.stack import process
 from tests.support import Harness, claim_payload, denied_for_auth_payload, harness, message
@@ -91,9 +91,9 @@ async def test_denied_claim_appealed_reaches_paid(claimflow: Harness) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["level"] == 1
     # The payer got the letter's bytes with the appeal packet.
-    received = (
-        await claimflow.http.get(f"{claimflow.settings.payer_url}/v1/appeals/{claim_id}")
-    ).json()
+    # The payer knows the claim by the patient control number it was sent with.
+    ref = x12_store.patient_control_number_of(claimflow.engine, claim_id) or claim_id
+    received = (await claimflow.http.get(f"{claimflow.settings.payer_url}/v1/appeals/{ref}")).json()
     [sent] = received[0]["attachments"]
     assert (sent["name"], sent["size"]) == ("auth.pdf", len(letter))
     assert sent["sha256"] == hashlib.sha256(letter).hexdigest()
