@@ -28,7 +28,7 @@ async def test_category_code_waits_for_recode_then_pays(claimflow: Harness) -> N
     # `correct` is for scrub failures: refused with the reason, nothing changes.
     refused = await claimflow.http.post(f"/claims/{claim_id}/correct", json={"claim": payload})
     assert refused.status_code == 409
-    assert "allowed only from REJECTED, SCRUB_FAILED" in message(refused)
+    assert "allowed only from ELIGIBILITY_HOLD, REJECTED, SCRUB_FAILED" in message(refused)
 
     payload["diagnoses"] = ["E119"]
     response = await claimflow.http.post(f"/claims/{claim_id}/recode", json={"claim": payload})

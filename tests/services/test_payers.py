@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 
 import pytest
 from sqlalchemy import Engine
 
 from claims.payer_terms import PayerTerms, PayerTermsUpdate
+from claims.roles import Role
 from claims.status import ClaimStatus as S
 from services import payers
 from tests.services.test_cli import cli, no_traceback
-from tests.support import Harness, claim_payload
+from tests.support import Harness, claim_payload, make_token
 
 
 def test_seeded_added_and_changed(engine: Engine) -> None:
@@ -29,23 +31,26 @@ def test_seeded_added_and_changed(engine: Engine) -> None:
 
 
 async def test_payers_cli_and_api_and_inheritance(claimflow: Harness) -> None:
+    admin = make_token(claimflow.settings, claimflow.engine, "admin", (Role.ADMIN,))
+
+    def as_admin(*args: str) -> subprocess.CompletedProcess[str]:
+        return cli(claimflow, *args, token=admin)
+
     listed = await asyncio.to_thread(cli, claimflow, "payers", "list")
     assert listed.returncode == 0 and "SIMPAYER1" in listed.stdout, listed.stderr
     added = await asyncio.to_thread(
-        cli, claimflow, "payers", "add", "ACME01", "--name", "Acme Health",
+        as_admin, "payers", "add", "ACME01", "--name", "Acme Health",
         "--appeal-window-days", "45", "--further-appeal-windows", "none",
     )  # fmt: skip
     assert added.returncode == 0 and "appeal 45d (further levels: none)" in added.stdout
-    again = await asyncio.to_thread(cli, claimflow, "payers", "add", "ACME01", "--name", "X")
+    again = await asyncio.to_thread(as_admin, "payers", "add", "ACME01", "--name", "X")
     assert again.returncode == 1 and "already registered" in again.stderr
     no_traceback(again)
-    bad = await asyncio.to_thread(cli, claimflow, "payers", "set", "ACME01", "--settle-days", "-4")
+    bad = await asyncio.to_thread(as_admin, "payers", "set", "ACME01", "--settle-days", "-4")
     assert bad.returncode == 1 and "settle_days" in bad.stderr
-    unknown = await asyncio.to_thread(cli, claimflow, "payers", "set", "NOPE", "--settle-days", "4")
+    unknown = await asyncio.to_thread(as_admin, "payers", "set", "NOPE", "--settle-days", "4")
     assert unknown.returncode == 1 and "no payer NOPE" in unknown.stderr
-    changed = await asyncio.to_thread(
-        cli, claimflow, "payers", "set", "ACME01", "--follow-up-days", "14"
-    )
+    changed = await asyncio.to_thread(as_admin, "payers", "set", "ACME01", "--follow-up-days", "14")
     assert changed.returncode == 0 and "follow-up 14d" in changed.stdout
 
     # A claim names ACME01 and sets one term itself: it inherits the rest; the override is
