@@ -101,7 +101,11 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
     tasks: set[asyncio.Task[None]] = set()
     outboxes: list[Outbox] = []
 
-    async def deliver_later(file: ClaimFile, messages: list[PayerMessage]) -> None:
+    async def deliver_later(
+        file: ClaimFile, messages: list[PayerMessage], after: Awaitable[None] | None
+    ) -> None:
+        if after is not None:  # a file's 999 goes out before any answer to its claims
+            await after
         for n, message in enumerate(messages, start=1):
             await asyncio.sleep(delay * n / len(messages))
             file.last = message
@@ -119,15 +123,18 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
             lambda: outboxes[0].send_many(messages, file.claim),
         )
 
-    def spawn(coro: Awaitable[None]) -> None:
+    def spawn(coro: Awaitable[None]) -> asyncio.Future[None]:
         task = asyncio.ensure_future(coro)
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+        return task
 
-    def schedule(file: ClaimFile, messages: list[PayerMessage]) -> None:
-        spawn(deliver_later(file, messages))
+    def schedule(
+        file: ClaimFile, messages: list[PayerMessage], after: Awaitable[None] | None = None
+    ) -> None:
+        spawn(deliver_later(file, messages, after))
 
-    def take(claim: Submitted) -> ClaimFile:
+    def take(claim: Submitted, after: Awaitable[None] | None = None) -> ClaimFile:
         """File a submission and schedule its answers; identical content again is a retry."""
         assert claim.claim_id is not None
         file = files.setdefault(claim.claim_id, ClaimFile(claim=claim))
@@ -145,7 +152,7 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
                     if decision.crossover_payer_id:
                         # The crossover payer's own answer follows on the same claim.
                         messages.append(crossover_decision(claim, decision))
-                schedule(file, messages)
+                schedule(file, messages, after)
         return file
 
     @asynccontextmanager
@@ -180,9 +187,9 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
             claims = parse_837p(text)
         except X12Error as exc:
             raise HTTPException(400, f"unreadable 837P: {exc}") from exc
-        spawn(_retrying("999", lambda: outboxes[0].acknowledge(text)))
+        acknowledged = spawn(_retrying("999", lambda: outboxes[0].acknowledge(text)))
         for claim in claims:
-            take(claim)
+            take(claim, after=acknowledged)
         return {"claims": [c.claim_id for c in claims]}
 
     @app.post("/v1/appeals", status_code=202)
