@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 from temporalio.client import Client
 from ulid import ULID
@@ -111,20 +111,25 @@ async def run_claims(h: Harness, timeout: float = 480) -> list[str]:
 
 
 def bootstrap(settings: Settings, group: str) -> tuple[dict[str, ClaimEvent], int]:
-    """What a brand-new consumer group reads from the state topic: latest event per claim."""
+    """What a brand-new consumer reads from the state topic: latest event per claim.
+
+    It takes every partition itself (``assign``) rather than waiting for a group to hand
+    them over: on a loaded machine a group's first join has taken over a minute.
+    """
     consumer = KafkaConsumer(
-        settings.topic(topics.STATE),
         bootstrap_servers=settings.kafka_bootstrap,
-        group_id=group,
-        auto_offset_reset="earliest",
+        client_id=group,
         enable_auto_commit=False,
     )
     latest: dict[str, ClaimEvent] = {}
     records = 0
     try:
-        deadline = time.monotonic() + 60
-        while not consumer.assignment() and time.monotonic() < deadline:
-            consumer.poll(timeout_ms=200)
+        deadline = time.monotonic() + 120
+        topic = settings.topic(topics.STATE)
+        while not (partitions := consumer.partitions_for_topic(topic)):
+            assert time.monotonic() < deadline, "state topic has no partitions"
+            time.sleep(0.2)
+        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
         ends = consumer.end_offsets(list(consumer.assignment()))
         consumer.seek_to_beginning()
         while any(consumer.position(tp) < end for tp, end in ends.items()):
