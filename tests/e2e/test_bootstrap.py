@@ -111,14 +111,16 @@ async def run_claims(h: Harness, timeout: float = 480) -> list[str]:
 
 
 def bootstrap(settings: Settings, group: str) -> tuple[dict[str, ClaimEvent], int]:
-    """What a brand-new consumer reads from the state topic: latest event per claim.
+    """What a brand-new consumer group reads from the state topic: latest event per claim.
 
-    It takes every partition itself (``assign``) rather than waiting for a group to hand
-    them over: on a loaded machine a group's first join has taken over a minute.
+    Its one member takes every partition itself (``assign``) rather than waiting for the
+    group coordinator to hand them over: on a loaded machine a first join has taken over a
+    minute. The group has no committed offsets, so it starts from the earliest.
     """
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
-        client_id=group,
+        group_id=group,
+        auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     latest: dict[str, ClaimEvent] = {}
