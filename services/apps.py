@@ -68,6 +68,7 @@ LOCAL_METRICS: dict[str, tuple[int | None, int | None]] = {
     "consumer": (9465, None),  # no Temporal client
     "api": (None, 9475),  # its own /metrics is on its HTTP port
     "inbox": (9466, 9477),
+    "webhook-delivery": (9467, None),  # a Kafka consumer; no Temporal client
 }
 
 

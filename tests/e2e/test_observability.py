@@ -12,7 +12,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,7 +140,25 @@ async def observed(
             engine.dispose()
 
 
+def _scrape_when(observed: Observed, name: str, ready: Callable[[str], bool]) -> str:
+    """One process's metrics once ``ready`` holds: the simulator sends its 999 on its own
+    task, so it may land after the 835 has already paid the claim."""
+    deadline = time.monotonic() + 30
+    while True:
+        text = httpx.get(observed.metrics_url(name), timeout=10).text
+        if ready(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.3)
+
+
 async def test_metrics_on_every_process_after_a_lifecycle(observed: Observed) -> None:
+    _scrape_when(
+        observed,
+        "worker",
+        lambda text: (
+            sample(text, "claimflow_payer_messages_posted_total", outcome="delivered") >= 3
+        ),
+    )
     scraped = {name: httpx.get(observed.metrics_url(name), timeout=10) for name in PROCESSES}
     for name, response in scraped.items():
         assert response.status_code == 200, (name, response.text)
