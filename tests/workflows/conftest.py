@@ -196,7 +196,8 @@ async def wait_status(handle: Handle, status: S, *, min_seq: int = 0) -> ClaimVi
         except RPCError as exc:
             # On a loaded machine a query can time out while the worker catches up (or while
             # a run hands over to the next); only give up on real errors.
-            if exc.status is not RPCStatusCode.DEADLINE_EXCEEDED:
+            # (the client's own RPC timeout arrives as CANCELLED "Timeout expired").
+            if exc.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
                 raise
             continue
         if view.status is status and view.seq >= min_seq:
