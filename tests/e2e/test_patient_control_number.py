@@ -10,11 +10,13 @@ their id or its 20-character truncation and still match.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Engine
 from temporalio.client import Client
 
 from claims.status import ClaimStatus as S
 from claims.x12.remit_835 import parse_835
-from services import x12_store
+from services import inbound_store, payer_files, x12_store
+from services.crypto.keyring import KeyRing
 from services.settings import Settings
 from tests.e2e.test_x12_exchange import era, post
 from tests.support import claim_payload, denied_for_auth_payload, harness
@@ -22,8 +24,15 @@ from tests.support import claim_payload, denied_for_auth_payload, harness
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(240)]
 
 
-def received_835s(settings: Settings) -> list[str]:
-    return [p.read_text() for p in (settings.x12_dir / "received").iterdir() if "-835-" in p.name]
+def received_835s(settings: Settings, engine: Engine) -> list[str]:
+    """Every 835 the payer sent, as received: payer files are kept (encrypted) in the payer
+    file store, not as files, and read back through it."""
+    ring = KeyRing.for_settings(settings)
+    return [
+        payer_files.read(engine, ring, f.file_id).decode()
+        for f in inbound_store.list_files(engine)
+        if f.kind == "835"
+    ]
 
 
 async def test_a_payer_that_keeps_20_characters_still_pays(
@@ -34,7 +43,7 @@ async def test_a_payer_that_keeps_20_characters_still_pays(
         claim_id = await h.submit(claim_payload())
         await h.wait_status(claim_id, S.PAID)
         pcn = x12_store.patient_control_number_of(h.engine, claim_id)
-        [text] = received_835s(truncating)
+        [text] = received_835s(truncating, h.engine)
         [payment] = [c for e in parse_835(text) for c in e.claims]
         assert payment.claim_id == pcn and len(pcn) == 20
 
@@ -49,7 +58,8 @@ async def test_a_payer_that_keeps_fewer_still_pays_and_an_appeal_still_pays(
         pcn = x12_store.patient_control_number_of(h.engine, claim_id)
         assert pcn is not None
         # The payer answered with 14 characters; they found the claim.
-        assert all(pcn[:14] in text for text in received_835s(truncating))
+        denials = received_835s(truncating, h.engine)
+        assert denials and all(pcn[:14] in text for text in denials)
         response = await h.http.post(
             f"/claims/{claim_id}/appeal", json={"reason": "authorization obtained"}
         )

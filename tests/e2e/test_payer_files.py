@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -66,10 +67,20 @@ async def file_view(h: Harness, file_id: str, *, status: str, timeout: float = 1
     raise AssertionError(f"file {file_id} never became {status}: {view}")
 
 
+def with_exchange(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """``settings`` with a file exchange folder: the clearinghouse's, outside the state dir
+    (claimflow refuses one inside it: files there are plain X12)."""
+    exchange = tmp_path_factory.mktemp("exchange")
+    return settings.model_copy(update={"x12_exchange_dir": exchange})
+
+
 async def test_a_multi_page_era_posts_completely_and_once(
-    settings: Settings, client: Client
+    settings: Settings, client: Client, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    paged = settings.model_copy(update={"posting_page_size": 50, "payer_gateway": "file"})
+    # The file gateway: the 837P waits in the exchange folder, no simulator answers it.
+    paged = with_exchange(settings, tmp_path_factory).model_copy(
+        update={"posting_page_size": 50, "payer_gateway": "file"}
+    )
     async with harness(paged, client) as h:
         claim_id = await h.submit(claim_payload())
         await h.wait_status(claim_id, S.SUBMITTED)
@@ -124,14 +135,22 @@ async def test_a_file_that_cannot_be_read_is_stored_and_recorded_refused(
 ) -> None:
     status, body = await post(claimflow, "ISA*this is not x12~")
     assert status == 422
-    [detail] = body["detail"]
+    [detail] = body["detail"]  # the one error shape: {field, rule, msg}
+    assert detail["rule"] == "x12"
     assert "segment" in detail["msg"] or "ISA" in detail["msg"]
-    view = (await claimflow.http.get(f"/inbound-files/{detail['file_id']}")).json()
+    # The message names the stored file (a ULID) so the sender can look it up.
+    kept = re.search(r"the file is kept as ([0-9A-HJKMNP-TV-Z]{26})\b", detail["msg"])
+    assert kept, detail["msg"]
+    view = (await claimflow.http.get(f"/inbound-files/{kept.group(1)}")).json()
     assert view["file"]["status"] == "refused" and view["file"]["reason"]
 
 
-async def test_no_one_bad_file_stops_the_inbox(claimflow: Harness) -> None:
-    inbound = claimflow.settings.x12_dir / "inbound"
+async def test_no_one_bad_file_stops_the_inbox(
+    claimflow: Harness, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    exchanging = with_exchange(claimflow.settings, tmp_path_factory)
+    assert exchanging.x12_exchange_dir is not None
+    inbound = exchanging.x12_exchange_dir / "inbound"
     inbound.mkdir(parents=True, exist_ok=True)
     trace = f"TR/{uuid.uuid4().hex[:6]}"
     (inbound / "a-garbage.835").write_bytes(b"\x00\xffnot x12 at all")
@@ -139,7 +158,7 @@ async def test_no_one_bad_file_stops_the_inbox(claimflow: Harness) -> None:
         era([paid(STRANGER.format(2), 2)], trace).replace("*100*", "*99*", 1)
     )
     (inbound / "c-good.835").write_text(era([paid(STRANGER.format(3), 3)], trace + "X"))
-    taken = await take_folder(claimflow.settings, claimflow.engine, claimflow.client)
+    taken = await take_folder(exchanging, claimflow.engine, claimflow.client)
     assert taken == 3
     assert [p.name for p in inbound.iterdir() if p.is_file()] == []  # no PHI left on disk
     assert (inbound / "failed" / "a-garbage.835.result").exists()

@@ -15,6 +15,7 @@ from claims.status import ClaimStatus as S
 from events import topics
 from events.contract import AlertKind, ClaimEvent
 from events.reader import read_claim_alerts
+from services import x12_store
 from services.auth import users
 from tests.services.test_cli import cli
 from tests.support import Harness, denied_for_auth_payload, message
@@ -85,7 +86,10 @@ async def test_biller_appeals_and_the_event_names_her_ops_refused_nobody_401(
     assert trail[2]["channel"] == "console" and trail[2]["roles"] == "biller"
 
     status = await asyncio.to_thread(cli, h, "status", claim_id)
-    assert "APPEALED  (authorization obtained)  by bea (console)" in status.stdout, status.stdout
+    # The history table: one row per step, with why and who (name and channel).
+    [appeal_row] = [line for line in status.stdout.splitlines() if " APPEALED " in line]
+    cells = [cell.strip() for cell in appeal_row.split("│")]
+    assert cells[3:6] == ["APPEALED", "authorization obtained", "bea (console)"], status.stdout
     audit = await asyncio.to_thread(cli, h, "audit", claim_id)
     assert audit.returncode == 0, audit.stderr
     assert "oscar (ops, api)" in audit.stdout and "403 forbidden" in audit.stdout
@@ -126,17 +130,18 @@ async def test_kept_x12_is_encrypted_and_read_through_the_api(claimflow: Harness
     h = claimflow
     claim_id = await h.submit(denied_for_auth_payload())
     await h.wait_status(claim_id, S.DENIED)
-    files = [
-        p for d in ("sent", "received") for p in (h.settings.x12_dir / d).iterdir() if p.is_file()
-    ]
-    assert files
+    files = [p for p in h.settings.x12_dir.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "sent" for p in files)
     for path in files:
         assert path.stat().st_mode & 0o777 == 0o600
         assert b"ISA*" not in path.read_bytes()
     [sent] = list((h.settings.x12_dir / "sent").glob("837P-*.x12"))
     shown = await asyncio.to_thread(cli, h, "x12", "show", str(sent))
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.startswith("ISA*") and claim_id in shown.stdout
+    # CLM01 is the claim's patient control number (recorded before sending), not its id.
+    pcn = x12_store.patient_control_number_of(h.engine, claim_id)
+    assert pcn is not None
+    assert shown.stdout.startswith("ISA*") and f"~CLM*{pcn}*" in shown.stdout
     intake = await asyncio.to_thread(
         cli, h, "x12", "show", str(sent), token=h.token_for(Role.INTAKE, name="ingrid")
     )

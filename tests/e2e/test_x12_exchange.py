@@ -28,8 +28,8 @@ from claims.x12.render_remits import (
 )
 from claims.x12.status_277ca import StatusCode
 from claims.x12.validate import validate
-from services import x12_store
-from services.crypto.files import read_decrypted
+from services import inbound_store, payer_files, x12_store
+from services.crypto.files import is_encrypted, read_decrypted
 from services.crypto.keyring import KeyRing
 from services.inbox import take_folder
 from services.payersim.outbox import PAYER_ADDRESS
@@ -90,7 +90,14 @@ async def test_clean_claim_goes_out_as_a_valid_837p_and_comes_back_as_x12(
     files = (await claimflow.http.get("/inbound-files")).json()
     assert {f["kind"] for f in files} == {"999", "277CA", "835"}
     assert {f["status"] for f in files} <= {"received", "taken"}
-    assert not (claimflow.settings.x12_dir / "received").exists()  # no PHI copies on disk
+    # The payer's files are kept in the payer file store, not on disk; the only received
+    # copies on disk are eligibility answers (271s), and those are sealed (0600).
+    ring = KeyRing.for_settings(claimflow.settings)
+    received = claimflow.settings.x12_dir / "received"
+    for path in received.iterdir() if received.exists() else ():
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert is_encrypted(path.read_bytes()), path
+        assert "ST*271*" in read_decrypted(ring, path).decode(), path
 
 
 async def test_the_same_era_is_never_posted_twice(claimflow: Harness) -> None:
@@ -214,8 +221,10 @@ async def test_file_exchange_with_a_clearinghouse(
             "a.999.result",
             "b.277.result",
             "c.835.result",
-        ]  # the plain files left the exchange folder; encrypted copies are in the state dir
-        kept = read_decrypted(
-            KeyRing.for_settings(file_mode), file_mode.x12_dir / "received" / "c.835.x12"
-        )
-        assert kept.decode() == answers["c.835"]
+        ]  # the plain files left the exchange folder; the payer file store keeps them sealed
+        ring = KeyRing.for_settings(file_mode)
+        kept = {f.source: f for f in inbound_store.list_files(engine)}
+        assert set(kept) == set(answers)
+        for name, answer in answers.items():
+            assert payer_files.read(engine, ring, kept[name].file_id).decode() == answer
+        assert not (file_mode.x12_dir / "received").exists()  # no copies of them on disk
