@@ -16,6 +16,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.observability.logs import logging_configured
+
 log = logging.getLogger("claimflow.access")
 
 
@@ -51,8 +53,13 @@ class AccessLog:
 
 
 def install(app: FastAPI) -> None:
-    """Log every request of ``app``; lines go to stderr unless logging is set up already."""
-    if not log.handlers:
+    """Log every request of ``app``.
+
+    A claimflow process sets up logging before it builds its app, so the lines go through
+    that handler (JSON like every other record, at the configured level). Only an app built
+    where nobody set logging up (an in-process test server) gets a stderr handler of its own.
+    """
+    if not log.handlers and not logging_configured():
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s access %(message)s"))
         log.addHandler(handler)

@@ -93,8 +93,13 @@ class TextFormatter(logging.Formatter):
         return mask(super().format(record))
 
 
+# The name of the handler ``configure_logging`` puts on the root logger.
+HANDLER_NAME = "claimflow"
+
+
 def log_handler(settings: Settings, process: str) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
     handler.setFormatter(
         JsonFormatter(process) if settings.log_format == "json" else TextFormatter()
     )
@@ -111,6 +116,11 @@ def silence_phi_loggers() -> None:
         logger = logging.getLogger(name)
         logger.handlers = [logging.NullHandler()]
         logger.propagate = False
+
+
+def logging_configured() -> bool:
+    """Whether this process's records already go through ``configure_logging``'s handler."""
+    return any(h.get_name() == HANDLER_NAME for h in logging.getLogger().handlers)
 
 
 def configure_logging(settings: Settings, process: str) -> logging.Handler:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel, ValidationError
 
-from services.observability.logs import JsonFormatter, current_claim_id, mask
+from services.observability.logs import JsonFormatter, configure_logging, current_claim_id, mask
+from services.settings import Settings
 
 CLAIM = "01M8RVQWMMAWTNHFRT8KS0QF4H"
 
@@ -65,3 +70,37 @@ def test_pydantic_echo_of_rejected_input_is_masked() -> None:
     line = JsonFormatter("api").format(record)
     assert "1980-04-12" not in line
     assert json.loads(line)["error"].startswith("Traceback")
+
+
+def test_the_api_access_log_goes_through_the_json_handler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a process whose logging is set up, an access line is a JSON record like any other."""
+    from services.api import access_log
+
+    root, access = logging.getLogger(), logging.getLogger("claimflow.access")
+    saved = (root.handlers[:], root.level, access.handlers[:], access.level, access.propagate)
+    try:
+        access.handlers, access.propagate = [], True
+        access.setLevel(logging.NOTSET)
+        configure_logging(Settings(state_dir=tmp_path), "api")
+        app = FastAPI()
+
+        @app.get("/health")
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        access_log.install(app)
+        with TestClient(app) as client:
+            assert client.get("/health", params={"q": "secret"}).status_code == 200
+    finally:
+        root.handlers, access.handlers = saved[0], saved[2]
+        root.setLevel(saved[1])
+        access.setLevel(saved[3])
+        access.propagate = saved[4]
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    (record,) = [r for r in lines if r["logger"] == "claimflow.access"]
+    assert record["process"] == "api" and record["level"] == "info"
+    entry = json.loads(record["message"])
+    assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/health", 200)
+    assert "secret" not in record["message"]
