@@ -45,8 +45,12 @@ chromium:
 run: $(STAMP)
 	$(BIN)/claimflow run
 
+# Two pytest-xdist workers, each with its own Temporal and Kafka (tests/conftest.py); a
+# test file stays on one worker, so its module fixtures start once.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) $(ASYNCAPI_STAMP) postgres chromium
-	$(BIN)/pytest -q --durations=25 -m "not long"
+	$(BIN)/pytest -q --durations=25 -m "not long" -n $(TEST_WORKERS) --dist loadfile
 
 # The soak and fault-injection tests (marked long): the 200-claim bootstrap from the state
 # topic, the short fault run (a worker SIGKILL, a Temporal restart) and the bounded fuzzing.
