@@ -53,7 +53,9 @@ test: $(STAMP) $(ASYNCAPI_STAMP) postgres chromium
 	$(BIN)/pytest -q --durations=25 -m "not long" -n $(TEST_WORKERS) --dist loadfile
 
 # The soak and fault-injection tests (marked long): the 200-claim bootstrap from the state
-# topic, the short fault run (a worker SIGKILL, a Temporal restart) and the bounded fuzzing.
+# topic, both fault scenarios on 14 claims each (worker SIGKILLs, Temporal restarted and
+# SIGKILLed, a broker restarted; a three-broker cluster losing a broker, a worker and a
+# projector) and the bounded fuzzing. `make test` has one worker SIGKILL on 7 claims.
 # CI runs them after `make test`.
 test-long: $(STAMP) $(ASYNCAPI_STAMP) postgres
 	$(BIN)/pytest -q --durations=10 -m long

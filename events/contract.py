@@ -168,7 +168,8 @@ class ClaimEventData(BaseModel):
     patient_balance: DecimalString | None = None
     # Money the payer will take back: a second payment for a paid claim, a void after payment.
     recoupment_expected: DecimalString | None = None
-    # The stages ("coding", "scrub") whose complete findings this event carries.
+    # The stages ("coding", "scrub", "eligibility", "submission") whose complete findings
+    # this event carries.
     stages: tuple[str, ...] = ()
     remittance: RemittanceData | None = None
     # Ledger entries booked at this transition, in order; the claim's ledger is all of them.

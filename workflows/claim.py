@@ -236,8 +236,13 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
                 if self._state.status is S.SCRUBBED:
                     finding = error("SUBMIT_REFUSED", "claim", refused)
                     self._state.reports["submission"] = report("submission", [finding])
+                    # Named, so the claim view (folded from events) files the refusal
+                    # under "submission", not as a scrub finding.
                     await self._enter(
-                        S.SCRUB_FAILED, findings=(finding,), reason="submission refused"
+                        S.SCRUB_FAILED,
+                        findings=(finding,),
+                        stages=("submission",),
+                        reason="submission refused",
                     )
             return
         async with self._lock:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from tests.reliability.paths import Case
+from tests.reliability.paths import APPEAL_LETTER, Case
 
 # Faults fire when this share of the claims has come to rest, each at its own random point.
 Fault = Callable[[], Awaitable[str]]
@@ -84,7 +84,7 @@ class Driver:
             if response is None:
                 return
             rows = response.json()
-            self.status.update({r["claim_id"]: (r["status"], r["last_seq"]) for r in rows})
+            self.status.update({r["claim_id"]: (r["status"], r["seq"]) for r in rows})
             if len(rows) < 1000:
                 return
             offset += 1000
@@ -92,6 +92,8 @@ class Driver:
     async def act(self, case: Case) -> None:
         """The person's action, once: the Idempotency-Key makes a retry return the first
         outcome, so an answer lost to a timeout never becomes a second action."""
+        if case.plan.action == "appeal" and not await self._letter(case):
+            return
         action, body = case.request()
         route = action.replace("_", "-")
         if not case.attempts:
@@ -114,6 +116,27 @@ class Driver:
             )
         # 409: the read model was behind (the claim has not reached the action's status yet,
         # or a correction is still being applied); the next round tries again.
+
+    async def _letter(self, case: Case) -> bool:
+        """Upload the appeal's letter once. An upload has no Idempotency-Key, so after an
+        answer lost to an outage the claim's attachments say whether it arrived."""
+        if case.attachment_id is not None:
+            return True
+        url = f"/claims/{case.claim_id}/attachments"
+        listed = await self._send("GET", url)
+        if listed is None:
+            return False
+        assert listed.status_code == 200, listed.text
+        name = APPEAL_LETTER[0]
+        found = [a["attachment_id"] for a in listed.json() if a["name"] == name]
+        if not found:
+            uploaded = await self._send("POST", url, files={"file": APPEAL_LETTER})
+            if uploaded is None:
+                return False
+            assert uploaded.status_code == 201, uploaded.text
+            found = [uploaded.json()["attachment_id"]]
+        case.attachment_id = found[0]
+        return True
 
     def resting(self) -> list[Case]:
         """Claims at the end of their path: at its final status, and past their action."""

@@ -149,8 +149,8 @@ class Faults:
         return f"SIGKILL Kafka broker {node} of {self.settings.kafka_nodes}, back after {down:.1f}s"
 
 
-def write_report(name: str, report: dict[str, Any]) -> Path:
+def write_report(name: str, report: dict[str, Any], *, profile: str = PROFILE) -> Path:
     REPORTS.mkdir(parents=True, exist_ok=True)
-    path = REPORTS / f"{name}-{PROFILE}.json"
+    path = REPORTS / f"{name}-{profile}.json"
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     return path

@@ -19,6 +19,9 @@ from ulid import ULID
 from claims.status import ClaimStatus as S
 from tests.support import claim_payload, denied_for_auth_payload
 
+# The letter an appeal sends (uploaded to the claim before the appeal names it).
+APPEAL_LETTER = ("auth.pdf", b"%PDF-1.4 retro authorization", "application/pdf")
+
 
 class Path(StrEnum):
     CLEAN = "clean"
@@ -93,6 +96,8 @@ class Case:
     acted_at_seq: int = 0
     tried_at_seq: int = 0
     attempts: int = 0
+    # The appeal's letter, once uploaded (an appeal names attachments of its claim).
+    attachment_id: str | None = None
 
     @property
     def plan(self) -> Plan:
@@ -127,7 +132,8 @@ class Case:
         action = self.plan.action
         assert action is not None
         if action == "appeal":
-            return action, {"reason": "authorization obtained", "attachments": ["auth.pdf"]}
+            assert self.attachment_id is not None, "upload the letter first"
+            return action, {"reason": "authorization obtained", "attachments": [self.attachment_id]}
         if action == "void":
             return action, {"reason": "wrong patient"}
         return action, {"claim": self.fixed(), "note": "reliability run"}

@@ -12,9 +12,16 @@ Then, for every claim: it ends where its path ends, by its path's statuses (no t
 twice), its events are seq 1..n once de-duplicated (copies identical), and the read model
 has each exactly once. The figures go to ``.state/reliability/<scenario>-<profile>.json``.
 
-``make test`` runs the short profile (14 claims, two faults); ``make reliability`` runs
-``CLAIMFLOW_RELIABILITY=long`` (315 claims per scenario, every fault). A run's seed is in
-its report; ``CLAIMFLOW_RELIABILITY_SEED`` replays the same fault schedule.
+Three forms (RELIABILITY.md, "How to run it"):
+
+* ``make test``: one worker SIGKILL in a run of 7 claims, one on each path
+  (``test_a_worker_killed_mid_run_loses_nothing``), the representative fault, held to a
+  minute or so;
+* ``make test-long`` (marked ``long``): every fault of both scenarios on 14 claims each;
+* ``make reliability`` (``CLAIMFLOW_RELIABILITY=long``): the same with 315 claims per
+  scenario.
+
+A run's seed is in its report; ``CLAIMFLOW_RELIABILITY_SEED`` replays the same schedule.
 """
 
 from __future__ import annotations
@@ -43,9 +50,10 @@ from tests.reliability.paths import mix
 from tests.reliability.verify import check, workflow_views
 from tests.support import signed_in
 
-pytestmark = [pytest.mark.stack, pytest.mark.long, pytest.mark.timeout(3600 if LONG else 600)]
+pytestmark = [pytest.mark.stack]
 
 CLAIMS = 315 if LONG else 14  # 45 (or 2) per path
+SHORT_CLAIMS = 7  # make test: one per path
 
 
 def _seed() -> int:
@@ -59,8 +67,10 @@ async def _run(
     headers: dict[str, str],
     seed: int,
     extra: dict[str, object],
+    *,
+    claims: int = CLAIMS,
 ) -> None:
-    cases = mix(CLAIMS)
+    cases = mix(claims)
     load_before = os.getloadavg()
     driver = Driver(settings.api_url, cases, headers=headers)
     try:
@@ -88,9 +98,9 @@ async def _run(
         "scenario": name,
         "profile": PROFILE,
         "seed": seed,
-        "claims": CLAIMS,
+        "claims": claims,
         "run_seconds": round(took, 1),
-        "claims_per_second": round(CLAIMS / took, 2),
+        "claims_per_second": round(claims / took, 2),
         "client_retries": driver.retries,
         "faults": log.entries,
         "load_average_before": load_before,
@@ -98,7 +108,7 @@ async def _run(
         **extra,
         **outcome.as_dict(),
     }
-    path = write_report(name, report)
+    path = write_report(name, report, profile=PROFILE if claims == CLAIMS else "test")
     print(f"\n{name}: {path}\n" + "\n".join(f"  {k}: {v}" for k, v in report.items()))
     assert not outcome.failures, outcome.failures[:20]
     assert len(log.entries) == len(faults), "a fault never fired"
@@ -107,36 +117,47 @@ async def _run(
     assert outcome.unmatched_payer_messages == {}, outcome.unmatched_payer_messages
 
 
-async def test_worker_temporal_and_kafka_faults(test_stack: Settings, tmp_path: Path) -> None:
-    """Long form: 3 worker SIGKILLs, Temporal restarted and SIGKILLed, the broker restarted,
-    on a broker of the run's own. Short form (make test): one worker SIGKILL and one Temporal
-    restart (graceful or SIGKILL, by the seed) on the session's broker, which it cannot
-    restart: a JVM start costs more than the rest of the short run."""
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(LONG, reason="make reliability runs the long forms only")
+async def test_a_worker_killed_mid_run_loses_nothing(test_stack: Settings, tmp_path: Path) -> None:
+    """make test's form: the worker SIGKILLed once, at a random point, and restarted, while
+    a claim on each path is under way (the session's broker, a Temporal server of its own).
+    The worker is what dies most in production (deploys, OOM kills), and its death hits
+    every activity kind: publishes, payer calls, checks, mid-flight."""
     seed = _seed()
-    rng = random.Random(seed)
-    settings, headers = signed_in(run_settings(test_stack, tmp_path, nodes=1 if LONG else None))
+    settings, headers = signed_in(run_settings(test_stack, tmp_path, nodes=None))
     chaos = Faults(settings, seed)
-    faults: list[tuple[str, Fault]] = [
-        ("worker SIGKILL", chaos.kill_worker) for _ in range(3 if LONG else 1)
-    ]
-    if LONG:
-        faults += [
-            ("Temporal restart", lambda: chaos.restart_temporal(kill=False)),
-            ("Temporal SIGKILL", lambda: chaos.restart_temporal(kill=True)),
-            ("Kafka broker restart", chaos.restart_kafka),
-        ]
-    else:
-        kill = rng.random() < 0.5
-        name = "Temporal SIGKILL" if kill else "Temporal restart"
-        faults.append((name, lambda: chaos.restart_temporal(kill=kill)))
-    rng.shuffle(faults)
+    faults: list[tuple[str, Fault]] = [("worker SIGKILL", chaos.kill_worker)]
     started = time.monotonic()
-    with installation(settings, workers=1, projectors=1, own_kafka=LONG):
+    with installation(settings, workers=1, projectors=1, own_kafka=False):
+        await _run(settings, "worker-sigkill", faults, headers, seed,
+                   {"stack_start_seconds": round(time.monotonic() - started, 1)},
+                   claims=SHORT_CLAIMS)  # fmt: skip
+
+
+@pytest.mark.long
+@pytest.mark.timeout(3600 if LONG else 900)
+async def test_worker_temporal_and_kafka_faults(stack_settings: Settings, tmp_path: Path) -> None:
+    """3 worker SIGKILLs, Temporal restarted gracefully and SIGKILLed, the broker restarted,
+    in a random order at random points; a Temporal server and a broker of the run's own."""
+    seed = _seed()
+    settings, headers = signed_in(run_settings(stack_settings, tmp_path, nodes=1))
+    chaos = Faults(settings, seed)
+    faults: list[tuple[str, Fault]] = [("worker SIGKILL", chaos.kill_worker) for _ in range(3)]
+    faults += [
+        ("Temporal restart", lambda: chaos.restart_temporal(kill=False)),
+        ("Temporal SIGKILL", lambda: chaos.restart_temporal(kill=True)),
+        ("Kafka broker restart", chaos.restart_kafka),
+    ]
+    random.Random(seed).shuffle(faults)
+    started = time.monotonic()
+    with installation(settings, workers=1, projectors=1):
         await _run(settings, "single-broker", faults, headers, seed,
                    {"stack_start_seconds": round(time.monotonic() - started, 1)})  # fmt: skip
 
 
-@pytest.mark.skipif(not LONG, reason="long form only: make reliability")
+@pytest.mark.long
+@pytest.mark.timeout(3600 if LONG else 900)
 async def test_broker_worker_and_projector_loss_in_a_cluster(
     stack_settings: Settings, tmp_path: Path
 ) -> None:
