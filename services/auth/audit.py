@@ -3,9 +3,10 @@
 One row per POST/PUT/PATCH/DELETE the API receives, whatever its outcome: done (2xx),
 refused for want of a credential (401) or a role (403), refused by the claim (409), too
 large (413), invalid (422), failed (5xx). It is written by a middleware around the whole
-app, after the response is known, so no route can forget it; sign-in attempts record the
-name that was tried. Nothing here holds PHI: names of staff and machines, routes, claim
-ids, status codes, and the refusal's message (our own text, never an echo of the input).
+app, once the response is known and before its last byte is sent, so no route can forget
+it; sign-in attempts record the name that was tried. Nothing here holds PHI: names of staff
+and machines, routes, claim ids, status codes, and the refusal's message (our own text,
+never an echo of the input).
 
 Append-only is enforced by the database too (``services.auth.audit_log``).
 """
@@ -54,7 +55,9 @@ def _detail(chunks: list[bytes]) -> str | None:
 
 
 class AuditMiddleware:
-    """Records every write request once its response has started (pure ASGI)."""
+    """Records every write request before the last byte of its response leaves (pure ASGI):
+    a client that has its answer can count on the entry, and a crash loses the answer
+    rather than the record."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,19 +68,29 @@ class AuditMiddleware:
             return
         status = 500
         error_body: list[bytes] = []
+        recorded = False
+
+        async def record_once() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                await self._record(scope, status, _detail(error_body) if status >= 400 else None)
 
         async def capture(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "http.response.body" and status >= 400:
-                error_body.append(message.get("body", b""))
+            elif message["type"] == "http.response.body":
+                if status >= 400:
+                    error_body.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await record_once()
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
         finally:
-            await self._record(scope, status, _detail(error_body) if status >= 400 else None)
+            await record_once()
 
     async def _record(self, scope: Scope, status: int, detail: str | None) -> None:
         engine: Engine | None = getattr(scope["app"].state, "engine", None)

@@ -21,6 +21,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -85,7 +86,14 @@ def shot(driver: WebDriver, name: str) -> Path:
 
 
 def wait(driver: WebDriver, timeout: float = 60) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, timeout, poll_frequency=0.2)
+    """Live pages swap a claim's parts in as events arrive: an element read between the
+    swap and the next poll is stale, and the next poll finds the new one."""
+    return WebDriverWait(
+        driver,
+        timeout,
+        poll_frequency=0.2,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )
 
 
 def live(driver: WebDriver) -> None:
