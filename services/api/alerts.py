@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from claims.model import ULID_PATTERN
 from events.contract import AlertKind
 from services import alerts_store
-from services.api.deps import EngineDep
+from services.api.deps import EngineDep, Offset
 from services.auth.audit import AUDIT_CLAIM_KEY
 from services.auth.policy import AUTHORIZED, Authorized
 
@@ -59,7 +59,7 @@ async def list_alerts(
     claim_id: Annotated[str | None, Query(pattern=ULID_PATTERN)] = None,
     include_acknowledged: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[AlertOut]:
     """Alerts newest first; acknowledged ones only with ``include_acknowledged``
     (``X-Total-Count`` says how many)."""

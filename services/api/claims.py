@@ -31,7 +31,7 @@ from claims.payer_terms import inherit_terms
 from claims.status import ClaimStatus
 from events.contract import Actor
 from services import claim_queries, patient_ledger, payers, readmodel
-from services.api.deps import EngineDep, SettingsDep, TemporalDep
+from services.api.deps import EngineDep, Offset, SettingsDep, TemporalDep
 from services.api.errors import error
 from services.auth import audit_log as audit
 from services.auth.policy import AUTHORIZED, Authorized
@@ -259,7 +259,7 @@ async def list_claims(
     f: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     # Bounded: SQLite refuses an OFFSET past a 64-bit integer (a fuzzer found it).
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    offset: Offset = 0,
 ) -> list[ClaimSummary]:
     """The read model, filtered; newest change first unless ``sort`` says otherwise.
 

@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from claims.model import ULID_PATTERN
 from services import inbound_store
-from services.api.deps import EngineDep, TemporalDep
+from services.api.deps import EngineDep, Offset, TemporalDep
 from services.auth.audit import AUDIT_CLAIM_KEY
 from services.auth.policy import AUTHORIZED, Authorized
 from services.inbound_store import PayerMessageOut
@@ -48,7 +48,7 @@ async def unmatched(
     response: Response,
     state: Annotated[str, Query(pattern="^(open|matched|dismissed|all)$")] = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[PayerMessageOut]:
     """Payments and statuses that named no open claim: the queue a person works, newest
     first (``X-Total-Count`` says how many)."""

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from services import approvals, claim_queries, inbound_store
 from services.api.claims import AgingBucket, ClaimSummary, summaries
-from services.api.deps import EngineDep
+from services.api.deps import EngineDep, Offset
 from services.auth.policy import AUTHORIZED
 from services.claim_queries import CLAIM_QUEUES, QUEUE_TITLES, Queue
 
@@ -123,7 +123,7 @@ async def claim_queue(
     aging_bucket: AgingBucket | None = None,
     min_age_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ClaimQueuePage:
     """A claim queue in its working order (denials: soonest appeal deadline first)."""
     return await asyncio.to_thread(
@@ -146,7 +146,7 @@ async def write_off_requests(
     response: Response,
     payer_id: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[WriteOffRequestOut]:
     """Write-offs awaiting approval, oldest first (``X-Total-Count`` says how many)."""
     rows, total = approvals.pending(engine, payer_id=payer_id, limit=limit, offset=offset)

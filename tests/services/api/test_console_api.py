@@ -119,6 +119,18 @@ async def test_list_refuses_bad_filters(api: Harness, params: dict[str, str], fi
     assert response.json()["detail"][0]["field"] == field
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/claims", "/queues/rejected", "/write-off-requests", "/alerts", "/payer-messages/unmatched"],
+)
+async def test_every_page_refuses_an_offset_past_its_bound(api: Harness, path: str) -> None:
+    """A 64-bit overflow in the database was a 500 (the API fuzzer found one on a queue)."""
+    response = await api.http.get(path, params={"offset": str(2**64)})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "offset"
+    assert (await api.http.get(path, params={"offset": "1000000000"})).status_code == 200
+
+
 async def test_events_of_an_unknown_claim_are_404(api: Harness, claims: dict[str, str]) -> None:
     assert (await api.http.get(f"/claims/{UNKNOWN}/events")).status_code == 404
     assert (await api.http.get(f"/claims/{UNKNOWN}")).status_code == 404
