@@ -38,7 +38,14 @@ from workflows.messages import (
     workflow_id,
 )
 
-router = APIRouter(prefix="/console/claims", tags=["console"], dependencies=AUTHORIZED)
+router = APIRouter(
+    prefix="/console/claims",
+    tags=["console"],
+    dependencies=AUTHORIZED,
+    # Pages, and forms that redirect to pages: the OpenAPI document says so (errors
+    # stay JSON, in the shape every route shares).
+    responses={200: {"description": "An HTML page.", "content": {"text/html": {}}}},
+)
 
 
 def _check_id(claim_id: str) -> None:

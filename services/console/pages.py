@@ -34,7 +34,14 @@ from services.console.render import page, refusal_text
 from services.console.roles import Task, require, viewer
 from services.inbound_store import PayerMessageOut
 
-router = APIRouter(prefix="/console", tags=["console"], dependencies=AUTHORIZED)
+router = APIRouter(
+    prefix="/console",
+    tags=["console"],
+    dependencies=AUTHORIZED,
+    # Pages, and forms that redirect to pages: the OpenAPI document says so (errors
+    # stay JSON, in the shape every route shares).
+    responses={200: {"description": "An HTML page.", "content": {"text/html": {}}}},
+)
 
 PAGE = 50
 

@@ -257,7 +257,9 @@ def test_damaged_payer_files_are_taken_whole_or_not_at_all(
             _error_body(response)
             assert list(new_files.values()) in ([], ["refused"]), new_files
             assert all(file_id in response.text for file_id in new_files)
-            assert units_after == units_before, "an unreadable file took a unit"
+            # Earlier files' units may move on (posting -> posted) meanwhile: only new
+            # units would be this file's.
+            assert set(units_after) == set(units_before), "an unreadable file took a unit"
             return
         units = [UnitResult.model_validate(u) for u in response.json()]
         for unit in units:

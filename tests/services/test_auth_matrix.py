@@ -160,3 +160,9 @@ async def test_error_shape_is_in_the_openapi_document(api: Api) -> None:
             # report of a quarantined unit).
             assert ERROR_BODY in [schema, *schema.get("anyOf", [])], (method, path, status)
     assert "HTTPValidationError" not in openapi["components"]["schemas"]
+    # Console pages answer HTML (forms redirect to a page), and the document says so.
+    pages = [(m, p) for m, p in ROUTE_ROLES if p.startswith("/console")]
+    assert pages
+    for method, path in pages:
+        answer = openapi["paths"][path][method.lower()]["responses"]["200"]["content"]
+        assert "text/html" in answer, (method, path, answer)
