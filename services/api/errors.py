@@ -126,7 +126,18 @@ def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 responses["422"] = error
             responses.setdefault("4XX", error)
             responses.setdefault("503", error)
+            if "console" in operation.get("tags", []):
+                _console_refusals_are_pages(responses)
     return schema
+
+
+def _console_refusals_are_pages(responses: dict[str, Any]) -> None:
+    """A console form that is refused shows its page again with the reason (no script is
+    needed to read it); requests the console itself refuses still answer JSON."""
+    for status, response in list(responses.items()):
+        if status.startswith("4"):
+            content = {**response.get("content", {}), "text/html": {}}
+            responses[status] = {**response, "content": content}
 
 
 def install(app: FastAPI) -> None:

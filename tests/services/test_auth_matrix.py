@@ -166,3 +166,5 @@ async def test_error_shape_is_in_the_openapi_document(api: Api) -> None:
     for method, path in pages:
         answer = openapi["paths"][path][method.lower()]["responses"]["200"]["content"]
         assert "text/html" in answer, (method, path, answer)
+        refused = openapi["paths"][path][method.lower()]["responses"]["4XX"]["content"]
+        assert set(refused) == {"application/json", "text/html"}, (method, path, refused)
