@@ -64,6 +64,7 @@ test-long: $(STAMP) $(ASYNCAPI_STAMP) postgres
 # Temporal and Kafka faults, and a three-broker cluster. Tens of minutes on 2 cores.
 reliability: $(STAMP)
 	CLAIMFLOW_RELIABILITY=long $(BIN)/pytest -q -s tests/reliability/test_faults.py
+	CLAIMFLOW_FUZZ_RANDOM=1 CLAIMFLOW_FUZZ_EXAMPLES=100 $(BIN)/pytest -q -m long tests/reliability/test_fuzz.py
 
 # The benchmarks (bench/README.md): each writes bench/results/<name>.json with its command
 # and the machine. Side-by-side ratios; run them on a quiet machine. An hour or more.

@@ -47,6 +47,9 @@ pytestmark = [pytest.mark.stack, pytest.mark.long, pytest.mark.timeout(600)]
 
 # Examples per fuzzed operation / per hypothesis test: a few minutes in all on 2 cores.
 BUDGET = int(os.environ.get("CLAIMFLOW_FUZZ_EXAMPLES", "15"))
+# CI replays the same examples every run (a red build names a regression, not a new find);
+# CLAIMFLOW_FUZZ_RANDOM=1 explores afresh, as `make reliability` does.
+DERANDOMIZE = os.environ.get("CLAIMFLOW_FUZZ_RANDOM") != "1"
 X12_DATA = REPO_ROOT / "tests" / "claims" / "x12" / "data"
 X12_SAMPLES = [
     X12_DATA / name
@@ -104,7 +107,12 @@ def test_api_answers_every_generated_request_as_documented(
     assert len(operations) >= 10
     for operation in operations:
 
-        @settings(max_examples=BUDGET, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=BUDGET,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=DERANDOMIZE,
+        )
         @given(case=operation.as_strategy())
         def fuzz(case: Any) -> None:
             case.call_and_validate(
@@ -173,7 +181,12 @@ def test_damaged_claims_are_refused_cleanly_or_come_to_rest(
     http = httpx.Client(base_url=fuzz_api.api_url, headers=auth_headers, timeout=60)
     accepted: list[str] = []
 
-    @settings(max_examples=BUDGET * 2, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=BUDGET * 2,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=DERANDOMIZE,
+    )
     @given(st.data())
     def fuzz(data: st.DataObject) -> None:
         claim_id = str(ULID())
@@ -244,7 +257,12 @@ def test_damaged_payer_files_are_taken_whole_or_not_at_all(
             units = {u.unit_id: u.status for u in session.exec(select(InboundUnitRecord))}
         return files, units
 
-    @settings(max_examples=BUDGET * 2, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=BUDGET * 2,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=DERANDOMIZE,
+    )
     @given(damaged_x12())
     def fuzz(body: bytes) -> None:
         files_before, units_before = recorded()
