@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import CHECK_OPTIONS, SUBMIT_OPTIONS
 
 from workflows.claim_actions import HumanActions
-from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2, LIFECYCLE_V3, refusal
+from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2, LIFECYCLE_V3, LOCAL_STEPS, refusal
 from workflows.claim_payer import PayerMessageHandling
 
 S = ClaimStatus
@@ -67,6 +67,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         self._v2 = False
         self._books = False
         self._v3 = False
+        self._local = False
         self._stall_after = dt.timedelta(seconds=inp.stall_alert_after_seconds)
         self._steps: dict[ClaimStatus, Callable[[], Awaitable[None]]] = {
             S.RECEIVED: self._code,
@@ -91,6 +92,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         self._v2 = workflow.patched(LIFECYCLE_V2)
         self._v3 = workflow.patched(LIFECYCLE_V3)
         self._books = workflow.patched(LEDGER_V1)
+        self._local = workflow.patched(LOCAL_STEPS) and not inp.remote_steps
         if self._state.status is None:
             intake = inp.intake_findings
             self._state.reports["intake"] = Report(stage="intake", findings=intake)
@@ -115,6 +117,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
                         state=self._state,
                         history_limit=self._history_limit,
                         stall_alert_after_seconds=int(self._stall_after.total_seconds()),
+                        remote_steps=inp.remote_steps,
                     )
                 )
         # Let an update that is still answering its caller finish before the run ends.
@@ -141,8 +144,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
     async def _code(self, actor: Actor | None = None) -> None:
         """RECEIVED (or a correction): check the codes. ``actor``: who sent the correction."""
         try:
-            coding: Report = await workflow.execute_activity_method(
-                StageActivities.check_coding, CodingInput(claim=self._claim), **CHECK_OPTIONS
+            coding: Report = await self._step(
+                StageActivities.check_coding, CodingInput(claim=self._claim), CHECK_OPTIONS
             )
         except ActivityError as exc:
             crashed = refusal(exc, CHECK_FAILED) if self._v3 else None
@@ -157,10 +160,10 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         try:
             scrub = await self._call(
                 "scrubbing (the duplicate index)",
-                lambda: workflow.start_activity_method(
+                lambda: self._step(
                     StageActivities.scrub_claim,
                     ScrubInput(claim=self._claim, as_of=workflow.now().date()),
-                    **CHECK_OPTIONS,
+                    CHECK_OPTIONS,
                 ),
             )
         except ActivityError as exc:
@@ -201,8 +204,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling):
         try:
             receipt: SubmissionReceipt | None = await self._call(
                 "submission to the payer",
-                lambda: workflow.start_activity_method(
-                    PayerActivities.submit_claim, SubmitInput(claim=self._claim), **SUBMIT_OPTIONS
+                lambda: self._step(
+                    PayerActivities.submit_claim, SubmitInput(claim=self._claim), SUBMIT_OPTIONS
                 ),
                 wanted=lambda: self._state.status is S.SCRUBBED,
             )

@@ -87,6 +87,10 @@ class ClaimWorkflowInput(BaseModel):
     # A step that talks to another system and keeps failing for this long raises an
     # activity_stalled alert (it goes on retrying); from settings.stall_alert_after_seconds.
     stall_alert_after_seconds: int = Field(default=900, ge=1)
+    # Run the short steps as ordinary activities, as claims did before LOCAL_STEPS: for the
+    # benchmark's before-and-after in one run (and an operator who must see every step
+    # scheduled on the task queue). Nothing else differs.
+    remote_steps: bool = False
 
 
 class AppealBody(BaseModel):
