@@ -53,12 +53,9 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
-import sqlite3  # noqa: E402
 import statistics  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -67,7 +64,6 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
-from kafka import KafkaConsumer  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.api.history.v1 import HistoryEvent  # noqa: E402
 from temporalio.client import Client, WorkflowHandle  # noqa: E402
@@ -86,13 +82,19 @@ from bench.common import (  # noqa: E402
     command_line,
     machine,
     percentiles,
-    proc_cpu_seconds,
     running_stack,
     summary,
     write_result,
 )
+from bench.lifecycle_measure import (  # noqa: E402
+    CpuMeter,
+    ProjectionWatcher,
+    drive,
+    event_lag,
+    kafka_timestamps,
+    paced,
+)
 from claims.model import Claim  # noqa: E402
-from events import topics  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.stack import process  # noqa: E402
 from services.temporal import connect  # noqa: E402
@@ -115,130 +117,8 @@ FAILED_CLOSE = frozenset(
 # tests.support.harness runs the worker with 8 activity threads; the baseline worker matches.
 WORKER_THREADS = 8
 RESULT_TIMEOUT_S = 120.0
-KINDS = ("lifecycle", "noop", "chain", "noop_result")
-
-
-# --------------------------------------------------------------------------- measuring
-
-
-async def drive(
-    items: Sequence[Any], concurrency: int, run_one: Callable[[Any], Awaitable[None]]
-) -> tuple[float, list[float]]:
-    """Run every item, ``concurrency`` at a time (a new one starts as soon as one ends).
-
-    Returns wall seconds for the whole batch and each item's own latency.
-    """
-    pending = iter(items)
-    latencies: list[float] = []
-
-    async def lane() -> None:
-        for item in pending:  # one shared iterator: each lane takes the next item
-            start = time.perf_counter()
-            await run_one(item)
-            latencies.append(time.perf_counter() - start)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(lane() for _ in range(min(concurrency, len(items)))))
-    return time.perf_counter() - start, latencies
-
-
-@dataclass
-class CpuMeter:
-    """CPU seconds per component between ``start`` and ``stop``: where a run's time goes."""
-
-    pids: dict[str, int | None]
-    _before: dict[str, float] = field(default_factory=dict)
-
-    def _now(self) -> dict[str, float]:
-        now = {name: proc_cpu_seconds(pid) for name, pid in self.pids.items()}
-        now["bench process (worker, payer sim, API, driver)"] = time.process_time()
-        return now
-
-    def start(self) -> None:
-        self._before = self._now()
-
-    def stop(self) -> dict[str, float]:
-        after = self._now()
-        return {name: after[name] - self._before[name] for name in after}
-
-
-class ProjectionWatcher(threading.Thread):
-    """Notes the wall time each (claim id, seq) row first shows up in the read model.
-
-    A thread with its own SQLite connection rather than a task on the event loop, which is
-    busy running the worker: a poll delayed by a workflow task would count as lag.
-    New rows are found by rowid, so each poll reads only what was added since the last.
-    """
-
-    def __init__(self, db: Path, interval_s: float) -> None:
-        super().__init__(name="projection-watcher", daemon=True)
-        self._db = db
-        self._interval = interval_s
-        self._stop_event = threading.Event()
-        self.seen: dict[tuple[str, int], tuple[float, str]] = {}
-
-    def run(self) -> None:
-        conn = sqlite3.connect(self._db, timeout=30)
-        last = 0
-        try:
-            while not self._stop_event.is_set():
-                rows = conn.execute(
-                    "SELECT rowid, claim_id, seq, time FROM claim_events WHERE rowid > ? "
-                    "ORDER BY rowid",
-                    (last,),
-                ).fetchall()
-                now = time.time()
-                for rowid, claim_id, seq, at in rows:
-                    self.seen.setdefault((claim_id, seq), (now, at))
-                    last = rowid
-                self._stop_event.wait(self._interval)
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join(timeout=5)
-
-    async def wait_for(self, keys: Sequence[tuple[str, int]], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while any(k not in self.seen for k in keys):
-            if time.monotonic() > deadline:
-                missing = sum(1 for k in keys if k not in self.seen)
-                raise TimeoutError(f"{missing} events never reached the read model")
-            await asyncio.sleep(0.1)
-
-
-def parse_time(text: str) -> float:
-    """A ``claim_events.time`` value (SQLite keeps it as text, UTC) as a POSIX timestamp."""
-    at = dt.datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    return at.timestamp()
-
-
-def kafka_timestamps(settings: Settings, claim_ids: set[str]) -> dict[tuple[str, int], float]:
-    """Producer timestamp (seconds) of every lifecycle record of the given claims."""
-    consumer = KafkaConsumer(
-        settings.topic(topics.LIFECYCLE),
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        consumer_timeout_ms=5000,
-        client_id="claimflow-bench-lag",
-    )
-    stamps: dict[tuple[str, int], float] = {}
-    try:
-        for record in consumer:
-            claim_id = record.key.decode() if record.key else ""
-            if claim_id not in claim_ids:
-                continue
-            ce_id = dict(record.headers).get("ce_id", b"").decode()
-            seq = int(ce_id.rsplit(":", 1)[1])
-            stamps.setdefault((claim_id, seq), record.timestamp / 1000)
-    finally:
-        consumer.close()
-    return stamps
+KINDS = ("lifecycle", "lifecycle_before", "noop", "chain", "noop_result")
+LIFECYCLES = ("lifecycle", "lifecycle_before")
 
 
 # --------------------------------------------------------------------------- workloads
@@ -290,6 +170,9 @@ class Workloads:
     client: Client
     claim_queue: str
     baseline_queue: str
+    # The "before" installation: claims started with ``remote_steps`` on its own task
+    # queue, answered by its own payer simulator, which sends a file per answer.
+    before_queue: str = ""
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     # Status path of every claim that reached PAID, in order (index = seq - 1).
     paths: dict[str, list[str]] = field(default_factory=dict)
@@ -298,12 +181,20 @@ class Workloads:
     chain_length: int = 0
 
     async def lifecycle(self, claim: Claim) -> None:
+        """After: short steps as local activities, answers in check runs."""
+        await self._lifecycle(claim, self.claim_queue, remote_steps=False)
+
+    async def lifecycle_before(self, claim: Claim) -> None:
+        """Before: every step an ordinary activity, a payer file per answer."""
+        await self._lifecycle(claim, self.before_queue, remote_steps=True)
+
+    async def _lifecycle(self, claim: Claim, queue: str, *, remote_steps: bool) -> None:
         assert claim.claim_id is not None
         handle = await self.client.start_workflow(
             ClaimWorkflow.run,
-            ClaimWorkflowInput(claim=claim),
+            ClaimWorkflowInput(claim=claim, remote_steps=remote_steps),
             id=workflow_id(claim.claim_id),
-            task_queue=self.claim_queue,
+            task_queue=queue,
         )
         path: list[str] = []
         scheduled = 0
@@ -373,39 +264,67 @@ class Workloads:
 
 
 @dataclass
+class Side:
+    """One claimflow installation of the run: its settings, read model watcher and claims."""
+
+    settings: Settings
+    watcher: ProjectionWatcher
+    claims: list[Claim] = field(default_factory=list)
+    # Claims of the open-loop run at half the measured maximum (event lag at that load).
+    paced: list[Claim] = field(default_factory=list)
+
+
+@dataclass
 class Measured:
     rounds: list[dict[str, Any]] = field(default_factory=list)
     latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
-    lifecycle_claims: list[Claim] = field(default_factory=list)
+    paced_rate: dict[str, float] = field(default_factory=dict)
 
 
-async def measure_rounds(
-    args: argparse.Namespace, work: Workloads, watcher: ProjectionWatcher, meter: CpuMeter
-) -> Measured:
-    """Warm up, then ``--rounds`` rounds of every workload, in a rotating order."""
-    warm = make_claims(args.warmup, f"W{work.tag}")
-    await drive(warm, args.concurrency, work.lifecycle)
-    counts = Counter(work.activities[c.claim_id] for c in warm if c.claim_id)
-    work.chain_length = counts.most_common(1)[0][0]
-    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.noop)
-    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.chain)
-    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.noop_result)
-    # Also proves the consumer has joined its group before anything is timed.
-    await watcher.wait_for(work.keys(warm), timeout=120)
-    await work.terminate(warm, args.concurrency)
+async def warm_up(
+    args: argparse.Namespace, work: Workloads, sides: dict[str, Side], kinds: Sequence[str]
+) -> None:
+    """Unmeasured workflows of every kind; the chain's length from a "before" claim."""
+    warm: dict[str, list[Claim]] = {}
+    for kind in LIFECYCLES:
+        if kind in kinds:
+            warm[kind] = make_claims(args.warmup, f"W{kind[-1]}{work.tag}")
+            await drive(warm[kind], args.concurrency, getattr(work, kind))
+    if "chain" in kinds:
+        counts = Counter(
+            work.activities[c.claim_id] for c in warm["lifecycle_before"] if c.claim_id
+        )
+        work.chain_length = counts.most_common(1)[0][0]
+    for kind in kinds:
+        if kind not in LIFECYCLES:
+            await drive(
+                [f"w{k}" for k in range(args.warmup)], args.concurrency, getattr(work, kind)
+            )
+    for kind, claims in warm.items():
+        # Also proves each consumer has joined its group before anything is timed.
+        await sides[kind].watcher.wait_for(work.keys(claims), timeout=120)
+        await work.terminate(claims, args.concurrency)
     print(
-        f"warmed up ({args.warmup} of each); a clean claim runs {work.chain_length} activities; "
-        "measuring",
+        f"warmed up ({args.warmup} of each); a clean claim runs {work.chain_length} ordinary "
+        "activities on the before path; measuring",
         flush=True,
     )
 
+
+async def measure_rounds(
+    args: argparse.Namespace, work: Workloads, sides: dict[str, Side], meter: CpuMeter
+) -> Measured:
+    """Warm up, then ``--rounds`` rounds of every workload, in a rotating order; then each
+    lifecycle path once more, open loop at half its median rate, for the event lag."""
+    kinds: tuple[str, ...] = tuple(args.kinds)
+    await warm_up(args, work, sides, kinds)
     out = Measured()
     for r in range(args.rounds):
-        for kind in KINDS[r % len(KINDS) :] + KINDS[: r % len(KINDS)]:
+        for kind in kinds[r % len(kinds) :] + kinds[: r % len(kinds)]:
             items: list[Any]
-            if kind == "lifecycle":
-                items = make_claims(args.claims, f"R{r}{work.tag}")
-                out.lifecycle_claims += items
+            if kind in LIFECYCLES:
+                items = make_claims(args.claims, f"R{r}{kind[-1]}{work.tag}")
+                sides[kind].claims += items
             else:
                 items = [f"r{r}-{k}" for k in range(args.claims)]
             runner: Callable[[Any], Awaitable[None]] = getattr(work, kind)
@@ -426,34 +345,54 @@ async def measure_rounds(
             }
             out.rounds.append(row)
             print(
-                f"round {r + 1} {kind:>9}: {row['per_second']:8.2f}/s ({len(items)} in "
+                f"round {r + 1} {kind:>16}: {row['per_second']:8.2f}/s ({len(items)} in "
                 f"{seconds:.1f}s, {row['cpu_cores_busy']} cores busy)",
                 flush=True,
             )
-            if kind == "lifecycle":
+            if kind in LIFECYCLES:
                 # Let the consumer catch up, so its work is not billed to the next workload.
-                await watcher.wait_for(work.keys(items), timeout=120)
+                await sides[kind].watcher.wait_for(work.keys(items), timeout=120)
+    for kind in LIFECYCLES:
+        if kind not in kinds or not args.paced_claims:
+            continue
+        rates = [row["per_second"] for row in out.rounds if row["kind"] == kind]
+        rate = out.paced_rate[kind] = round(statistics.median(rates) / 2, 2)
+        items = make_claims(args.paced_claims, f"P{kind[-1]}{work.tag}")
+        sides[kind].paced = items
+        seconds, _ = await paced(items, rate, getattr(work, kind))
+        await sides[kind].watcher.wait_for(work.keys(items), timeout=120)
+        print(f"{kind}: {len(items)} claims paced at {rate}/s (half the median) in {seconds:.1f}s")
     return out
 
 
 async def run(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
-    """claimflow from the test harness plus a baseline worker, both on the bench stack."""
+    """Two claimflow installations from the test harness (after and before) plus a baseline
+    worker, all on the bench stack and this one Temporal server."""
     client = await connect(base)
     run_dir = STATE_DIR / "runs" / f"lifecycle-{uuid.uuid4().hex[:8]}"
-    settings = unique_settings(base, run_dir, payer_delay_seconds=0.0)
-    db = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
-    watcher = ProjectionWatcher(db, args.poll_ms / 1000)
-    work = Workloads(client, settings.task_queue, f"{settings.task_queue}-baseline")
+    after = unique_settings(
+        base, run_dir / "after", payer_delay_seconds=0.0, payer_check_run_seconds=args.check_run
+    )
+    before = unique_settings(base, run_dir / "before", payer_delay_seconds=0.0)
+    sides = {
+        kind: Side(s, ProjectionWatcher(_db(s), args.poll_ms / 1000))
+        for kind, s in (("lifecycle", after), ("lifecycle_before", before))
+    }
+    work = Workloads(client, after.task_queue, f"{after.task_queue}-baseline", before.task_queue)
+    stamps: dict[str, dict[tuple[str, int], float]] = {}
     try:
-        async with harness(settings, client):
-            watcher.start()
-            meter = CpuMeter(
-                {
-                    "temporal": process.read_pid(base.state_dir, "temporal"),
-                    "kafka": process.read_pid(base.state_dir, "kafka"),
-                    "consumer (faust)": process.read_pid(settings.state_dir, "consumer"),
-                }
-            )
+        async with harness(after, client), harness(before, client):
+            for side in sides.values():
+                side.watcher.start()
+            pids = {
+                "temporal": process.read_pid(base.state_dir, "temporal"),
+                "kafka": process.read_pid(base.state_dir, "kafka"),
+            }
+            for kind, side in sides.items():
+                pids[f"consumer (faust, {kind})"] = process.read_pid(
+                    side.settings.state_dir, "consumer"
+                )
+            meter = CpuMeter(pids)
             with ThreadPoolExecutor(max_workers=WORKER_THREADS) as executor:
                 async with Worker(
                     client,
@@ -462,128 +401,117 @@ async def run(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
                     activities=[noop_activity],
                     activity_executor=executor,
                 ):
-                    measured = await measure_rounds(args, work, watcher, meter)
-            watcher.stop()
-            claim_ids = {c.claim_id for c in measured.lifecycle_claims if c.claim_id}
-            stamps = kafka_timestamps(settings, claim_ids)
-            await work.terminate(measured.lifecycle_claims, args.concurrency)
+                    measured = await measure_rounds(args, work, sides, meter)
+            for kind, side in sides.items():
+                side.watcher.stop()
+                claims = side.claims + side.paced
+                ids = {c.claim_id for c in claims if c.claim_id}
+                stamps[kind] = kafka_timestamps(side.settings, ids) if ids else {}
+                await work.terminate(claims, args.concurrency)
     finally:
-        if watcher.is_alive():
-            watcher.stop()
+        for side in sides.values():
+            if side.watcher.is_alive():
+                side.watcher.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
 
+    lag: dict[str, Any] = {}
+    for kind, side in sides.items():
+        if kind not in args.kinds:
+            continue
+        seen = side.watcher.seen
+        lag[kind] = {
+            "saturated": event_lag(work.keys(side.claims), work.paths, seen, stamps[kind]),
+            "half_load": event_lag(work.keys(side.paced), work.paths, seen, stamps[kind]),
+            "half_load_rate_per_second": measured.paced_rate.get(kind),
+        }
     return {
         "rounds": measured.rounds,
-        "latency_s": {kind: percentiles(measured.latencies[kind]) for kind in KINDS},
-        "event_lag_ms": event_lag(
-            work.keys(measured.lifecycle_claims), work.paths, watcher.seen, stamps
-        ),
+        "kinds": list(args.kinds),
+        "latency_s": {k: percentiles(measured.latencies[k]) for k in args.kinds},
+        "event_lag_ms": lag,
         "chain_length": work.chain_length,
         "paths": dict(Counter(" > ".join(p) for p in work.paths.values())),
         "poll_ms": args.poll_ms,
     }
 
 
-def event_lag(
-    keys: Sequence[tuple[str, int]],
-    paths: dict[str, list[str]],
-    seen: dict[tuple[str, int], tuple[float, str]],
-    stamps: dict[tuple[str, int], float],
-) -> dict[str, Any]:
-    """Lag percentiles in ms: whole, split at the Kafka producer timestamp, and by status."""
-    total: list[float] = []
-    to_kafka: list[float] = []
-    from_kafka: list[float] = []
-    by_status: dict[str, list[float]] = {}
-    for key in keys:
-        if key not in seen:
-            continue
-        projected_at, at_text = seen[key]
-        transition = parse_time(at_text)
-        lag = 1000 * (projected_at - transition)
-        total.append(lag)
-        by_status.setdefault(paths[key[0]][key[1] - 1], []).append(lag)
-        if key in stamps:
-            to_kafka.append(1000 * (stamps[key] - transition))
-            from_kafka.append(1000 * (projected_at - stamps[key]))
-    return {
-        "transition_to_read_model": percentiles(total),
-        "transition_to_kafka": percentiles(to_kafka),
-        "kafka_to_read_model": percentiles(from_kafka),
-        "transition_to_read_model_p50_by_status": {
-            s: round(statistics.median(v), 1) for s, v in by_status.items() if v
-        },
-    }
+def _db(settings: Settings) -> Path:
+    return Path(settings.resolved_database_url.removeprefix("sqlite:///"))
+
+
+# Ratios reported, each per round from workloads measured side by side: (numerator, denominator).
+RATIOS = (
+    ("lifecycle", "noop"),
+    ("lifecycle_before", "noop"),
+    ("lifecycle", "lifecycle_before"),
+    ("lifecycle_before", "chain"),
+    ("chain", "noop"),
+    ("noop_result", "noop"),
+)
 
 
 def summarise(raw: dict[str, Any]) -> dict[str, Any]:
     """Per-round ratios (each from workloads measured side by side), then median/spread."""
-    by_round: dict[int, dict[str, float]] = {}
-    for row in raw["rounds"]:
-        by_round.setdefault(row["round"], {})[row["kind"]] = row["per_second"]
-    ratio_noop = [r["lifecycle"] / r["noop"] for r in by_round.values()]
-    ratio_chain = [r["lifecycle"] / r["chain"] for r in by_round.values()]
-    chain_noop = [r["chain"] / r["noop"] for r in by_round.values()]
-    result_noop = [r["noop_result"] / r["noop"] for r in by_round.values()]
-    # CPU spent per workflow (all processes) hardly depends on how much CPU the neighbours
-    # left us, so noop/lifecycle CPU is a steadier estimate of the ratio on a CPU-bound box.
+    kinds = raw["kinds"]
+    rate: dict[int, dict[str, float]] = {}
     cpu_total: dict[int, dict[str, float]] = {}
     for row in raw["rounds"]:
+        rate.setdefault(row["round"], {})[row["kind"]] = row["per_second"]
         total = sum(row["cpu_ms_per_workflow"].values())
         cpu_total.setdefault(row["round"], {})[row["kind"]] = total
-    cpu_ratio = [r["noop"] / r["lifecycle"] for r in cpu_total.values()]
+    out: dict[str, Any] = {}
+    for top, bottom in RATIOS:
+        if top in kinds and bottom in kinds:
+            out[f"{top}_over_{bottom}"] = summary([r[top] / r[bottom] for r in rate.values()])
+    # CPU spent per workflow (all processes) hardly depends on how much CPU the neighbours
+    # left us, so noop/lifecycle CPU is a steadier estimate of the ratio on a CPU-bound box.
+    for kind in LIFECYCLES:
+        if kind in kinds and "noop" in kinds:
+            out[f"cpu_noop_over_cpu_{kind}"] = summary(
+                [r["noop"] / r[kind] for r in cpu_total.values()]
+            )
     cpu: dict[str, dict[str, float]] = {}
-    for kind in KINDS:
+    for kind in kinds:
         rows = [row["cpu_ms_per_workflow"] for row in raw["rounds"] if row["kind"] == kind]
         cpu[kind] = {name: round(statistics.median(r[name] for r in rows), 2) for name in rows[0]}
         cpu[kind]["total"] = round(sum(cpu[kind].values()), 2)
-    return {
-        "lifecycle_over_noop": summary(ratio_noop),
-        "lifecycle_over_chain": summary(ratio_chain),
-        "chain_over_noop": summary(chain_noop),
-        "noop_result_over_noop": summary(result_noop),
-        "cpu_noop_over_cpu_lifecycle": summary(cpu_ratio),
-        "per_second": {
-            kind: summary([r["per_second"] for r in raw["rounds"] if r["kind"] == kind])
-            for kind in KINDS
-        },
-        "cpu_ms_per_workflow_median": cpu,
+    out["per_second"] = {
+        kind: summary([r["per_second"] for r in raw["rounds"] if r["kind"] == kind])
+        for kind in kinds
     }
+    out["cpu_ms_per_workflow_median"] = cpu
+    return out
 
 
 def report(result: dict[str, Any]) -> None:
     s = result["summary"]
+    raw = result["raw"]
     print()
-    for kind in KINDS:
+    for kind in raw["kinds"]:
         rate = s["per_second"][kind]
-        lat = result["raw"]["latency_s"][kind]
+        lat = raw["latency_s"][kind]
         print(
-            f"{kind:>9}: {rate['median']:8.2f}/s median (spread {rate['spread']:.0%}); "
+            f"{kind:>16}: {rate['median']:8.2f}/s median (spread {rate['spread']:.0%}); "
             f"latency p50 {lat['p50'] * 1000:.0f} ms, p99 {lat['p99'] * 1000:.0f} ms"
         )
-    for name in (
-        "lifecycle_over_noop",
-        "lifecycle_over_chain",
-        "chain_over_noop",
-        "noop_result_over_noop",
-        "cpu_noop_over_cpu_lifecycle",
-    ):
-        r = s[name]
-        print(
-            f"{name}: {r['median']:.3f} median (min {r['min']:.3f}, max {r['max']:.3f}, "
-            f"{r['rounds']} rounds)"
-        )
-    lag = result["raw"]["event_lag_ms"]
-    for name in ("transition_to_read_model", "transition_to_kafka", "kafka_to_read_model"):
-        p = lag[name]
-        if p:
+    for name, r in s.items():
+        if "_over_" in name:
             print(
-                f"event lag {name}: p50 {p['p50']:.0f} ms, p99 {p['p99']:.0f} ms "
-                f"(n={p['n']}, poll {result['raw']['poll_ms']} ms)"
+                f"{name}: {r['median']:.3f} median (min {r['min']:.3f}, max {r['max']:.3f}, "
+                f"{r['rounds']} rounds)"
             )
+    for kind, lags in raw["event_lag_ms"].items():
+        for load in ("saturated", "half_load"):
+            for name in ("transition_to_read_model", "transition_to_kafka", "kafka_to_read_model"):
+                p = lags[load][name]
+                if p:
+                    print(
+                        f"event lag {kind} {load} {name}: p50 {p['p50']:.0f} ms, "
+                        f"p99 {p['p99']:.0f} ms (n={p['n']}, poll {raw['poll_ms']} ms)"
+                    )
     print("CPU ms per workflow (median of rounds):")
     for kind, parts in s["cpu_ms_per_workflow_median"].items():
-        print(f"  {kind:>9}: " + ", ".join(f"{k} {v}" for k, v in parts.items()))
+        print(f"  {kind:>16}: " + ", ".join(f"{k} {v}" for k, v in parts.items()))
 
 
 def main() -> None:
@@ -593,6 +521,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured workflows per kind")
     parser.add_argument("--poll-ms", type=float, default=10.0, help="read-model poll interval")
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=KINDS,
+        default=["lifecycle", "lifecycle_before", "noop"],
+        help="workloads measured in each round",
+    )
+    parser.add_argument(
+        "--check-run", type=float, default=0.5, help="the after-side payer's check run (s)"
+    )
+    parser.add_argument(
+        "--paced-claims",
+        type=int,
+        default=100,
+        help="claims per lifecycle path run open loop at half its rate, for the event lag",
+    )
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running")
     parser.add_argument(
         "--fresh", action="store_true", help="delete .state/bench first (empty databases)"
@@ -617,6 +561,9 @@ def main() -> None:
             "rounds": args.rounds,
             "warmup_per_kind": args.warmup,
             "payer_delay_seconds": 0.0,
+            "after_check_run_seconds": args.check_run,
+            "paced_claims": args.paced_claims,
+            "kinds": args.kinds,
             "worker_activity_threads": WORKER_THREADS,
             "temporal": f"dev server on {base.temporal_address}, SQLite WAL, UI off",
             "kafka": f"{base.kafka_bootstrap}, one KRaft node, {base.topic_partitions} partitions",
@@ -627,7 +574,9 @@ def main() -> None:
         "wall_seconds": round(time.monotonic() - started, 1),
     }
     result["summary"] = summarise(raw)
-    result["lifecycle_over_noop"] = result["summary"]["lifecycle_over_noop"]["median"]
+    for name in ("lifecycle_over_noop", "lifecycle_before_over_noop"):
+        if name in result["summary"]:
+            result[name] = result["summary"][name]["median"]
     report(result)
     write_result("lifecycle", result, args.out)
 
