@@ -101,11 +101,12 @@ async def measure(
 
 
 async def run(args: argparse.Namespace, base: Settings) -> list[dict[str, Any]]:
-    client = await connect(base)
     run_dir = STATE_DIR / "runs" / f"scaling-{uuid.uuid4().hex[:8]}"
     settings = unique_settings(
         base, run_dir, payer_delay_seconds=0.0, payer_check_run_seconds=args.check_run
     )
+    # The worker processes seal payloads with the run's key ring: so must this client.
+    client = await connect(settings)
     work = Workloads(client, settings.task_queue, f"{settings.task_queue}-baseline")
     try:
         async with harness(settings, client, worker=False):
@@ -122,7 +123,8 @@ async def run(args: argparse.Namespace, base: Settings) -> list[dict[str, Any]]:
                     finally:
                         await use_workers(settings, 0, max(args.workers))
     finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if not args.keep_run_dir:  # its logs say why a worker did not start
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def main() -> None:
@@ -134,6 +136,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--check-run", type=float, default=0.5, help="payer check run (s)")
     parser.add_argument("--keep-stack", action="store_true")
+    parser.add_argument("--keep-run-dir", action="store_true", help="keep logs and databases")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
