@@ -13,7 +13,11 @@ round so no workload always goes first, on a warmer or a more loaded box):
 - ``chain``: trivial activities in a row, as many as a clean lifecycle runs (counted in a
   warm-up claim's history), which splits the gap into "Temporal's activity round trips"
   and "our code";
-- ``noop_result``: the no-op again, awaited with ``handle.result()`` (see below).
+- ``noop_result``: the no-op again, awaited with ``handle.result()`` (see below);
+- ``messages``: the floor: a workflow started and then sent the three payer messages a clean
+  claim hears (999, 277CA, 835) as signals, one after another as the posting workflows
+  would, and done. ``messages/noop`` bounds what any lifecycle/noop ratio can reach while a
+  claim hears its payer by signals.
 
 A claim does not end at PAID (it waits out reversals, then closes), so "PAID" is read from
 the workflow's history as it grows: the search-attribute upsert that sets ``ClaimStatus`` to
@@ -72,7 +76,9 @@ from temporalio.worker import Worker  # noqa: E402
 from ulid import ULID  # noqa: E402
 
 from bench.baseline_workflows import (  # noqa: E402
+    PAYER_MESSAGES,
     ActivityChainWorkflow,
+    MessagesWorkflow,
     NoopWorkflow,
     noop_activity,
 )
@@ -117,7 +123,7 @@ FAILED_CLOSE = frozenset(
 # tests.support.harness runs the worker with 8 activity threads; the baseline worker matches.
 WORKER_THREADS = 8
 RESULT_TIMEOUT_S = 120.0
-KINDS = ("lifecycle", "lifecycle_before", "noop", "chain", "noop_result")
+KINDS = ("lifecycle", "lifecycle_before", "noop", "chain", "noop_result", "messages")
 LIFECYCLES = ("lifecycle", "lifecycle_before")
 
 
@@ -227,6 +233,18 @@ class Workloads:
             NoopWorkflow.run, id=f"bench-noopr-{self.tag}-{key}", task_queue=self.baseline_queue
         )
         await asyncio.wait_for(handle.result(), RESULT_TIMEOUT_S)
+
+    async def messages(self, key: str) -> None:
+        """The floor: started, told the three payer messages by signals, done."""
+        handle = await self.client.start_workflow(
+            MessagesWorkflow.run,
+            PAYER_MESSAGES,
+            id=f"bench-msgs-{self.tag}-{key}",
+            task_queue=self.baseline_queue,
+        )
+        for kind in ("999", "277CA", "835")[:PAYER_MESSAGES]:
+            await handle.signal(MessagesWorkflow.payer_message, kind)
+        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
 
     async def chain(self, key: str) -> None:
         assert self.chain_length > 0, "run lifecycles first: they tell the chain's length"
@@ -397,7 +415,7 @@ async def run(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
                 async with Worker(
                     client,
                     task_queue=work.baseline_queue,
-                    workflows=[NoopWorkflow, ActivityChainWorkflow],
+                    workflows=[NoopWorkflow, ActivityChainWorkflow, MessagesWorkflow],
                     activities=[noop_activity],
                     activity_executor=executor,
                 ):
@@ -447,6 +465,8 @@ RATIOS = (
     ("lifecycle_before", "chain"),
     ("chain", "noop"),
     ("noop_result", "noop"),
+    ("messages", "noop"),
+    ("lifecycle", "messages"),
 )
 
 
