@@ -11,6 +11,10 @@ ClaimWorkflow (which passes its imports through) does not, and a workflow define
   claim runs real ones (one publish per transition, coding, scrub, submission; the benchmark
   counts them in a warm-up claim's history). Between the two it shows how much of a
   lifecycle is Temporal's per-activity round trips and how much is our code.
+- ``MessagesWorkflow`` is the floor of any design in which a claim hears its payer: started,
+  then told three things (the 999, the 277CA and the 835 of a clean claim) by signals, as the
+  posting workflows tell a claim, and done. No activity, no event, no Kafka. Whatever a
+  lifecycle costs above the no-op, at least this much of it is Temporal's alone.
 """
 
 from __future__ import annotations
@@ -43,3 +47,22 @@ class ActivityChainWorkflow:
                 noop_activity, step, start_to_close_timeout=dt.timedelta(seconds=30)
             )
         return done
+
+
+# A clean claim hears three payer messages on its way to PAID: the 999, the 277CA, the 835.
+PAYER_MESSAGES = 3
+
+
+@workflow.defn(name="BenchMessages")
+class MessagesWorkflow:
+    def __init__(self) -> None:
+        self._heard = 0
+
+    @workflow.signal(name="payer_message")
+    def payer_message(self, _kind: str) -> None:
+        self._heard += 1
+
+    @workflow.run
+    async def run(self, expected: int) -> int:
+        await workflow.wait_condition(lambda: self._heard >= expected)
+        return self._heard

@@ -29,16 +29,20 @@ STATE_DIR = ROOT / ".state" / "bench"
 
 
 def bench_settings() -> Settings:
-    """The benchmark stack's settings: non-default ports, no UI, state under .state/bench."""
+    """The benchmark stack's settings: non-default ports, no UI, state under .state/bench.
+
+    ``CLAIMFLOW_BENCH_PORT_OFFSET`` moves every port, for two checkouts benchmarking on one
+    machine (as ``CLAIMFLOW_TEST_PORT_OFFSET`` does for the test stack)."""
+    off = int(os.environ.get("CLAIMFLOW_BENCH_PORT_OFFSET", "0"))
     return Settings(
         state_dir=STATE_DIR,
-        temporal_port=37233,
-        temporal_http_port=37243,
-        temporal_metrics_port=37244,
-        temporal_ui_port=38233,  # not opened: the UI is off
+        temporal_port=37233 + off,
+        temporal_http_port=37243 + off,
+        temporal_metrics_port=37244 + off,
+        temporal_ui_port=38233 + off,  # not opened: the UI is off
         temporal_ui=False,
-        kafka_port=39092,
-        kafka_controller_port=39093,
+        kafka_port=39092 + off,
+        kafka_controller_port=39093 + off,
     )
 
 

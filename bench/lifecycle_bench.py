@@ -13,7 +13,11 @@ round so no workload always goes first, on a warmer or a more loaded box):
 - ``chain``: trivial activities in a row, as many as a clean lifecycle runs (counted in a
   warm-up claim's history), which splits the gap into "Temporal's activity round trips"
   and "our code";
-- ``noop_result``: the no-op again, awaited with ``handle.result()`` (see below).
+- ``noop_result``: the no-op again, awaited with ``handle.result()`` (see below);
+- ``messages``: the floor: a workflow started and then sent the three payer messages a clean
+  claim hears (999, 277CA, 835) as signals, one after another as the posting workflows
+  would, and done. ``messages/noop`` bounds what any lifecycle/noop ratio can reach while a
+  claim hears its payer by signals.
 
 A claim does not end at PAID (it waits out reversals, then closes), so "PAID" is read from
 the workflow's history as it grows: the search-attribute upsert that sets ``ClaimStatus`` to
@@ -55,6 +59,7 @@ import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
+import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -71,7 +76,9 @@ from temporalio.worker import Worker  # noqa: E402
 from ulid import ULID  # noqa: E402
 
 from bench.baseline_workflows import (  # noqa: E402
+    PAYER_MESSAGES,
     ActivityChainWorkflow,
+    MessagesWorkflow,
     NoopWorkflow,
     noop_activity,
 )
@@ -82,16 +89,16 @@ from bench.common import (  # noqa: E402
     machine,
     percentiles,
     running_stack,
+    summary,
     write_result,
 )
 from bench.lifecycle_measure import (  # noqa: E402
-    KINDS,
     CpuMeter,
     ProjectionWatcher,
+    drive,
     event_lag,
     kafka_timestamps,
-    report,
-    summarise,
+    paced,
 )
 from claims.model import Claim  # noqa: E402
 from services.settings import Settings  # noqa: E402
@@ -116,30 +123,11 @@ FAILED_CLOSE = frozenset(
 # tests.support.harness runs the worker with 8 activity threads; the baseline worker matches.
 WORKER_THREADS = 8
 RESULT_TIMEOUT_S = 120.0
+KINDS = ("lifecycle", "lifecycle_before", "noop", "chain", "noop_result", "messages")
+LIFECYCLES = ("lifecycle", "lifecycle_before")
 
 
-# --------------------------------------------------------------------------- measuring
-
-
-async def drive(
-    items: Sequence[Any], concurrency: int, run_one: Callable[[Any], Awaitable[None]]
-) -> tuple[float, list[float]]:
-    """Run every item, ``concurrency`` at a time (a new one starts as soon as one ends).
-
-    Returns wall seconds for the whole batch and each item's own latency.
-    """
-    pending = iter(items)
-    latencies: list[float] = []
-
-    async def lane() -> None:
-        for item in pending:  # one shared iterator: each lane takes the next item
-            start = time.perf_counter()
-            await run_one(item)
-            latencies.append(time.perf_counter() - start)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(lane() for _ in range(min(concurrency, len(items)))))
-    return time.perf_counter() - start, latencies
+# --------------------------------------------------------------------------- workloads
 
 
 def make_claims(n: int, tag: str) -> list[Claim]:
@@ -188,6 +176,9 @@ class Workloads:
     client: Client
     claim_queue: str
     baseline_queue: str
+    # The "before" installation: claims started with ``remote_steps`` on its own task
+    # queue, answered by its own payer simulator, which sends a file per answer.
+    before_queue: str = ""
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     # Status path of every claim that reached PAID, in order (index = seq - 1).
     paths: dict[str, list[str]] = field(default_factory=dict)
@@ -196,12 +187,20 @@ class Workloads:
     chain_length: int = 0
 
     async def lifecycle(self, claim: Claim) -> None:
+        """After: short steps as local activities, answers in check runs."""
+        await self._lifecycle(claim, self.claim_queue, remote_steps=False)
+
+    async def lifecycle_before(self, claim: Claim) -> None:
+        """Before: every step an ordinary activity, a payer file per answer."""
+        await self._lifecycle(claim, self.before_queue, remote_steps=True)
+
+    async def _lifecycle(self, claim: Claim, queue: str, *, remote_steps: bool) -> None:
         assert claim.claim_id is not None
         handle = await self.client.start_workflow(
             ClaimWorkflow.run,
-            ClaimWorkflowInput(claim=claim),
+            ClaimWorkflowInput(claim=claim, remote_steps=remote_steps),
             id=workflow_id(claim.claim_id),
-            task_queue=self.claim_queue,
+            task_queue=queue,
         )
         path: list[str] = []
         scheduled = 0
@@ -234,6 +233,18 @@ class Workloads:
             NoopWorkflow.run, id=f"bench-noopr-{self.tag}-{key}", task_queue=self.baseline_queue
         )
         await asyncio.wait_for(handle.result(), RESULT_TIMEOUT_S)
+
+    async def messages(self, key: str) -> None:
+        """The floor: started, told the three payer messages by signals, done."""
+        handle = await self.client.start_workflow(
+            MessagesWorkflow.run,
+            PAYER_MESSAGES,
+            id=f"bench-msgs-{self.tag}-{key}",
+            task_queue=self.baseline_queue,
+        )
+        for kind in ("999", "277CA", "835")[:PAYER_MESSAGES]:
+            await handle.signal(MessagesWorkflow.payer_message, kind)
+        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
 
     async def chain(self, key: str) -> None:
         assert self.chain_length > 0, "run lifecycles first: they tell the chain's length"
@@ -271,39 +282,67 @@ class Workloads:
 
 
 @dataclass
+class Side:
+    """One claimflow installation of the run: its settings, read model watcher and claims."""
+
+    settings: Settings
+    watcher: ProjectionWatcher
+    claims: list[Claim] = field(default_factory=list)
+    # Claims of the open-loop run at half the measured maximum (event lag at that load).
+    paced: list[Claim] = field(default_factory=list)
+
+
+@dataclass
 class Measured:
     rounds: list[dict[str, Any]] = field(default_factory=list)
     latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
-    lifecycle_claims: list[Claim] = field(default_factory=list)
+    paced_rate: dict[str, float] = field(default_factory=dict)
 
 
-async def measure_rounds(
-    args: argparse.Namespace, work: Workloads, watcher: ProjectionWatcher, meter: CpuMeter
-) -> Measured:
-    """Warm up, then ``--rounds`` rounds of every workload, in a rotating order."""
-    warm = make_claims(args.warmup, f"W{work.tag}")
-    await drive(warm, args.concurrency, work.lifecycle)
-    counts = Counter(work.activities[c.claim_id] for c in warm if c.claim_id)
-    work.chain_length = counts.most_common(1)[0][0]
-    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.noop)
-    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.chain)
-    await drive([f"w{k}" for k in range(args.warmup)], args.concurrency, work.noop_result)
-    # Also proves the consumer has joined its group before anything is timed.
-    await watcher.wait_for(work.keys(warm), timeout=120)
-    await work.terminate(warm, args.concurrency)
+async def warm_up(
+    args: argparse.Namespace, work: Workloads, sides: dict[str, Side], kinds: Sequence[str]
+) -> None:
+    """Unmeasured workflows of every kind; the chain's length from a "before" claim."""
+    warm: dict[str, list[Claim]] = {}
+    for kind in LIFECYCLES:
+        if kind in kinds:
+            warm[kind] = make_claims(args.warmup, f"W{kind[-1]}{work.tag}")
+            await drive(warm[kind], args.concurrency, getattr(work, kind))
+    if "chain" in kinds:
+        counts = Counter(
+            work.activities[c.claim_id] for c in warm["lifecycle_before"] if c.claim_id
+        )
+        work.chain_length = counts.most_common(1)[0][0]
+    for kind in kinds:
+        if kind not in LIFECYCLES:
+            await drive(
+                [f"w{k}" for k in range(args.warmup)], args.concurrency, getattr(work, kind)
+            )
+    for kind, claims in warm.items():
+        # Also proves each consumer has joined its group before anything is timed.
+        await sides[kind].watcher.wait_for(work.keys(claims), timeout=120)
+        await work.terminate(claims, args.concurrency)
     print(
-        f"warmed up ({args.warmup} of each); a clean claim runs {work.chain_length} activities; "
-        "measuring",
+        f"warmed up ({args.warmup} of each); a clean claim runs {work.chain_length} ordinary "
+        "activities on the before path; measuring",
         flush=True,
     )
 
+
+async def measure_rounds(
+    args: argparse.Namespace, work: Workloads, sides: dict[str, Side], meter: CpuMeter
+) -> Measured:
+    """Warm up, then ``--rounds`` rounds of every workload, in a rotating order; then each
+    lifecycle path once more, open loop at half its median rate, for the event lag."""
+    kinds: tuple[str, ...] = tuple(args.kinds)
+    await warm_up(args, work, sides, kinds)
     out = Measured()
     for r in range(args.rounds):
-        for kind in KINDS[r % len(KINDS) :] + KINDS[: r % len(KINDS)]:
+        for kind in kinds[r % len(kinds) :] + kinds[: r % len(kinds)]:
             items: list[Any]
-            if kind == "lifecycle":
-                items = make_claims(args.claims, f"R{r}{work.tag}")
-                out.lifecycle_claims += items
+            if kind in LIFECYCLES:
+                items = make_claims(args.claims, f"R{r}{kind[-1]}{work.tag}")
+                sides[kind].claims += items
             else:
                 items = [f"r{r}-{k}" for k in range(args.claims)]
             runner: Callable[[Any], Awaitable[None]] = getattr(work, kind)
@@ -324,62 +363,175 @@ async def measure_rounds(
             }
             out.rounds.append(row)
             print(
-                f"round {r + 1} {kind:>9}: {row['per_second']:8.2f}/s ({len(items)} in "
+                f"round {r + 1} {kind:>16}: {row['per_second']:8.2f}/s ({len(items)} in "
                 f"{seconds:.1f}s, {row['cpu_cores_busy']} cores busy)",
                 flush=True,
             )
-            if kind == "lifecycle":
+            if kind in LIFECYCLES:
                 # Let the consumer catch up, so its work is not billed to the next workload.
-                await watcher.wait_for(work.keys(items), timeout=120)
+                await sides[kind].watcher.wait_for(work.keys(items), timeout=120)
+    for kind in LIFECYCLES:
+        if kind not in kinds or not args.paced_claims:
+            continue
+        rates = [row["per_second"] for row in out.rounds if row["kind"] == kind]
+        rate = out.paced_rate[kind] = round(statistics.median(rates) / 2, 2)
+        items = make_claims(args.paced_claims, f"P{kind[-1]}{work.tag}")
+        sides[kind].paced = items
+        seconds, _ = await paced(items, rate, getattr(work, kind))
+        await sides[kind].watcher.wait_for(work.keys(items), timeout=120)
+        print(f"{kind}: {len(items)} claims paced at {rate}/s (half the median) in {seconds:.1f}s")
     return out
 
 
 async def run(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
-    """claimflow from the test harness plus a baseline worker, both on the bench stack."""
+    """Two claimflow installations from the test harness (after and before) plus a baseline
+    worker, all on the bench stack and this one Temporal server."""
     client = await connect(base)
     run_dir = STATE_DIR / "runs" / f"lifecycle-{uuid.uuid4().hex[:8]}"
-    settings = unique_settings(base, run_dir, payer_delay_seconds=0.0)
-    db = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
-    watcher = ProjectionWatcher(db, args.poll_ms / 1000)
-    work = Workloads(client, settings.task_queue, f"{settings.task_queue}-baseline")
+    after = unique_settings(
+        base, run_dir / "after", payer_delay_seconds=0.0, payer_check_run_seconds=args.check_run
+    )
+    before = unique_settings(base, run_dir / "before", payer_delay_seconds=0.0)
+    sides = {
+        kind: Side(s, ProjectionWatcher(_db(s), args.poll_ms / 1000))
+        for kind, s in (("lifecycle", after), ("lifecycle_before", before))
+    }
+    work = Workloads(client, after.task_queue, f"{after.task_queue}-baseline", before.task_queue)
+    stamps: dict[str, dict[tuple[str, int], float]] = {}
     try:
-        async with harness(settings, client):
-            watcher.start()
-            meter = CpuMeter(
-                {
-                    "temporal": process.read_pid(base.state_dir, "temporal"),
-                    "kafka": process.read_pid(base.state_dir, "kafka"),
-                    "consumer (faust)": process.read_pid(settings.state_dir, "consumer"),
-                }
-            )
+        async with harness(after, client), harness(before, client):
+            for side in sides.values():
+                side.watcher.start()
+            pids = {
+                "temporal": process.read_pid(base.state_dir, "temporal"),
+                "kafka": process.read_pid(base.state_dir, "kafka"),
+            }
+            for kind, side in sides.items():
+                pids[f"consumer (faust, {kind})"] = process.read_pid(
+                    side.settings.state_dir, "consumer"
+                )
+            meter = CpuMeter(pids)
             with ThreadPoolExecutor(max_workers=WORKER_THREADS) as executor:
                 async with Worker(
                     client,
                     task_queue=work.baseline_queue,
-                    workflows=[NoopWorkflow, ActivityChainWorkflow],
+                    workflows=[NoopWorkflow, ActivityChainWorkflow, MessagesWorkflow],
                     activities=[noop_activity],
                     activity_executor=executor,
                 ):
-                    measured = await measure_rounds(args, work, watcher, meter)
-            watcher.stop()
-            claim_ids = {c.claim_id for c in measured.lifecycle_claims if c.claim_id}
-            stamps = kafka_timestamps(settings, claim_ids)
-            await work.terminate(measured.lifecycle_claims, args.concurrency)
+                    measured = await measure_rounds(args, work, sides, meter)
+            for kind, side in sides.items():
+                side.watcher.stop()
+                claims = side.claims + side.paced
+                ids = {c.claim_id for c in claims if c.claim_id}
+                stamps[kind] = kafka_timestamps(side.settings, ids) if ids else {}
+                await work.terminate(claims, args.concurrency)
     finally:
-        if watcher.is_alive():
-            watcher.stop()
+        for side in sides.values():
+            if side.watcher.is_alive():
+                side.watcher.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
 
+    lag: dict[str, Any] = {}
+    for kind, side in sides.items():
+        if kind not in args.kinds:
+            continue
+        seen = side.watcher.seen
+        lag[kind] = {
+            "saturated": event_lag(work.keys(side.claims), work.paths, seen, stamps[kind]),
+            "half_load": event_lag(work.keys(side.paced), work.paths, seen, stamps[kind]),
+            "half_load_rate_per_second": measured.paced_rate.get(kind),
+        }
     return {
         "rounds": measured.rounds,
-        "latency_s": {kind: percentiles(measured.latencies[kind]) for kind in KINDS},
-        "event_lag_ms": event_lag(
-            work.keys(measured.lifecycle_claims), work.paths, watcher.seen, stamps
-        ),
+        "kinds": list(args.kinds),
+        "latency_s": {k: percentiles(measured.latencies[k]) for k in args.kinds},
+        "event_lag_ms": lag,
         "chain_length": work.chain_length,
         "paths": dict(Counter(" > ".join(p) for p in work.paths.values())),
         "poll_ms": args.poll_ms,
     }
+
+
+def _db(settings: Settings) -> Path:
+    return Path(settings.resolved_database_url.removeprefix("sqlite:///"))
+
+
+# Ratios reported, each per round from workloads measured side by side: (numerator, denominator).
+RATIOS = (
+    ("lifecycle", "noop"),
+    ("lifecycle_before", "noop"),
+    ("lifecycle", "lifecycle_before"),
+    ("lifecycle_before", "chain"),
+    ("chain", "noop"),
+    ("noop_result", "noop"),
+    ("messages", "noop"),
+    ("lifecycle", "messages"),
+)
+
+
+def summarise(raw: dict[str, Any]) -> dict[str, Any]:
+    """Per-round ratios (each from workloads measured side by side), then median/spread."""
+    kinds = raw["kinds"]
+    rate: dict[int, dict[str, float]] = {}
+    cpu_total: dict[int, dict[str, float]] = {}
+    for row in raw["rounds"]:
+        rate.setdefault(row["round"], {})[row["kind"]] = row["per_second"]
+        total = sum(row["cpu_ms_per_workflow"].values())
+        cpu_total.setdefault(row["round"], {})[row["kind"]] = total
+    out: dict[str, Any] = {}
+    for top, bottom in RATIOS:
+        if top in kinds and bottom in kinds:
+            out[f"{top}_over_{bottom}"] = summary([r[top] / r[bottom] for r in rate.values()])
+    # CPU spent per workflow (all processes) hardly depends on how much CPU the neighbours
+    # left us, so noop/lifecycle CPU is a steadier estimate of the ratio on a CPU-bound box.
+    for kind in LIFECYCLES:
+        if kind in kinds and "noop" in kinds:
+            out[f"cpu_noop_over_cpu_{kind}"] = summary(
+                [r["noop"] / r[kind] for r in cpu_total.values()]
+            )
+    cpu: dict[str, dict[str, float]] = {}
+    for kind in kinds:
+        rows = [row["cpu_ms_per_workflow"] for row in raw["rounds"] if row["kind"] == kind]
+        cpu[kind] = {name: round(statistics.median(r[name] for r in rows), 2) for name in rows[0]}
+        cpu[kind]["total"] = round(sum(cpu[kind].values()), 2)
+    out["per_second"] = {
+        kind: summary([r["per_second"] for r in raw["rounds"] if r["kind"] == kind])
+        for kind in kinds
+    }
+    out["cpu_ms_per_workflow_median"] = cpu
+    return out
+
+
+def report(result: dict[str, Any]) -> None:
+    s = result["summary"]
+    raw = result["raw"]
+    print()
+    for kind in raw["kinds"]:
+        rate = s["per_second"][kind]
+        lat = raw["latency_s"][kind]
+        print(
+            f"{kind:>16}: {rate['median']:8.2f}/s median (spread {rate['spread']:.0%}); "
+            f"latency p50 {lat['p50'] * 1000:.0f} ms, p99 {lat['p99'] * 1000:.0f} ms"
+        )
+    for name, r in s.items():
+        if "_over_" in name:
+            print(
+                f"{name}: {r['median']:.3f} median (min {r['min']:.3f}, max {r['max']:.3f}, "
+                f"{r['rounds']} rounds)"
+            )
+    for kind, lags in raw["event_lag_ms"].items():
+        for load in ("saturated", "half_load"):
+            for name in ("transition_to_read_model", "transition_to_kafka", "kafka_to_read_model"):
+                p = lags[load][name]
+                if p:
+                    print(
+                        f"event lag {kind} {load} {name}: p50 {p['p50']:.0f} ms, "
+                        f"p99 {p['p99']:.0f} ms (n={p['n']}, poll {raw['poll_ms']} ms)"
+                    )
+    print("CPU ms per workflow (median of rounds):")
+    for kind, parts in s["cpu_ms_per_workflow_median"].items():
+        print(f"  {kind:>16}: " + ", ".join(f"{k} {v}" for k, v in parts.items()))
 
 
 def main() -> None:
@@ -389,6 +541,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured workflows per kind")
     parser.add_argument("--poll-ms", type=float, default=10.0, help="read-model poll interval")
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=KINDS,
+        default=["lifecycle", "lifecycle_before", "noop"],
+        help="workloads measured in each round",
+    )
+    parser.add_argument(
+        "--check-run", type=float, default=0.5, help="the after-side payer's check run (s)"
+    )
+    parser.add_argument(
+        "--paced-claims",
+        type=int,
+        default=100,
+        help="claims per lifecycle path run open loop at half its rate, for the event lag",
+    )
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running")
     parser.add_argument(
         "--fresh", action="store_true", help="delete .state/bench first (empty databases)"
@@ -413,6 +581,9 @@ def main() -> None:
             "rounds": args.rounds,
             "warmup_per_kind": args.warmup,
             "payer_delay_seconds": 0.0,
+            "after_check_run_seconds": args.check_run,
+            "paced_claims": args.paced_claims,
+            "kinds": args.kinds,
             "worker_activity_threads": WORKER_THREADS,
             "temporal": f"dev server on {base.temporal_address}, SQLite WAL, UI off",
             "kafka": f"{base.kafka_bootstrap}, one KRaft node, {base.topic_partitions} partitions",
@@ -423,7 +594,9 @@ def main() -> None:
         "wall_seconds": round(time.monotonic() - started, 1),
     }
     result["summary"] = summarise(raw)
-    result["lifecycle_over_noop"] = result["summary"]["lifecycle_over_noop"]["median"]
+    for name in ("lifecycle_over_noop", "lifecycle_before_over_noop"):
+        if name in result["summary"]:
+            result[name] = result["summary"][name]["median"]
     report(result)
     write_result("lifecycle", result, args.out)
 

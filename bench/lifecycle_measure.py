@@ -1,6 +1,10 @@
-"""How the lifecycle bench measures and reports: CPU per process, when each transition
-reached the read model and Kafka, the event lag, and the summary of rounds. Kept apart from
-the workloads (``lifecycle_bench``) so each can be read on its own."""
+"""How lifecycle_bench measures: driving workflows, CPU per process, and event lag.
+
+Kept apart from the workloads so the benchmark's own modules stay small: ``drive`` runs
+items a fixed number at a time (closed loop), ``paced`` starts them at a fixed rate (open
+loop, for lag at a given load), ``ProjectionWatcher`` notes when each event reaches the read
+model, and ``event_lag`` turns those times into percentiles.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,37 @@ import sqlite3
 import statistics
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer
 
-from bench.common import (
-    percentiles,
-    proc_cpu_seconds,
-    summary,
-)
+from bench.common import percentiles, proc_cpu_seconds
 from events import topics
 from services.settings import Settings
 
-KINDS = ("lifecycle", "noop", "chain", "noop_result")
+
+async def drive(
+    items: Sequence[Any], concurrency: int, run_one: Callable[[Any], Awaitable[None]]
+) -> tuple[float, list[float]]:
+    """Run every item, ``concurrency`` at a time (a new one starts as soon as one ends).
+
+    Returns wall seconds for the whole batch and each item's own latency.
+    """
+    pending = iter(items)
+    latencies: list[float] = []
+
+    async def lane() -> None:
+        for item in pending:  # one shared iterator: each lane takes the next item
+            start = time.perf_counter()
+            await run_one(item)
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(min(concurrency, len(items)))))
+    return time.perf_counter() - start, latencies
 
 
 @dataclass
@@ -127,7 +146,27 @@ def kafka_timestamps(settings: Settings, claim_ids: set[str]) -> dict[tuple[str,
     return stamps
 
 
-# --------------------------------------------------------------------------- workloads
+async def paced(
+    items: Sequence[Any], rate: float, run_one: Callable[[Any], Awaitable[None]]
+) -> tuple[float, list[float]]:
+    """Start one item every ``1/rate`` seconds whatever the others do (an open loop, as
+    claims arrive), and wait for all. Returns wall seconds and each item's latency."""
+    latencies: list[float] = []
+
+    async def one(item: Any) -> None:
+        start = time.perf_counter()
+        await run_one(item)
+        latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    tasks = []
+    for k, item in enumerate(items):
+        delay = start + k / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(item)))
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - start, latencies
 
 
 def event_lag(
@@ -160,73 +199,3 @@ def event_lag(
             s: round(statistics.median(v), 1) for s, v in by_status.items() if v
         },
     }
-
-
-def summarise(raw: dict[str, Any]) -> dict[str, Any]:
-    """Per-round ratios (each from workloads measured side by side), then median/spread."""
-    by_round: dict[int, dict[str, float]] = {}
-    for row in raw["rounds"]:
-        by_round.setdefault(row["round"], {})[row["kind"]] = row["per_second"]
-    ratio_noop = [r["lifecycle"] / r["noop"] for r in by_round.values()]
-    ratio_chain = [r["lifecycle"] / r["chain"] for r in by_round.values()]
-    chain_noop = [r["chain"] / r["noop"] for r in by_round.values()]
-    result_noop = [r["noop_result"] / r["noop"] for r in by_round.values()]
-    # CPU spent per workflow (all processes) hardly depends on how much CPU the neighbours
-    # left us, so noop/lifecycle CPU is a steadier estimate of the ratio on a CPU-bound box.
-    cpu_total: dict[int, dict[str, float]] = {}
-    for row in raw["rounds"]:
-        total = sum(row["cpu_ms_per_workflow"].values())
-        cpu_total.setdefault(row["round"], {})[row["kind"]] = total
-    cpu_ratio = [r["noop"] / r["lifecycle"] for r in cpu_total.values()]
-    cpu: dict[str, dict[str, float]] = {}
-    for kind in KINDS:
-        rows = [row["cpu_ms_per_workflow"] for row in raw["rounds"] if row["kind"] == kind]
-        cpu[kind] = {name: round(statistics.median(r[name] for r in rows), 2) for name in rows[0]}
-        cpu[kind]["total"] = round(sum(cpu[kind].values()), 2)
-    return {
-        "lifecycle_over_noop": summary(ratio_noop),
-        "lifecycle_over_chain": summary(ratio_chain),
-        "chain_over_noop": summary(chain_noop),
-        "noop_result_over_noop": summary(result_noop),
-        "cpu_noop_over_cpu_lifecycle": summary(cpu_ratio),
-        "per_second": {
-            kind: summary([r["per_second"] for r in raw["rounds"] if r["kind"] == kind])
-            for kind in KINDS
-        },
-        "cpu_ms_per_workflow_median": cpu,
-    }
-
-
-def report(result: dict[str, Any]) -> None:
-    s = result["summary"]
-    print()
-    for kind in KINDS:
-        rate = s["per_second"][kind]
-        lat = result["raw"]["latency_s"][kind]
-        print(
-            f"{kind:>9}: {rate['median']:8.2f}/s median (spread {rate['spread']:.0%}); "
-            f"latency p50 {lat['p50'] * 1000:.0f} ms, p99 {lat['p99'] * 1000:.0f} ms"
-        )
-    for name in (
-        "lifecycle_over_noop",
-        "lifecycle_over_chain",
-        "chain_over_noop",
-        "noop_result_over_noop",
-        "cpu_noop_over_cpu_lifecycle",
-    ):
-        r = s[name]
-        print(
-            f"{name}: {r['median']:.3f} median (min {r['min']:.3f}, max {r['max']:.3f}, "
-            f"{r['rounds']} rounds)"
-        )
-    lag = result["raw"]["event_lag_ms"]
-    for name in ("transition_to_read_model", "transition_to_kafka", "kafka_to_read_model"):
-        p = lag[name]
-        if p:
-            print(
-                f"event lag {name}: p50 {p['p50']:.0f} ms, p99 {p['p99']:.0f} ms "
-                f"(n={p['n']}, poll {result['raw']['poll_ms']} ms)"
-            )
-    print("CPU ms per workflow (median of rounds):")
-    for kind, parts in s["cpu_ms_per_workflow_median"].items():
-        print(f"  {kind:>9}: " + ", ".join(f"{k} {v}" for k, v in parts.items()))

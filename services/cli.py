@@ -258,7 +258,11 @@ def payer_sim() -> None:
             api_key=key,
         )
 
-    app = create_app(make_outbox, delay=settings.payer_delay_seconds)
+    app = create_app(
+        make_outbox,
+        delay=settings.payer_delay_seconds,
+        check_run=settings.payer_check_run_seconds,
+    )
     install_observability(app, settings, process="payer-sim", read_model=False)
     uvicorn.run(
         app,

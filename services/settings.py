@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     payer_port: int = 8100
     # Seconds the payer simulator waits before it sends an adjudication back.
     payer_delay_seconds: float = 1.0
+    # The simulator's check run: X12 answers ready within this many seconds go out together
+    # (one 277CA, one 835 per provider), as payers batch them. 0: one file per answer.
+    payer_check_run_seconds: float = Field(default=0.0, ge=0.0)
     # The payer simulator keeps this many characters of CLM01 in its 277CA TRN02 and 835
     # CLP01, as real payers do (the guide lets them keep 20); 0 echoes CLM01 whole.
     payer_truncate_clm01_to: int = Field(default=0, ge=0, le=38)

@@ -347,7 +347,11 @@ async def harness(
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(
             serve(
-                create_payer(make_outbox, delay=settings.payer_delay_seconds),
+                create_payer(
+                    make_outbox,
+                    delay=settings.payer_delay_seconds,
+                    check_run=settings.payer_check_run_seconds,
+                ),
                 settings.payer_port,
             )
         )

@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.claim_actions import HumanActions
 from workflows.claim_cob import COB_V1
-from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2, LIFECYCLE_V3, refusal
+from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2, LIFECYCLE_V3, LOCAL_STEPS, refusal
 from workflows.claim_eligibility import ELIGIBILITY_V1, EligibilityGate
 from workflows.claim_payer import PayerMessageHandling
 
@@ -73,6 +73,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
         self._cob = False
         if inp.state is None:
             self._state.primary_claim_id = inp.primary_claim_id
+        self._local = False
         self._stall_after = dt.timedelta(seconds=inp.stall_alert_after_seconds)
         self._eligibility_v1 = False
         self._recheck_after = dt.timedelta(days=inp.eligibility_recheck_after_days)
@@ -102,6 +103,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
         self._books = workflow.patched(LEDGER_V1)
         self._cob = workflow.patched(COB_V1)
         self._eligibility_v1 = workflow.patched(ELIGIBILITY_V1)
+        self._local = workflow.patched(LOCAL_STEPS) and not inp.remote_steps
         if self._state.status is None:
             intake = inp.intake_findings
             self._state.reports["intake"] = Report(stage="intake", findings=intake)
@@ -127,6 +129,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
                         history_limit=self._history_limit,
                         stall_alert_after_seconds=int(self._stall_after.total_seconds()),
                         eligibility_recheck_after_days=self._recheck_after.days,
+                        remote_steps=inp.remote_steps,
                     )
                 )
         if self._cob and self._state.status not in (S.CLOSED,):
@@ -157,8 +160,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
     async def _code(self, actor: Actor | None = None) -> None:
         """RECEIVED (or a correction): check the codes. ``actor``: who sent the correction."""
         try:
-            coding: Report = await workflow.execute_activity_method(
-                StageActivities.check_coding, CodingInput(claim=self._claim), **CHECK_OPTIONS
+            coding: Report = await self._step(
+                StageActivities.check_coding, CodingInput(claim=self._claim), CHECK_OPTIONS
             )
         except ActivityError as exc:
             crashed = refusal(exc, CHECK_FAILED) if self._v3 else None
@@ -173,10 +176,10 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
         try:
             scrub = await self._call(
                 "scrubbing (the duplicate index)",
-                lambda: workflow.start_activity_method(
+                lambda: self._step(
                     StageActivities.scrub_claim,
                     ScrubInput(claim=self._claim, as_of=workflow.now().date()),
-                    **CHECK_OPTIONS,
+                    CHECK_OPTIONS,
                 ),
             )
         except ActivityError as exc:
@@ -223,8 +226,8 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
         try:
             receipt: SubmissionReceipt | None = await self._call(
                 "submission to the payer",
-                lambda: workflow.start_activity_method(
-                    PayerActivities.submit_claim, SubmitInput(claim=self._claim), **SUBMIT_OPTIONS
+                lambda: self._step(
+                    PayerActivities.submit_claim, SubmitInput(claim=self._claim), SUBMIT_OPTIONS
                 ),
                 wanted=lambda: self._state.status is S.SCRUBBED,
             )

@@ -238,13 +238,13 @@ class HumanActions(ClaimCore):
                     "payer_claim_control_number": self._state.payer_ccn,
                 }
             )
-            coding: Report = await workflow.execute_activity_method(
-                StageActivities.check_coding, CodingInput(claim=replacement), **CHECK_OPTIONS
+            coding: Report = await self._step(
+                StageActivities.check_coding, CodingInput(claim=replacement), CHECK_OPTIONS
             )
-            scrub: Report = await workflow.execute_activity_method(
+            scrub: Report = await self._step(
                 StageActivities.scrub_claim,
                 ScrubInput(claim=replacement, as_of=workflow.now().date()),
-                **CHECK_OPTIONS,
+                CHECK_OPTIONS,
             )
             if not (coding.ok and scrub.ok):
                 raise refuse(

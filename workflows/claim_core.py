@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from events.view import ClaimView, claim_view
     from workflows.messages import ActionResult, ClaimState, StageEntry
-    from workflows.options import CHECK_OPTIONS, PUBLISH_OPTIONS
+    from workflows.options import CHECK_OPTIONS, PUBLISH_OPTIONS, start_step
 
 S = ClaimStatus
 T = TypeVar("T")
@@ -63,6 +63,10 @@ LEDGER_V1 = "ledger-v1"
 # messages that crossed were alerts, a correction was released before it had been coded,
 # nothing watched for stalled steps, and voided claims stayed in the duplicate index.
 LIFECYCLE_V3 = "lifecycle-v3"
+# Coding, scrubbing, publishing, submitting and releasing the duplicate key run as local
+# activities (``workflows.options.start_step``): the same code in the same worker, without
+# a task-queue round trip each. Older histories scheduled them as ordinary activities.
+LOCAL_STEPS = "local-steps"
 
 CLAIM_STATUS = SearchAttributeKey.for_keyword("ClaimStatus")
 PAYER_ID = SearchAttributeKey.for_keyword("PayerId")
@@ -104,6 +108,8 @@ class ClaimCore:
     _v3: bool
     # workflow.patched(LEDGER_V1), likewise.
     _books: bool
+    # workflow.patched(LOCAL_STEPS) (and the input did not ask for ordinary activities).
+    _local: bool
     _stall_after: dt.timedelta
 
     @property
@@ -138,8 +144,8 @@ class ClaimCore:
         if actor is not None:
             data = data.model_copy(update={"actor": actor})
         event = make_event(time=now, data=data)
-        await workflow.execute_activity_method(
-            PublishActivities.publish_event, PublishInput(event=event), **PUBLISH_OPTIONS
+        await self._step(
+            PublishActivities.publish_event, PublishInput(event=event), PUBLISH_OPTIONS
         )
         # Only now, with the event on every in-sync replica, does the state move.
         self._state.seq = seq
@@ -155,12 +161,18 @@ class ClaimCore:
         if self._v3 and target in RELEASED:
             await self._call(
                 "releasing the duplicate key",
-                lambda: workflow.start_activity_method(
+                lambda: self._step(
                     StageActivities.release_duplicate_key,
                     ReleaseInput(claim_id=self._claim_id),
-                    **CHECK_OPTIONS,
+                    CHECK_OPTIONS,
                 ),
             )
+
+    def _step(
+        self, method: Callable[..., Any], arg: Any, options: dict[str, Any]
+    ) -> workflow.ActivityHandle[Any]:
+        """Start a short step: a local activity under LOCAL_STEPS, else an ordinary one."""
+        return start_step(method, arg, options, local=self._local)
 
     async def _call(
         self,
@@ -273,9 +285,7 @@ class ClaimCore:
                 actor=actor,
             ),
         )
-        await workflow.execute_activity_method(
-            PublishActivities.publish_alert, AlertInput(alert=alert), **PUBLISH_OPTIONS
-        )
+        await self._step(PublishActivities.publish_alert, AlertInput(alert=alert), PUBLISH_OPTIONS)
 
     def _event_data(
         self,

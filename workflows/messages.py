@@ -104,6 +104,10 @@ class ClaimWorkflowInput(BaseModel):
     # A resubmission whose last eligibility check is older than this is checked again; from
     # settings.eligibility_recheck_after_days.
     eligibility_recheck_after_days: int = Field(default=30, ge=0)
+    # Run the short steps as ordinary activities, as claims did before LOCAL_STEPS: for the
+    # benchmark's before-and-after in one run (and an operator who must see every step
+    # scheduled on the task queue). Nothing else differs.
+    remote_steps: bool = False
 
 
 class LaterPayerOutcome(BaseModel):

@@ -8,8 +8,10 @@ enough to answer a person (updates), and which errors are final.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 # Pure checks: quick, and a failure is a bug or an outage, never the claim's fault.
@@ -47,3 +49,25 @@ ELIGIBILITY_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": dt.timedelta(minutes=2),
     "retry_policy": RetryPolicy(maximum_attempts=3),
 }
+
+# Under LOCAL_STEPS the short steps (coding, scrubbing, publishing, submitting) run as local
+# activities with the options above: in the worker that runs the workflow, inside its
+# workflow task, with no task-queue round trip and no history events but a marker. A local
+# activity retries inside the task up to this long, then backs off on a durable timer, so a
+# long outage neither holds a workflow task for ever nor hides the claim's timers and signals.
+LOCAL_RETRY_THRESHOLD = dt.timedelta(seconds=10)
+
+
+def start_step(
+    method: Callable[..., Any], arg: Any, options: dict[str, Any], *, local: bool
+) -> workflow.ActivityHandle[Any]:
+    """Start a short step as a local activity (``local``) or as an ordinary one.
+
+    The same options serve both, so the retry policy (which errors are final, how long
+    between tries) is the step's, whichever way it runs.
+    """
+    if local:
+        return workflow.start_local_activity_method(
+            method, arg, local_retry_threshold=LOCAL_RETRY_THRESHOLD, **options
+        )
+    return workflow.start_activity_method(method, arg, **options)

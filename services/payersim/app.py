@@ -31,7 +31,7 @@ from claims.remittance import Remittance
 from claims.x12.errors import X12Error
 from claims.x12.read_837p import SubmittedClaim, parse_837p
 from services.payersim import eligibility
-from services.payersim.outbox import Outbox
+from services.payersim.outbox import Outbox, X12Outbox
 from services.payersim.rules import (
     adjudicate,
     claim_status,
@@ -39,6 +39,7 @@ from services.payersim.rules import (
     crossover_decision,
     reversal_of,
 )
+from services.payersim.runs import CheckRuns
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,25 @@ async def _retrying(what: str, send: Callable[[], Awaitable[None]]) -> None:
     log.error("%s dropped after 30 tries", what)
 
 
-def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) -> FastAPI:
-    """``make_outbox`` runs in the server's own event loop, where the outbox will be used."""
+def create_app(
+    make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float, check_run: float = 0.0
+) -> FastAPI:
+    """``make_outbox`` runs in the server's own event loop, where the outbox will be used.
+
+    ``check_run`` > 0: X12 answers go out in check runs gathered over that many seconds
+    (``runs.CheckRuns``: one 277CA and one 835 per provider for many claims); 0: a file
+    per answer."""
     files: dict[str, ClaimFile] = {}
     appeals: dict[str, list[AppealReceived]] = {}
     tasks: set[asyncio.Task[None]] = set()
     outboxes: list[Outbox] = []
+    runs: list[CheckRuns] = []
+
+    async def send(message: PayerMessage, claim: Submitted) -> None:
+        if runs:
+            await runs[0].send(message, claim)
+        else:
+            await outboxes[0].send(message, claim)
 
     async def deliver_later(
         file: ClaimFile, messages: list[PayerMessage], after: Awaitable[None] | None
@@ -111,7 +125,7 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
             file.last = message
             await _retrying(
                 f"message for {message.claim_id}",
-                lambda m=message: outboxes[0].send(m, file.claim),  # type: ignore[misc]
+                lambda m=message: send(m, file.claim),  # type: ignore[misc]
             )
 
     async def deliver_together(file: ClaimFile, messages: list[Remittance]) -> None:
@@ -157,8 +171,13 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        outboxes.append(await make_outbox())
+        outbox = await make_outbox()
+        outboxes.append(outbox)
+        if check_run > 0 and isinstance(outbox, X12Outbox):
+            runs.append(CheckRuns(outbox, check_run))
         yield
+        for run in runs:
+            run.close()
         for task in tasks:
             task.cancel()
 

@@ -122,47 +122,83 @@ class X12Outbox:
         return clm01[: self._keep] if self._keep else clm01
 
     async def send(self, message: PayerMessage, claim: Claim | SubmittedClaim) -> None:
-        if isinstance(claim, SubmittedClaim):
-            claim = dataclasses.replace(claim, claim_id=self._echo(claim.claim_id))
-        message = message.model_copy(update={"claim_id": self._echo(message.claim_id)})
-        if isinstance(message, ClaimStatusReport):
-            category, _, code = (message.status_codes or (f"{message.category}:20",))[0].partition(
-                ":"
-            )
-            text = render_277ca(
-                [
-                    ClaimStatusEntry(
-                        claim=claim,
-                        status=StatusCode(category, code.split(":")[0] or "20", "PR"),
-                        payer_claim_control_number=message.payer_claim_control_number,
-                    )
-                ],
-                envelope=self._envelope(),
-                payer_name=PAYER_NAME,
-                payer_id=PAYER_ID,
-                batch_reference=message.message_id[:50],
-                trace_number=message.message_id[:50],
-            )
-            await self._post(f"277CA-{message.message_id}", text)
-        elif isinstance(message, Remittance):
-            await self.send_many([message], claim)
+        await self.send_run([(message, claim)])
 
     async def send_many(self, messages: list[Remittance], claim: Claim | SubmittedClaim) -> None:
         """One ERA (one payment) holding every message, in order."""
-        npi = claim.billing_provider.npi if isinstance(claim, Claim) else claim.billing_provider_npi
-        trace = messages[-1].remittance_id[:50]
+        await self._send_835([(m, claim) for m in messages], messages[-1].remittance_id[:50])
+
+    async def send_run(self, items: list[tuple[PayerMessage, Claim | SubmittedClaim]]) -> None:
+        """A check run: one 277CA for every status in it, then one 835 per payee for its
+        remittances (a payer pays each provider once per run, not once per claim)."""
+        statuses = [(m, c) for m, c in items if isinstance(m, ClaimStatusReport)]
+        if statuses:
+            await self._send_277ca(statuses)
+        by_payee: dict[str, list[tuple[Remittance, Claim | SubmittedClaim]]] = {}
+        for message, claim in items:
+            if isinstance(message, Remittance):
+                by_payee.setdefault(_npi(claim), []).append((message, claim))
+        for payments in by_payee.values():
+            await self._send_835(payments, _run_trace([m.remittance_id for m, _ in payments]))
+
+    async def _send_277ca(
+        self, items: list[tuple[ClaimStatusReport, Claim | SubmittedClaim]]
+    ) -> None:
+        entries = []
+        for message, claim in items:
+            if isinstance(claim, SubmittedClaim):
+                claim = dataclasses.replace(claim, claim_id=self._echo(claim.claim_id))
+            category, _, code = (message.status_codes or (f"{message.category}:20",))[0].partition(
+                ":"
+            )
+            entries.append(
+                ClaimStatusEntry(
+                    claim=claim,
+                    status=StatusCode(category, code.split(":")[0] or "20", "PR"),
+                    payer_claim_control_number=message.payer_claim_control_number,
+                )
+            )
+        trace = _run_trace([m.message_id for m, _ in items])
+        text = render_277ca(
+            entries,
+            envelope=self._envelope(),
+            payer_name=PAYER_NAME,
+            payer_id=PAYER_ID,
+            batch_reference=trace,
+            trace_number=trace,
+        )
+        await self._post(f"277CA-{trace}", text)
+
+    async def _send_835(
+        self, items: list[tuple[Remittance, Claim | SubmittedClaim]], trace: str
+    ) -> None:
+        messages = [m.model_copy(update={"claim_id": self._echo(m.claim_id)}) for m, _ in items]
         text = render_835(
             messages,
             envelope=self._envelope(),
             trace_number=trace,
             payer=PayerInfo(name=PAYER_NAME, payer_id=PAYER_ID, address=PAYER_ADDRESS),
-            payee=PayeeInfo(name="PROVIDER", npi=npi or "1234567893"),
+            payee=PayeeInfo(name="PROVIDER", npi=_npi(items[0][1])),
             payment_date=dt.date.today(),
         )
         await self._post(f"835-{trace}", text)
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _npi(claim: Claim | SubmittedClaim) -> str:
+    npi = claim.billing_provider.npi if isinstance(claim, Claim) else claim.billing_provider_npi
+    return npi or "1234567893"
+
+
+def _run_trace(ids: list[str]) -> str:
+    """A file's trace number (intake's identity for it): its one message's id, or for a run
+    of several the first id and how many more, unique as that id is."""
+    if len(ids) == 1:
+        return ids[0][:50]
+    suffix = f"+{len(ids) - 1}"
+    return ids[0][: 50 - len(suffix)] + suffix
 
 
 def outbox_for(

@@ -110,7 +110,10 @@ async def test_two_corrections_at_once_one_wins(run: Run) -> None:
     )
     refusals = [o for o in outcomes if isinstance(o, WorkflowUpdateFailedError)]
     assert len(refusals) == 1, outcomes
-    assert "a correction of this claim is being applied" in str(refusals[0].cause)
+    # Refused while the first is applied or, when the first got through in one workflow
+    # task (local steps), because the claim has already moved on.
+    reason = str(refusals[0].cause)
+    assert "a correction of this claim is being applied" in reason or "is SUBMITTED" in reason
     await wait_status(handle, S.SUBMITTED)
 
     await handle.signal(ClaimWorkflow.claim_status, status_report(claim, "A3", "A3:33"))
@@ -139,7 +142,10 @@ async def test_refused_while_a_correction_is_being_applied(run: Run) -> None:
         assert "a correction of this claim is being applied" in str(outcomes[1].cause)
         await wait_status(handle, S.SUBMITTED)
     else:
-        assert "another action on this claim is being applied" in str(refusals[0].cause)
+        reason = str(refusals[0].cause)
+        assert "another action on this claim is being applied" in reason or (
+            "is WRITTEN_OFF" in reason  # the write-off got through first, in one task
+        )
         assert (await handle.result()).status is S.WRITTEN_OFF
     statuses = run.statuses(claim)  # (asserts seq 1..n: no two moves took one seq)
     assert statuses.count(S.WRITTEN_OFF) + statuses.count(S.SUBMITTED) == 1, statuses
