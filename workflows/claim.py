@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.payer import (
@@ -45,7 +45,14 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.claim_actions import HumanActions
 from workflows.claim_cob import COB_V1
-from workflows.claim_core import LEDGER_V1, LIFECYCLE_V2, LIFECYCLE_V3, LOCAL_STEPS, refusal
+from workflows.claim_core import (
+    LEDGER_V1,
+    LIFECYCLE_V2,
+    LIFECYCLE_V3,
+    LOCAL_STEPS,
+    STEP_FAILED,
+    refusal,
+)
 from workflows.claim_eligibility import ELIGIBILITY_V1, EligibilityGate
 from workflows.claim_payer import PayerMessageHandling
 
@@ -163,7 +170,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
             coding: Report = await self._step(
                 StageActivities.check_coding, CodingInput(claim=self._claim), CHECK_OPTIONS
             )
-        except ActivityError as exc:
+        except STEP_FAILED as exc:
             crashed = refusal(exc, CHECK_FAILED) if self._v3 else None
             if crashed is None:
                 raise
@@ -182,7 +189,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
                     CHECK_OPTIONS,
                 ),
             )
-        except ActivityError as exc:
+        except STEP_FAILED as exc:
             crashed = refusal(exc, CHECK_FAILED) if self._v3 else None
             if crashed is None:
                 raise
@@ -231,7 +238,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
                 ),
                 wanted=lambda: self._state.status is S.SCRUBBED,
             )
-        except ActivityError as exc:
+        except STEP_FAILED as exc:
             refused = refusal(exc, PAYER_REFUSED) if self._v3 else None
             if refused is None:
                 raise

@@ -85,9 +85,15 @@ def refuse(message: str, kind: str = "ActionRefused") -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
+# What awaiting a failed step raises. An ordinary activity's failure comes wrapped in an
+# ActivityError; a local activity's (LOCAL_STEPS) arrives as the activity's ApplicationError
+# itself, unwrapped. Code that turns a step's refusal into a finding catches both.
+STEP_FAILED = (ActivityError, ApplicationError)
+
+
 def refusal(exc: BaseException, *kinds: str) -> str | None:
-    """The message of an activity's non-retryable refusal of one of ``kinds``, else None."""
-    cause = exc.cause if isinstance(exc, ActivityError) else None
+    """The message of a step's non-retryable refusal of one of ``kinds``, else None."""
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
     if isinstance(cause, ApplicationError) and cause.type in kinds:
         return cause.message
     return None
@@ -213,7 +219,7 @@ class ClaimCore:
         self._state.stalled = None
         if not handle.done():
             handle.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ActivityError):
+            with contextlib.suppress(asyncio.CancelledError, *STEP_FAILED):
                 await handle
             return None
         return await handle

@@ -15,7 +15,6 @@ import datetime as dt
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.eligibility import EligibilityActivities, EligibilityInput
@@ -27,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from events.contract import Actor, AlertKind, EligibilityData, PatientShareData
     from workflows.options import ELIGIBILITY_OPTIONS
 
-from workflows.claim_core import ClaimCore
+from workflows.claim_core import STEP_FAILED, ClaimCore
 
 S = ClaimStatus
 # Without this marker (histories recorded before it) a claim goes out unchecked, as before.
@@ -139,12 +138,14 @@ class EligibilityGate(ClaimCore):
     async def _ask_payer(self, claim: Claim, trace: str) -> EligibilityResult:
         """The activity's answer; a worker lost past its retries is an unanswered check."""
         try:
-            result: EligibilityResult = await workflow.execute_activity_method(
+            # A local activity under LOCAL_STEPS, like the other short steps: the activity
+            # bounds itself (settings.eligibility_timeout_seconds).
+            result: EligibilityResult = await self._step(
                 EligibilityActivities.check_eligibility,
                 EligibilityInput(claim=claim, trace_number=trace),
-                **ELIGIBILITY_OPTIONS,
+                ELIGIBILITY_OPTIONS,
             )
-        except ActivityError as exc:
+        except STEP_FAILED as exc:
             result = EligibilityResult(
                 status=EligibilityStatus.TIMEOUT,
                 trace_number=trace,

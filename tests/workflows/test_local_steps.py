@@ -37,7 +37,7 @@ async def test_a_clean_claim_reaches_submitted_without_a_task_queue_round_trip(r
     await wait_status(handle, S.SUBMITTED)
     scheduled, markers = await scheduled_and_markers(handle)
     assert scheduled == []
-    # Coding, scrub and submission, four events, and the patch marker.
+    # Coding, scrub, eligibility and submission, four events, and the patch markers.
     assert markers >= 8
     assert run.statuses(claim) == [S.RECEIVED, S.CODED, S.SCRUBBED, S.SUBMITTED]
     assert len(run.payer.claims) == 1
@@ -50,7 +50,7 @@ async def test_remote_steps_keeps_the_old_path(run: Run) -> None:
     scheduled, _ = await scheduled_and_markers(handle)
     assert scheduled == [
         "publish_event", "check_coding", "publish_event", "scrub_claim", "publish_event",
-        "submit_claim", "publish_event",
+        "check_eligibility", "submit_claim", "publish_event",
     ]  # fmt: skip
     assert run.statuses(claim) == [S.RECEIVED, S.CODED, S.SCRUBBED, S.SUBMITTED]
 
