@@ -79,7 +79,11 @@ class EligibilityActivities:
             attempts += 1
             try:
                 async with asyncio.timeout(remaining):
-                    return await self._gateway.check_eligibility(request)
+                    result = await self._gateway.check_eligibility(request)
+                if result.status is EligibilityStatus.PENDING:
+                    # A file exchange: the 271 comes later, within the same bound.
+                    result = result.model_copy(update={"answer_within_seconds": self._timeout})
+                return result
             except TimeoutError:
                 break
             except PayerRefused as exc:

@@ -347,7 +347,14 @@ async def harness(
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(
             serve(
-                create_payer(make_outbox, delay=settings.payer_delay_seconds),
+                create_payer(
+                    make_outbox,
+                    delay=settings.payer_delay_seconds,
+                    # The file gateway: the simulator answers 270 files with 271 files.
+                    exchange=settings.x12_exchange_dir
+                    if settings.payer_gateway == "file"
+                    else None,
+                ),
                 settings.payer_port,
             )
         )

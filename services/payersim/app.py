@@ -19,6 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel
@@ -30,7 +31,7 @@ from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.x12.errors import X12Error
 from claims.x12.read_837p import SubmittedClaim, parse_837p
-from services.payersim import eligibility
+from services.payersim import eligibility, folder
 from services.payersim.outbox import Outbox
 from services.payersim.rules import (
     adjudicate,
@@ -94,8 +95,12 @@ async def _retrying(what: str, send: Callable[[], Awaitable[None]]) -> None:
     log.error("%s dropped after 30 tries", what)
 
 
-def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) -> FastAPI:
-    """``make_outbox`` runs in the server's own event loop, where the outbox will be used."""
+def create_app(
+    make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float, exchange: Path | None = None
+) -> FastAPI:
+    """``make_outbox`` runs in the server's own event loop, where the outbox will be used.
+    ``exchange``: claimflow's file-exchange folder, whose 270 files the simulator answers
+    with 271 files (``services.payersim.folder``)."""
     files: dict[str, ClaimFile] = {}
     appeals: dict[str, list[AppealReceived]] = {}
     tasks: set[asyncio.Task[None]] = set()
@@ -158,6 +163,8 @@ def create_app(make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float) ->
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         outboxes.append(await make_outbox())
+        if exchange is not None:
+            spawn(folder.watch(exchange))
         yield
         for task in tasks:
             task.cancel()
