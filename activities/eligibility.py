@@ -80,8 +80,9 @@ class EligibilityActivities:
             try:
                 async with asyncio.timeout(remaining):
                     result = await self._gateway.check_eligibility(request)
-                if result.status is EligibilityStatus.PENDING:
-                    # A file exchange: the 271 comes later, within the same bound.
+                if result.status is EligibilityStatus.PENDING and not result.answer_within_seconds:
+                    # A file exchange: the 271 comes later, within the same bound (unless the
+                    # gateway knows its exchange's own turnaround).
                     result = result.model_copy(update={"answer_within_seconds": self._timeout})
                 return result
             except TimeoutError:
