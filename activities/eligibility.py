@@ -79,7 +79,12 @@ class EligibilityActivities:
             attempts += 1
             try:
                 async with asyncio.timeout(remaining):
-                    return await self._gateway.check_eligibility(request)
+                    result = await self._gateway.check_eligibility(request)
+                if result.status is EligibilityStatus.PENDING and not result.answer_within_seconds:
+                    # A file exchange: the 271 comes later, within the same bound (unless the
+                    # gateway knows its exchange's own turnaround).
+                    result = result.model_copy(update={"answer_within_seconds": self._timeout})
+                return result
             except TimeoutError:
                 break
             except PayerRefused as exc:

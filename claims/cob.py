@@ -142,12 +142,21 @@ def _this_coverage(claim: Claim, adjudication: PriorAdjudication) -> OtherCovera
     )
 
 
-def secondary_claim(claim: Claim, remittance: Remittance, decided_on: dt.date) -> Claim:
+def secondary_claim(
+    claim: Claim,
+    remittance: Remittance,
+    decided_on: dt.date,
+    *,
+    primary_claim_id: str | None = None,
+) -> Claim:
     """The claim to the next payer after ``claim``'s payer decided ``remittance``.
 
     The next coverage's subscriber becomes the claim's subscriber; the patient stays who
-    they were (a dependent on one plan may be the subscriber of the other). Raises
-    ``CobError`` when there is no next payer or the decision does not add up.
+    they were (a dependent on one plan may be the subscriber of the other). Every payer
+    before keeps its decision in its 2320/2430 loops: a tertiary claim (built from the
+    secondary claim, ``primary_claim_id`` naming the first claim, from which its id is
+    derived) carries both the primary's and the secondary's. Raises ``CobError`` when there
+    is no next payer or the decision does not add up.
     """
     nxt = claim.next_coverage
     if claim.claim_id is None or nxt is None:
@@ -185,7 +194,9 @@ def secondary_claim(claim: Claim, remittance: Remittance, decided_on: dt.date) -
                 **claim.model_dump(
                     exclude={"claim_id", "frequency_code", "payer_claim_control_number"}
                 ),
-                "claim_id": secondary_claim_id(claim.claim_id, nxt.responsibility),
+                "claim_id": secondary_claim_id(
+                    primary_claim_id or claim.claim_id, nxt.responsibility
+                ),
                 "subscriber": subscriber.model_dump(),
                 "patient": patient.model_dump() if patient else None,
                 "payer": nxt.payer.model_dump(),

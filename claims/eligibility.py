@@ -259,6 +259,9 @@ class EligibilityResult(_Model):
     message: str | None = None
     # Where the exchange is kept (a file name), for an EDI analyst.
     reference: str | None = None
+    # Pending only: how long the asker waits for the 271 to come back as a file (the bound
+    # a synchronous answer has too, ``eligibility_timeout_seconds``).
+    answer_within_seconds: float | None = None
 
     @property
     def covered(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from claims.eligibility import EligibilityResult
 from claims.remittance import Remittance
 
 REJECTED_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8"})
@@ -52,6 +53,23 @@ class ClaimStatusReport(BaseModel):
         return self.category == "A2"
 
 
+class EligibilityAnswer(BaseModel):
+    """A 271 that came back as a file: the payer's answer to one 270 of a claim.
+
+    ``claim_id`` is the 270's trace number (TRN*2 of the 271) as the payer echoed it, until
+    the signaller turns it into the claim id recorded when the 270 went out. The result
+    holds no PHI (coverage, cost sharing, the payer's reasons).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: MessageId
+    claim_id: str
+    trace_number: str
+    result: EligibilityResult
+
+
 # Everything a payer can tell a claim: an 835 payment (or denial, or reversal), a 277CA
-# status, a 999 acknowledgment. Adapters, the simulator and the workflow all speak this.
-PayerMessage = Remittance | ClaimStatusReport | Acknowledgment
+# status, a 999 acknowledgment, a 271 eligibility answer. Adapters, the simulator and the
+# workflow all speak this.
+PayerMessage = Remittance | ClaimStatusReport | Acknowledgment | EligibilityAnswer

@@ -243,6 +243,7 @@ def payer_sim() -> None:
     from services.payersim.outbox import Outbox, outbox_for
     from services.signals import temporal_signaller
     from services.temporal import connect
+    from services.x12_files import exchange_dir
 
     settings = get_settings()
     start_process_observability(settings, "payer-sim", handles_sigterm=True)
@@ -258,10 +259,13 @@ def payer_sim() -> None:
             api_key=key,
         )
 
+    # The file gateway: the simulator answers 270 files in the exchange folder with 271s.
+    exchange = exchange_dir(settings) if settings.payer_gateway == "file" else None
     app = create_app(
         make_outbox,
         delay=settings.payer_delay_seconds,
         check_run=settings.payer_check_run_seconds,
+        exchange=exchange,
     )
     install_observability(app, settings, process="payer-sim", read_model=False)
     uvicorn.run(

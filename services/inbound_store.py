@@ -24,7 +24,12 @@ from sqlalchemy import Column, DateTime, Engine, Text, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, col, select
 
-from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
+from claims.payer_messages import (
+    Acknowledgment,
+    ClaimStatusReport,
+    EligibilityAnswer,
+    PayerMessage,
+)
 from claims.remittance import PaymentRef, Remittance
 from claims.x12.inbound import InboundUnit, Page
 from services.aware_times import AwareTimes
@@ -137,6 +142,7 @@ _KINDS: dict[str, type[BaseModel]] = {
     "Remittance": Remittance,
     "ClaimStatusReport": ClaimStatusReport,
     "Acknowledgment": Acknowledgment,
+    "EligibilityAnswer": EligibilityAnswer,
 }
 
 

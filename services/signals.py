@@ -15,7 +15,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.delivery import ClaimClosed, Signaller
-from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
+from claims.payer_messages import (
+    Acknowledgment,
+    ClaimStatusReport,
+    EligibilityAnswer,
+    PayerMessage,
+)
 from claims.remittance import Remittance
 from workflows.messages import workflow_id
 
@@ -25,6 +30,8 @@ def signal_name(message: PayerMessage) -> str:
         return "remittance"
     if isinstance(message, ClaimStatusReport):
         return "claim_status"
+    if isinstance(message, EligibilityAnswer):
+        return "eligibility_answer"
     assert isinstance(message, Acknowledgment)
     return "acknowledgment"
 
@@ -33,13 +40,21 @@ def signal_name(message: PayerMessage) -> str:
 ClaimMatcher = Callable[[str], str | None]
 
 
-def temporal_signaller(client: Client, match: ClaimMatcher | None = None) -> Signaller:
+def temporal_signaller(
+    client: Client, match: ClaimMatcher | None = None, match_trace: ClaimMatcher | None = None
+) -> Signaller:
+    """``match`` finds a claim by its patient control number (835, 277CA, 999);
+    ``match_trace`` by the trace number of the 270 it sent (271 answers)."""
+
     async def signal(message: PayerMessage) -> None:
-        if match is not None:
-            claim_id = await asyncio.to_thread(match, message.claim_id)
+        answer = isinstance(message, EligibilityAnswer)
+        lookup = match_trace if answer else match
+        if lookup is not None:
+            claim_id = await asyncio.to_thread(lookup, message.claim_id)
             if claim_id is None:
+                what = "sent a 270 with trace number" if answer else "has patient control number"
                 raise LookupError(
-                    f"no claim has patient control number {message.claim_id!r} "
+                    f"no claim {what} {message.claim_id!r} "
                     "(not sent by claimflow, or sent from another database)"
                 )
             # The workflow takes messages addressed to its own claim id only.

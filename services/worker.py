@@ -51,15 +51,17 @@ def build_worker(
     eligibility_timeout_s: float = 15.0,
     stall_after_s: float = 900.0,
     match: ClaimMatcher | None = None,
+    match_trace: ClaimMatcher | None = None,
     pages: PageSource | None = None,
 ) -> Worker:
     """``match`` turns the claim reference in a payer's file into a claim id
-    (``services.x12_store.claim_for_patient_control_number``)."""
+    (``services.x12_store.claim_for_patient_control_number``), ``match_trace`` a 271's
+    trace number (``claim_for_eligibility_trace``)."""
     publishing = PublishActivities(producer, stall_after_s=stall_after_s)
     payer = PayerActivities(gateway)
     eligibility = EligibilityActivities(gateway, timeout_s=eligibility_timeout_s)
     stages = StageActivities(duplicates)
-    delivery = DeliveryActivities(temporal_signaller(client, match), unmatched, pages)
+    delivery = DeliveryActivities(temporal_signaller(client, match, match_trace), unmatched, pages)
     return Worker(
         client,
         task_queue=task_queue,
@@ -138,6 +140,7 @@ async def running_worker(
             unmatched=SqlUnmatchedStore(engine),
             eligibility_timeout_s=settings.eligibility_timeout_seconds,
             match=functools.partial(x12_store.claim_for_patient_control_number, engine),
+            match_trace=functools.partial(x12_store.claim_for_eligibility_trace, engine),
             pages=page_source(engine, KeyRing.for_settings(settings)),
             stall_after_s=settings.stall_alert_after_seconds,
         )

@@ -2,8 +2,9 @@
 
 Eligibility is the exception to "answers come later": over HTTP the 270 is the request
 and the 271 the response (a clearinghouse's real-time API). In the file exchange the 270
-goes to the outbound folder and the check is ``pending``; its 271 comes back through the
-inbox like every other payer file.
+goes to the outbound folder (its trace number recorded against the claim first) and the
+check is ``pending``; its 271 comes back through the inbox like every other payer file and
+is delivered to the claim, which waits for it within the eligibility bound.
 
 Both render the 837P with persisted control numbers and record which claims went in which
 transaction set before anything leaves (so the 999 can always be read back). The answers
@@ -139,9 +140,17 @@ class FileExchangeGateway:
         )
 
     async def check_eligibility(self, request: EligibilityRequest) -> EligibilityResult:
-        """The 270 goes out as a file; its 271 arrives later through the inbox."""
+        """The 270 goes out as a file; its 271 arrives later through the inbox. A question
+        no claim asked (a claim file checked on demand) is not recorded: its answer goes to
+        the unmatched queue."""
         text, icn = await _render_270(self._settings, self._engine, request)
         name = f"270-{icn:09d}.x12"
+        if request.claim_id is not None:
+            # Before the file leaves: the 271 that comes back finds its claim by this.
+            await asyncio.to_thread(
+                x12_store.record_eligibility_inquiry,
+                self._engine, request.trace_number, request.claim_id, name,
+            )  # fmt: skip
         self._write(name, text)
         keep_copy(self._settings, "sent", name, text)
         return EligibilityResult(

@@ -5,15 +5,18 @@ persisted counter, not a clock or a random number. Sent transactions: a 999 name
 GS06 and ST02s, so which claims went in which transaction set is kept to map it back.
 Patient control numbers: CLM01 is a 20-character number per claim (``claims.x12.control``),
 recorded before the 837P leaves; every 835 CLP01, 277CA TRN02 and 999 answer finds its
-claim through ``claim_for_patient_control_number``.
+claim through ``claim_for_patient_control_number``. Eligibility inquiries sent as files:
+the 270's trace number, recorded before it leaves; its 271 finds the claim through
+``claim_for_eligibility_trace``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Column, DateTime, Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, col, select
 
@@ -46,6 +49,23 @@ class PatientControlNumber(AwareTimes, table=True):
 
     patient_control_number: str = Field(primary_key=True, max_length=20)
     claim_id: str = Field(unique=True, max_length=40)
+
+
+class EligibilityInquiry(AwareTimes, table=True):
+    """A 270 sent as a file: its trace number (TRN*1, echoed as the 271's TRN*2) -> the claim
+    that asked. Recorded before the file leaves, so the 271 that comes back through the
+    inbox always finds its claim (or, for a question no claim asked, the unmatched queue)."""
+
+    __tablename__ = "x12_eligibility_inquiries"
+
+    trace_number: str = Field(primary_key=True, max_length=50)
+    claim_id: str = Field(max_length=40, index=True)
+    # The 270 file's name (``270-<ISA13>.x12``), for an EDI analyst.
+    file_name: str = Field(max_length=40)
+    sent_at: dt.datetime = Field(
+        default_factory=lambda: dt.datetime.now(dt.UTC),
+        sa_column=Column(DateTime(timezone=True), nullable=False),
+    )
 
 
 INTERCHANGE = "interchange"
@@ -200,3 +220,33 @@ def patient_control_number_of(engine: Engine, claim_id: str) -> str | None:
             select(PatientControlNumber).where(PatientControlNumber.claim_id == claim_id)
         ).first()
     return row.patient_control_number if row is not None else None
+
+
+def record_eligibility_inquiry(
+    engine: Engine, trace_number: str, claim_id: str, file_name: str
+) -> None:
+    """Remember which claim asked under ``trace_number`` (idempotent: a retried send of the
+    same question records it once, the latest file name kept)."""
+    with Session(engine) as session:
+        row = session.get(EligibilityInquiry, trace_number)
+        if row is None:
+            row = EligibilityInquiry(
+                trace_number=trace_number, claim_id=claim_id, file_name=file_name[:40]
+            )
+        else:
+            row.claim_id, row.file_name = claim_id, file_name[:40]
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:  # a concurrent retry recorded it first: the same question
+            session.rollback()
+
+
+def claim_for_eligibility_trace(engine: Engine, trace_number: str) -> str | None:
+    """The claim whose 270 went out under ``trace_number`` (a 271's TRN*2), or None."""
+    value = trace_number.strip()
+    if not value:
+        return None
+    with Session(engine) as session:
+        row = session.get(EligibilityInquiry, value[:50])
+    return row.claim_id if row is not None else None

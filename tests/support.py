@@ -351,6 +351,10 @@ async def harness(
                     make_outbox,
                     delay=settings.payer_delay_seconds,
                     check_run=settings.payer_check_run_seconds,
+                    # The file gateway: the simulator answers 270 files with 271 files.
+                    exchange=settings.x12_exchange_dir
+                    if settings.payer_gateway == "file"
+                    else None,
                 ),
                 settings.payer_port,
             )

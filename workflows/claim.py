@@ -84,6 +84,7 @@ class ClaimWorkflow(HumanActions, PayerMessageHandling, EligibilityGate):
         self._stall_after = dt.timedelta(seconds=inp.stall_alert_after_seconds)
         self._eligibility_v1 = False
         self._recheck_after = dt.timedelta(days=inp.eligibility_recheck_after_days)
+        self._eligibility_answers = {}
         self._steps: dict[ClaimStatus, Callable[[], Awaitable[None]]] = {
             S.RECEIVED: self._code,
             S.CODING_REVIEW: self._await_correction,

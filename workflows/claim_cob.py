@@ -14,6 +14,11 @@ workflow, ``later_payer``); the primary books it on its own ledger as a later pa
 decision (``claims.cob_ledger``) and does not close before it. So the primary claim's
 balance covers both payers and the patient.
 
+A tertiary coverage (``cob-tertiary-v1``): when the secondary payer too leaves the patient a
+share, the secondary claim starts the tertiary claim the same way (its child), carrying both
+earlier payers' decisions in 2320/2430; the tertiary claim reports to the primary claim, so
+one ledger books all three payers and the patient, and the primary waits for it.
+
 A crossover (the primary forwarded the claim itself, 835 CLP02 19/20/21 with NM1*TT) starts
 nothing: the claim waits for the crossover payer's 835, which arrives on the primary claim
 (the crossover payer has our CLM01) with CLP02 2 or 3, and is booked the same way.
@@ -39,6 +44,9 @@ from workflows.claim_core import DECIDED, ClaimCore
 S = ClaimStatus
 
 COB_V1 = "cob-v1"
+# A secondary claim whose payer leaves the patient a share starts the tertiary claim;
+# without this marker (histories before it) it starts nothing, as before.
+COB_TERTIARY_V1 = "cob-tertiary-v1"
 
 
 class CobHandling(ClaimCore):
@@ -57,8 +65,10 @@ class CobHandling(ClaimCore):
         claim to start (its id is then on the event), or why none could be built."""
         claim = self._claim
         nxt = claim.next_coverage
-        if self._state.primary_claim_id is not None or nxt is None:
+        if nxt is None:
             return None, None
+        if self._state.primary_claim_id is not None:
+            return self._coordinate_tertiary(rem)
         if cob.crossed_over(rem):
             self._state.crossover_payer_id = rem.crossover_payer_id or nxt.payer.payer_id
             self._state.awaiting_later_payer = True
@@ -72,6 +82,26 @@ class CobHandling(ClaimCore):
         self._state.secondary_claim_id = secondary.claim_id
         self._state.awaiting_later_payer = True
         return secondary, None
+
+    def _coordinate_tertiary(self, rem: Remittance) -> tuple[Claim | None, str | None]:
+        """On a secondary claim: the tertiary claim, when this payer left the patient a
+        share and a third coverage is named. It carries both earlier payers' decisions and
+        reports to the primary claim (its id derived from the primary's), whose ledger
+        books all three payers; this claim does not wait for it."""
+        claim = self._claim
+        primary = self._state.primary_claim_id
+        if primary is None or self._state.secondary_claim_id is not None:
+            return None, None
+        if not cob.secondary_due(claim, rem) or not workflow.patched(COB_TERTIARY_V1):
+            return None, None
+        try:
+            tertiary = cob.secondary_claim(
+                claim, rem, workflow.now().date(), primary_claim_id=primary
+            )
+        except cob.CobError as exc:
+            return None, str(exc)
+        self._state.secondary_claim_id = tertiary.claim_id
+        return tertiary, None
 
     async def _after_decision(self, secondary: Claim | None, problem: str | None) -> None:
         """After the decision's event: start the secondary claim, or say why not."""
@@ -94,7 +124,8 @@ class CobHandling(ClaimCore):
                     search_attributes=self._use_search_attributes,
                     history_limit=self._history_limit,
                     stall_alert_after_seconds=int(self._stall_after.total_seconds()),
-                    primary_claim_id=self._claim_id,
+                    # A tertiary claim reports to the primary claim, as the secondary does.
+                    primary_claim_id=self._state.primary_claim_id or self._claim_id,
                 ),
                 id=workflow_id(secondary.claim_id),
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
@@ -108,7 +139,10 @@ class CobHandling(ClaimCore):
             await self._unexpected_later(rem)
             return
         self._book(cob_ledger.secondary_entries(self._pending_ledger(), rem, at=workflow.now()))
-        self._state.awaiting_later_payer = False
+        # After the secondary's decision a tertiary claim may still be to decide.
+        self._state.awaiting_later_payer = (
+            rem.processed_as == "S" and self._state.tertiary_claim_id is not None
+        )
         self._state.decided_at = workflow.now()
         which = {"T": "tertiary"}.get(rem.processed_as or "", "secondary")
         await self._enter(S.ADJUDICATED, reason=f"{which} payer decided ({rem.remittance_id})")
@@ -137,8 +171,14 @@ class CobHandling(ClaimCore):
                     "processed_as": self._claim.responsibility,
                 }
             )
+        # A tertiary claim this claim started (its own secondary_claim_id) is named, so the
+        # primary waits for it too.
         outcome = LaterPayerOutcome(
-            claim_id=primary, secondary_claim_id=self._claim_id, remittance=relayed, status=status
+            claim_id=primary,
+            secondary_claim_id=self._claim_id,
+            remittance=relayed,
+            status=status,
+            next_claim_id=self._state.secondary_claim_id,
         )
         try:
             await workflow.get_external_workflow_handle(workflow_id(primary)).signal(
@@ -155,8 +195,12 @@ class CobHandling(ClaimCore):
         """From this claim's secondary claim: its payer's decision, or that it ended."""
         if outcome.claim_id != self._claim_id:
             return
+        if outcome.next_claim_id is not None and self._state.tertiary_claim_id is None:
+            self._state.tertiary_claim_id = outcome.next_claim_id
         if outcome.remittance is None:
-            if outcome.secondary_claim_id == self._state.secondary_claim_id:
+            # The last claim in line ended without a decision: nobody else is to decide.
+            tertiary = self._state.tertiary_claim_id
+            if outcome.secondary_claim_id == (tertiary or self._state.secondary_claim_id):
                 self._state.awaiting_later_payer = False
             return
         rem = outcome.remittance

@@ -11,6 +11,7 @@ events and the claim view: coverage, the plan's cost sharing and the expected pa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from pydantic import BaseModel
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from claims.eligibility_gate import STAGE, coverage_key, needs_check, verdict
     from claims.findings import Finding, report
     from claims.model import Claim
+    from claims.payer_messages import EligibilityAnswer
     from claims.status import ClaimStatus
     from events.contract import Actor, AlertKind, EligibilityData, PatientShareData
     from workflows.options import ELIGIBILITY_OPTIONS
@@ -31,6 +33,11 @@ from workflows.claim_core import STEP_FAILED, ClaimCore
 S = ClaimStatus
 # Without this marker (histories recorded before it) a claim goes out unchecked, as before.
 ELIGIBILITY_V1 = "eligibility-v1"
+# Without this marker a 271 asked for by file (``pending``) is not waited for: the claim
+# goes on at once with an ELIGIBILITY_PENDING warning, as before.
+ELIGIBILITY_FILE_271 = "eligibility-file-271"
+# The wait for a 271 file when the activity did not say (it always does since the marker).
+_DEFAULT_FILE_BOUND = dt.timedelta(seconds=15)
 # Answers that settle the question for this claim until it changes or grows old; the rest
 # (timeout, error, pending) are asked again before the next submission.
 _ANSWERED = frozenset(
@@ -80,6 +87,8 @@ class EligibilityGate(ClaimCore):
     # workflow.patched(ELIGIBILITY_V1), decided once at the start of the run.
     _eligibility_v1: bool
     _recheck_after: dt.timedelta
+    # 271s that came back as files, by the trace number of the 270 they answer.
+    _eligibility_answers: dict[str, EligibilityResult]
 
     async def _check_eligibility(self) -> tuple[tuple[Finding, ...], tuple[str, ...]] | None:
         """SCRUBBED, before the submission. None: do not submit (the claim is held, or a
@@ -97,6 +106,8 @@ class EligibilityGate(ClaimCore):
         claim = self._claim
         trace = self._claim_id if st.eligibility is None else f"{self._claim_id}-{st.seq}"
         result = await self._ask_payer(claim, trace)
+        if result.status is EligibilityStatus.PENDING and workflow.patched(ELIGIBILITY_FILE_271):
+            result = await self._await_271(claim, trace, result)
         course = verdict(result)
         async with self._lock:
             if st.status is not S.SCRUBBED or self._claim is not claim:
@@ -154,6 +165,50 @@ class EligibilityGate(ClaimCore):
                 message=f"the eligibility check failed: {exc.cause or exc}",
             )
         return result
+
+    async def _await_271(
+        self, claim: Claim, trace: str, pending: EligibilityResult
+    ) -> EligibilityResult:
+        """The file exchange: wait for the 271 (``eligibility_answer``) within the bound the
+        activity gave (``eligibility_timeout_seconds``). Silence past it is an unanswered
+        check, exactly as when a payer does not answer over HTTP. A person who moves the
+        claim meanwhile (write-off, correction) ends the wait."""
+        seconds = pending.answer_within_seconds
+        bound = dt.timedelta(seconds=seconds) if seconds else _DEFAULT_FILE_BOUND
+        answers = self._eligibility_answers
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: (
+                    trace in answers
+                    or self._state.status is not S.SCRUBBED
+                    or self._claim is not claim
+                ),
+                timeout=bound,
+            )
+        answer = answers.get(trace)
+        if answer is None:
+            return pending.model_copy(
+                update={
+                    "status": EligibilityStatus.TIMEOUT,
+                    "claim_id": self._claim_id,
+                    "answer_within_seconds": None,
+                    "message": f"the payer's 271 to {pending.reference or 'the 270'} did not "
+                    f"come back within {bound.total_seconds():g} s",
+                }
+            )
+        return answer.model_copy(
+            update={"trace_number": trace, "claim_id": self._claim_id,
+                    "reference": pending.reference}
+        )  # fmt: skip
+
+    @workflow.signal
+    def eligibility_answer(self, answer: EligibilityAnswer) -> None:
+        """A 271 that came back as a file, delivered by posting (the inbox, or
+        ``POST /x12/inbound``) by the trace number of the 270 it answers. The first answer
+        to a question stands; one nobody waits for any more changes nothing."""
+        if answer.claim_id != self._claim_id:
+            return
+        self._eligibility_answers.setdefault(answer.trace_number, answer.result)
 
     @workflow.update
     async def check_eligibility(self, request: EligibilityCheckRequest) -> EligibilityResult:

@@ -47,8 +47,9 @@ class PayerMessageHandling(CobHandling):
                 await self._apply_remittance(message)
             elif isinstance(message, ClaimStatusReport):
                 await self._apply_claim_status(message)
-            else:
+            elif isinstance(message, Acknowledgment):
                 await self._apply_acknowledgment(message)
+            # (a 271 never waits here: ``eligibility_answer`` takes it at once)
 
     async def _apply_remittance(self, remittance: Remittance) -> None:
         status = self._state.status

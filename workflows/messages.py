@@ -76,6 +76,8 @@ class ClaimState(BaseModel):
     secondary_claim_id: str | None = None
     crossover_payer_id: str | None = None
     awaiting_later_payer: bool = False
+    # On a primary claim: the tertiary claim its secondary claim started (cob-tertiary-v1).
+    tertiary_claim_id: str | None = None
     # The last eligibility check (PHI-free), when it was made, and a digest of what it was
     # about (``claims.eligibility_gate.coverage_key``): a change of member or payer re-checks.
     eligibility: EligibilityData | None = None
@@ -118,6 +120,9 @@ class LaterPayerOutcome(BaseModel):
     secondary_claim_id: str
     remittance: Remittance | None = None
     status: ClaimStatus
+    # The secondary claim started the tertiary claim (``cob-tertiary-v1``): the primary
+    # keeps waiting for that payer's decision too.
+    next_claim_id: str | None = None
 
 
 class AppealBody(BaseModel):

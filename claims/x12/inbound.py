@@ -1,8 +1,10 @@
-"""An inbound payer file (999, 277CA or 835) as units to post, and their messages by page.
+"""An inbound payer file (999, 277CA, 835 or 271) as units to post, and their messages by page.
 
 One file can carry several units: each 835 transaction set is one payment (one ERA) and is
-posted, de-duplicated and quarantined on its own, by its payer id and trace number; a 277CA
-or 999 is one unit per transaction set.
+posted, de-duplicated and quarantined on its own, by its payer id and trace number; a 277CA,
+999 or 271 is one unit per transaction set. A 271 (eligibility answers that come back as a
+file) gives one message per patient it answers, addressed by the 270's trace number (TRN*2):
+delivery finds the claim that asked by what was recorded when the 270 went out.
 
 Taking a file in reads it whole once (``read_inbound``): every unit is checked (balancing,
 every claim payment convertible to a ``Remittance``) and cut into pages, but its messages
@@ -20,9 +22,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from claims.payer_messages import Acknowledgment, ClaimStatusReport, PayerMessage
+from claims.payer_messages import (
+    Acknowledgment,
+    ClaimStatusReport,
+    EligibilityAnswer,
+    PayerMessage,
+)
 from claims.remittance import PaymentRef
-from claims.x12 import ack_999, remit_835, status_277ca
+from claims.x12 import ack_999, read_271, remit_835, status_277ca
 from claims.x12.ack_999 import AckStatus
 from claims.x12.balance_835 import check_balancing
 from claims.x12.era import ClaimPayment, Era, ProviderAdjustment
@@ -34,7 +41,7 @@ from claims.x12.remittance_map import to_remittance
 # Our 837's group control number (GS06) -> {ST02: claim ids}, as recorded when it was sent.
 SentTransactions = Callable[[str], Mapping[str, Sequence[str]]]
 
-KINDS = {"HP": "835", "HN": "277CA", "FA": "999"}
+KINDS = {"HP": "835", "HN": "277CA", "FA": "999", "HB": "271"}
 PAGE_SIZE = 200
 
 
@@ -88,12 +95,14 @@ def message_id(kind: str, key: str, n: int) -> str:
 
 
 def file_kind(data: str | bytes) -> str:
-    """835, 277CA or 999, from GS01; raises X12Error for anything else."""
+    """835, 277CA, 999 or 271, from GS01; raises X12Error for anything else."""
     doc = read_document(data, [])  # liberal: the kind is all that is asked here
     kinds = {KINDS.get(gs.functional_id) for _, gs, _ in doc.transactions()}
     if len(kinds) != 1 or None in kinds:
         found = sorted(gs.functional_id for _, gs, _ in doc.transactions())
-        message = f"expected one kind of 835 (HP), 277CA (HN) or 999 (FA) groups, found {found}"
+        message = (
+            f"expected one kind of 835 (HP), 277CA (HN), 999 (FA) or 271 (HB) groups, found {found}"
+        )
         raise doc.interchanges[0].isa.error(message)
     kind = kinds.pop()
     assert kind is not None
@@ -123,7 +132,7 @@ def read_inbound(
 def page_messages(
     data: str | bytes, *, kind: str, unit: int, page: Page, sent: SentTransactions
 ) -> list[PayerMessage]:
-    """The messages of one page of unit ``unit`` (a 277CA or 999), from the whole file."""
+    """The messages of one page of unit ``unit`` (a 277CA, 999 or 271), from the whole file."""
     for n, (_, messages, _) in enumerate(_other_units(data, kind, sent), start=1):
         if n == unit:
             return messages[page.first - 1 : page.first - 1 + page.count]
@@ -192,7 +201,7 @@ def _remittance(key: str, ordinal: int, claim: ClaimPayment, paid_with: PaymentR
     )
 
 
-# ------------------------------------------------------------------ 277CA, 999
+# ------------------------------------------------------------------ 277CA, 999, 271
 
 
 def _pages(count: int, page_size: int) -> tuple[Page, ...]:
@@ -210,6 +219,8 @@ def _other_units(
     if kind == "277CA":
         files = status_277ca.parse_277ca(data, findings=[])
         return [_status_unit(f, file_digest[:16]) for f in files]
+    if kind == "271":
+        return [_eligibility_unit(r, file_digest[:16]) for r in read_271.parse_271(data)]
     groups = ack_999.parse_999(data, findings=[])
     return [_ack_unit(group, sent, file_digest[:16]) for group in groups]
 
@@ -254,3 +265,27 @@ def _ack_unit(
         )
     unknown = [] if transactions else [f"group {group.group_control_number}"]
     return key, messages, unknown
+
+
+def _eligibility_unit(
+    response: read_271.Response, file_digest: str
+) -> tuple[str, list[PayerMessage], list[str]]:
+    """One 271 transaction set: an answer per patient, by the trace number it echoes.
+
+    An answer without TRN*2 (a payer-level rejection, which names no patient) is addressed
+    by the 270's BHT03 instead: no claim has that, so it waits in the unmatched queue for
+    a person, never dropped."""
+    payer = next((r.payer_id for r in response.results if r.payer_id), None) or ""
+    key = f"271:{payer}:{file_digest}:{response.control_number}"
+    messages: list[PayerMessage] = []
+    for n, result in enumerate(response.results, start=1):
+        trace = result.trace_number or f"BHT03 {response.reference}"
+        messages.append(
+            EligibilityAnswer(
+                message_id=message_id("271", key, n),
+                claim_id=trace,
+                trace_number=trace,
+                result=result,
+            )
+        )
+    return key, messages, []

@@ -19,6 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel
@@ -30,7 +31,7 @@ from claims.payer_messages import PayerMessage
 from claims.remittance import Remittance
 from claims.x12.errors import X12Error
 from claims.x12.read_837p import SubmittedClaim, parse_837p
-from services.payersim import eligibility
+from services.payersim import eligibility, folder
 from services.payersim.outbox import Outbox, X12Outbox
 from services.payersim.rules import (
     adjudicate,
@@ -96,13 +97,18 @@ async def _retrying(what: str, send: Callable[[], Awaitable[None]]) -> None:
 
 
 def create_app(
-    make_outbox: Callable[[], Awaitable[Outbox]], *, delay: float, check_run: float = 0.0
+    make_outbox: Callable[[], Awaitable[Outbox]],
+    *,
+    delay: float,
+    check_run: float = 0.0,
+    exchange: Path | None = None,
 ) -> FastAPI:
     """``make_outbox`` runs in the server's own event loop, where the outbox will be used.
 
     ``check_run`` > 0: X12 answers go out in check runs gathered over that many seconds
     (``runs.CheckRuns``: one 277CA and one 835 per provider for many claims); 0: a file
-    per answer."""
+    per answer. ``exchange``: claimflow's file-exchange folder, whose 270 files the
+    simulator answers with 271 files (``services.payersim.folder``)."""
     files: dict[str, ClaimFile] = {}
     appeals: dict[str, list[AppealReceived]] = {}
     tasks: set[asyncio.Task[None]] = set()
@@ -175,6 +181,8 @@ def create_app(
         outboxes.append(outbox)
         if check_run > 0 and isinstance(outbox, X12Outbox):
             runs.append(CheckRuns(outbox, check_run))
+        if exchange is not None:
+            spawn(folder.watch(exchange))
         yield
         for run in runs:
             run.close()

@@ -3,8 +3,9 @@
 Real-time eligibility is synchronous, unlike claims: a clearinghouse's real-time API takes
 the 270 as the request body and returns the 271 as the response body. ``POST /x12/270``
 does that; ``POST /v1/eligibility`` is the same service in JSON (claimflow's JSON gateway).
-For the batch file exchange, ``answer_270`` turns a 270 file into the 271 file a payer
-would return. Answers come from ``eligibility_rules``.
+For the batch file exchange, ``answer_270_file`` turns a 270 file into the 271 file a payer
+would return (``services.payersim.folder`` picks the 270s up and drops the 271s). Answers
+come from ``eligibility_rules``.
 """
 
 from __future__ import annotations
@@ -46,8 +47,21 @@ def answer_270(text: str | bytes, *, today: dt.date | None = None) -> str:
     return _respond(text, today)[1]
 
 
+def answer_270_file(text: str | bytes, *, today: dt.date | None = None) -> str | None:
+    """The file exchange's 271 for a 270 file: every inquiry answered but a silent member's
+    (a payer that never answers them); None when nobody is. Raises ``X12Error``."""
+    inquiries = [q for q in parse_270(text) if not eligibility_rules.is_silent(q.member_id)]
+    if not inquiries:
+        return None
+    return _render(text, inquiries, today)
+
+
 def _respond(text: str | bytes, today: dt.date | None) -> tuple[list[Inquiry], str]:
     inquiries = parse_270(text)
+    return inquiries, _render(text, inquiries, today)
+
+
+def _render(text: str | bytes, inquiries: list[Inquiry], today: dt.date | None) -> str:
     asker = read_document(text).interchanges[0]
     n = next(_numbers)
     envelope = Envelope(
@@ -58,7 +72,7 @@ def _respond(text: str | bytes, today: dt.date | None) -> tuple[list[Inquiry], s
         sender_name=PAYER_NAME,
     )
     day = today or dt.date.today()
-    return inquiries, render_271([_answer(q, day) for q in inquiries], envelope=envelope)
+    return render_271([_answer(q, day) for q in inquiries], envelope=envelope)
 
 
 async def _silence(request: Request) -> None:

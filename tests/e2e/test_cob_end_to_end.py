@@ -107,3 +107,36 @@ async def test_crossover_is_not_billed_twice(claimflow: Harness) -> None:
     assert done["balances"]["coinsurance"] == "0.00"
     response = await claimflow.http.get(f"/claims/{secondary_claim_id(claim_id, 'S')}")
     assert response.status_code == 404
+
+
+async def test_a_tertiary_claim_follows_the_secondary_through_the_simulator(
+    claimflow: Harness,
+) -> None:
+    """Three coverages over X12: the secondary (a COPAY member: it keeps the copay, so it
+    leaves the patient what the primary left) is followed by the tertiary claim, started
+    by the secondary claim with both earlier decisions in its 837P; the simulator's
+    tertiary payer (CLP02 3) pays the rest, and the primary's ledger owes nothing."""
+    payload = with_secondary("SIMSECOND1")
+    payload["other_coverages"][0]["subscriber"]["member_id"] = "COPAYSEC9"
+    payload["other_coverages"].append({
+        "responsibility": "T", "payer": {"payer_id": "SIMTHIRD1", "name": "Third Benefit"},
+        "subscriber": {"member_id": "TER4455", "first_name": "Alex", "last_name": "Rivera",
+                       "sex": "F"},
+    })  # fmt: skip
+    claim_id = await claimflow.submit(payload)
+    await claimflow.wait_status(claim_id, S.PAID)
+    sec_id, ter_id = (secondary_claim_id(claim_id, r) for r in ("S", "T"))
+    secondary = await claimflow.wait_status(sec_id, S.PAID, timeout=90)
+    assert secondary["secondary_claim_id"] == ter_id
+    tertiary = await claimflow.wait_status(ter_id, S.PAID, timeout=90)
+    assert tertiary["primary_claim_id"] == claim_id
+    assert tertiary["adjudication"]["status_code"] == "3"
+    assert tertiary["paid_amount"] == "20.50"
+    done: dict[str, Any] = {}
+    for _ in range(300):
+        done = await claimflow.view(claim_id)
+        reasons = [h["reason"] for h in done["history"]]
+        if any("tertiary payer decided" in (r or "") for r in reasons):
+            break
+        await asyncio.sleep(0.3)
+    assert_settled(done, "102.50")

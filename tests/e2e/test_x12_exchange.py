@@ -179,6 +179,9 @@ async def test_file_exchange_with_a_clearinghouse(
         claim_id = await h.submit(claim.model_dump(mode="json"))
         outbound = exchange / "outbound"
         for _ in range(100):
+            # The claim waits for its 271 first: the simulator answers the 270 file, the
+            # inbox takes the answer.
+            await take_folder(file_mode, h.engine, client)
             sent = list(outbound.glob("837P-*.x12"))
             if sent:
                 break
@@ -217,14 +220,14 @@ async def test_file_exchange_with_a_clearinghouse(
             S.PAID,
         ]
         assert view["payer_claim_control_number"] == "PCN9"
-        assert sorted(p.name for p in (inbound / "done").iterdir()) == [
-            "a.999.result",
-            "b.277.result",
-            "c.835.result",
-        ]  # the plain files left the exchange folder; the payer file store keeps them sealed
+        done = sorted(p.name for p in (inbound / "done").iterdir())
+        assert done[1:] == ["a.999.result", "b.277.result", "c.835.result"]
+        assert done[0].startswith("271-")
+        # The plain files left the exchange folder; the payer file store keeps them sealed.
+        assert sorted(p.name for p in inbound.iterdir()) == ["done"]
         ring = KeyRing.for_settings(file_mode)
         kept = {f.source: f for f in inbound_store.list_files(engine)}
-        assert set(kept) == set(answers)
+        assert set(kept) - set(answers) == {done[0].removesuffix(".result")}
         for name, answer in answers.items():
             assert payer_files.read(engine, ring, kept[name].file_id).decode() == answer
         assert not (file_mode.x12_dir / "received").exists()  # no copies of them on disk

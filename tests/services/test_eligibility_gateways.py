@@ -20,14 +20,16 @@ from claims.eligibility import EligibilityStatus, request_for_claim
 from claims.model import Claim
 from claims.payer_messages import PayerMessage
 from claims.x12.eligibility_270 import parse_270
-from claims.x12.read_271 import answer_for
+from claims.x12.read_271 import answer_for, results_of
 from claims.x12.validate import validate
+from services import x12_store
 from services.crypto.files import decrypt_bytes
 from services.crypto.keyring import KeyRing
 from services.db import init_db, make_engine
 from services.gateway import HttpPayerGateway
 from services.payersim.app import create_app
 from services.payersim.eligibility import answer_270
+from services.payersim.folder import answer_folder
 from services.payersim.outbox import Outbox, SignalOutbox
 from services.settings import Settings
 from services.x12_gateway import FileExchangeGateway, X12HttpGateway
@@ -130,6 +132,35 @@ async def test_file_gateway_writes_the_270_and_is_pending(local: Settings, db: E
     answer = answer_for(c.claim_id or "", answer_270(out.read_text()), claim_id=c.claim_id)
     assert answer.status is EligibilityStatus.ACTIVE
     assert answer.summary().deductible_remaining == 250
+    # The question is recorded against its claim before the file leaves: the 271 that comes
+    # back through the inbox finds the claim by its trace number.
+    assert x12_store.claim_for_eligibility_trace(db, c.claim_id or "") == c.claim_id
+    assert x12_store.claim_for_eligibility_trace(db, "NO-SUCH-TRACE") is None
+
+
+async def test_file_exchange_simulator_answers_270_files_with_271_files(
+    local: Settings, db: Engine
+) -> None:
+    """The simulator on the payer's side of the folder: each 270 picked up and answered in
+    inbound/ (never half-written), a silent member's picked up and never answered."""
+    gateway = FileExchangeGateway(local, db)
+    exchange = local.x12_exchange_dir
+    assert exchange is not None
+    answered, silent = claim("INACTIVE4"), claim("SILENT2")
+    asked = await gateway.check_eligibility(request_for_claim(answered))
+    await gateway.check_eligibility(request_for_claim(silent))
+    assert answer_folder(exchange) == 2
+    assert list((exchange / "outbound").glob("270-*")) == []  # picked up
+    [back] = (exchange / "inbound").iterdir()
+    assert back.name == (asked.reference or "").replace("270-", "271-")
+    assert back.stat().st_mode & 0o777 == 0o600
+    assert validate(back.read_text()) == []
+    [result] = results_of(back.read_text())
+    assert (result.status, result.trace_number) == (EligibilityStatus.INACTIVE, answered.claim_id)
+    assert answer_folder(exchange) == 0  # nothing twice
+    (exchange / "outbound" / "270-000000099.x12").write_text("ISA*garbage~")
+    assert answer_folder(exchange) == 0
+    assert (exchange / "outbound" / "270-000000099.x12.unreadable").is_file()
 
 
 async def test_the_endpoint_refuses_an_unreadable_270(payer: str) -> None:

@@ -30,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from ulid import ULID
 
 from activities.payer import AppealPacket, PayerRefused, StatusInquiry, SubmissionReceipt
-from claims.eligibility import EligibilityRequest, EligibilityResult
+from claims.eligibility import EligibilityRequest, EligibilityResult, EligibilityStatus
 from claims.model import Claim
 from claims.payer_messages import Acknowledgment, ClaimStatusReport
 from claims.remittance import Adjustment, Decision, GroupCode, Remittance
@@ -88,6 +88,11 @@ class RecordingPayer:
         self.eligibility: list[EligibilityRequest] = []
         self.down = False
         self.attempts = 0
+        # Set: eligibility is asked by file, as the file gateway does (the answer is
+        # ``pending``); the test delivers the 271 (``eligibility_answer``) or stays silent.
+        # ``file_bound``: the wait the answer names (None: the worker's eligibility bound).
+        self.file_exchange = False
+        self.file_bound: float | None = None
 
     async def submit_claim(self, claim: Claim) -> SubmissionReceipt:
         self.attempts += 1
@@ -107,6 +112,15 @@ class RecordingPayer:
     async def check_eligibility(self, request: EligibilityRequest) -> EligibilityResult:
         self.eligibility.append(request)
         member = request.subscriber.member_id or ""
+        if self.file_exchange:
+            return EligibilityResult(
+                status=EligibilityStatus.PENDING,
+                trace_number=request.trace_number,
+                claim_id=request.claim_id,
+                payer_id=request.payer.payer_id,
+                reference=f"270-{len(self.eligibility):09d}.x12",
+                answer_within_seconds=self.file_bound,
+            )
         if eligibility_rules.is_silent(member):
             await asyncio.sleep(3600)  # the activity's bound ends it
         return eligibility_rules.decide(

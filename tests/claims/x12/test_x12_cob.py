@@ -9,7 +9,7 @@ from typing import Any
 
 from x12_testkit import PAYEE, PAYER, envelope, ulid
 
-from claims.cob import crossed_over, secondary_claim
+from claims.cob import crossed_over, secondary_claim, secondary_claim_id
 from claims.model import Claim
 from claims.remittance import Adjustment, Decision, GroupCode, Remittance, RemittanceLine
 from claims.x12.control import patient_control_number as pcn
@@ -137,3 +137,54 @@ def test_crossover_835_round_trips_nm1_tt() -> None:
     back = to_remittance(era.claims[0], remittance_id="x")
     assert back.status_code == "19" and crossed_over(back)
     assert (back.crossover_payer_id, back.crossover_payer_name) == ("SECOND1", "SECOND MUTUAL")
+
+
+def test_tertiary_837p_carries_both_earlier_payers_and_is_valid() -> None:
+    """A claim with a secondary and a tertiary coverage: the secondary claim lists the
+    tertiary (no amounts yet); the tertiary claim, built from the secondary claim and its
+    payer's decision, carries both earlier payers' decisions: 2320 (AMT*D, AMT*EAF, CAS)
+    and 2330B per payer, and per line a 2430 per payer; SBR01 T; pyx12-valid."""
+    claim = primary_claim(
+        coverage("S", "SECOND1", "SEC998877"), coverage("T", "THIRD1", "TER554433")
+    )
+    sec = secondary_claim(claim, primary_835(claim), dt.date(2026, 4, 1))
+    assert sec.claim_id and claim.claim_id
+    assert [c.responsibility for c in sec.other_coverages] == ["P", "T"]
+    assert validate(render_837p([sec], envelope=envelope())) == []
+    sec_835 = Remittance(
+        remittance_id="s1", claim_id=sec.claim_id, payer_claim_control_number="SCCN1",
+        decision=Decision.PARTIALLY_PAID, total_charge=D("200"), paid_amount=D("20"),
+        patient_responsibility=D("10"), status_code="2",
+        adjustments=(adj("OA", "23", "170"), adj("PR", "2", "10")),
+        lines=(
+            RemittanceLine(line=1, procedure_code="99213", modifiers=("25",), charge=D("150"),
+                           paid=D("20"), adjustments=(adj("OA", "23", "120"),
+                                                      adj("PR", "2", "10"))),
+            RemittanceLine(line=2, procedure_code="85025", charge=D("50"), paid=D("0"),
+                           adjustments=(adj("OA", "23", "50"),)),
+        ),
+    )  # fmt: skip
+    ter = secondary_claim(sec, sec_835, dt.date(2026, 5, 1), primary_claim_id=claim.claim_id)
+    assert ter.claim_id == secondary_claim_id(claim.claim_id, "T")  # found from the primary
+    assert (ter.responsibility, ter.payer.payer_id, ter.subscriber.member_id) == (
+        "T", "THIRD1", "TER554433",
+    )  # fmt: skip
+    text = render_837p([ter], envelope=envelope())
+    assert validate(text) == []
+    segments = text.split("~")
+    assert "SBR*T*18*******CI" in segments
+    i = segments.index("SBR*P*18*******CI")
+    assert segments[i + 1 : i + 3] == ["AMT*D*120", "AMT*EAF*30"]
+    k = segments.index("SBR*S*18*******CI")
+    assert segments[k + 1 : k + 3] == ["AMT*D*20", "AMT*EAF*10"]
+    assert "NM1*PR*2*ACME HEALTH*****PI*PAYER1" in segments
+    assert "NM1*PR*2*PLAN SECOND1*****PI*SECOND1" in segments
+    # Per line, one 2430 per earlier payer: what each paid for it.
+    assert "SVD*PAYER1*90*HC:99213:25**1" in segments
+    assert "SVD*SECOND1*20*HC:99213:25**1" in segments
+    assert "SVD*PAYER1*30*HC:85025**1" in segments and "SVD*SECOND1*0*HC:85025**1" in segments
+    (sent,) = parse_837p(text)
+    assert (sent.responsibility, sent.payer_id) == ("T", "THIRD1")
+    assert sent.other_payer_ids == ("PAYER1", "SECOND1")
+    # What the earlier payers paid, summed; what the last one left the patient.
+    assert (sent.prior_paid, sent.prior_patient_liability) == (D("140"), D("10"))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from claims.payer_messages import Acknowledgment, ClaimStatusReport
+from claims.eligibility import EligibilityStatus
+from claims.payer_messages import Acknowledgment, ClaimStatusReport, EligibilityAnswer
 from claims.remittance import Remittance
 from claims.x12.errors import X12Error, X12Finding
 from claims.x12.inbound import era_page_messages, file_kind, page_messages, read_inbound
 from claims.x12.parse import read_delimiters
+from claims.x12.read_271 import results_of
 from tests.claims.x12.x12_testkit import sample
 
 
@@ -105,3 +107,33 @@ def test_999_maps_transactions_back_to_claims() -> None:
 def test_not_x12_is_an_x12_error() -> None:
     with pytest.raises(X12Error):
         read_inbound("hello", sent=nothing_sent)
+
+
+def test_a_271_is_a_unit_of_answers_addressed_by_trace_number() -> None:
+    """Eligibility answers that come back as a file: one message per patient, addressed by
+    the 270's trace number (TRN*2), with the payer's result; the same file twice is one
+    unit identity (a duplicate)."""
+    text = sample("eligibility_inactive.271")
+    assert file_kind(text) == "271"
+    [unit] = read_inbound(text, sent=nothing_sent)
+    assert (unit.kind, unit.message_count, unit.problems) == ("271", 1, [])
+    assert unit.key.startswith("271:")
+    [message] = page_messages(text, kind="271", unit=1, page=unit.pages[0], sent=nothing_sent)
+    assert isinstance(message, EligibilityAnswer)
+    [result] = results_of(text)
+    assert message.claim_id == message.trace_number == result.trace_number
+    assert message.result == result and result.status is EligibilityStatus.INACTIVE
+    assert read_inbound(text, sent=nothing_sent)[0].key == unit.key
+
+
+def test_a_271_answer_without_a_trace_is_addressed_by_the_270s_reference() -> None:
+    """A payer-level rejection names no patient: it cannot find a claim by trace, so it is
+    addressed by the BHT03 it echoes (no claim has that: the unmatched queue)."""
+    text = sample("eligibility_inactive.271")
+    d = read_delimiters(text)
+    kept = [s for s in text.split(d.segment) if not s.strip().startswith("TRN")]
+    untraced = d.segment.join(kept).replace("SE|26|", "SE|25|")
+    [unit] = read_inbound(untraced, sent=nothing_sent)
+    [message] = page_messages(untraced, kind="271", unit=1, page=unit.pages[0],
+                              sent=nothing_sent)  # fmt: skip
+    assert isinstance(message, EligibilityAnswer) and message.claim_id.startswith("BHT03 ")
