@@ -25,7 +25,7 @@ from services.api import alerts as alerts_api
 from services.api import payer_messages
 from services.api.claims import summaries
 from services.api.deps import EngineDep, TemporalDep
-from services.api.queues import queue_sizes
+from services.api.queues import queue_items, queue_sizes
 from services.auth.audit import AUDIT_CLAIM_KEY
 from services.auth.policy import AUTHORIZED
 from services.claim_queries import QUEUE_TITLES, ClaimFilter, Queue, Sort
@@ -165,10 +165,11 @@ async def queue_page(queue: Queue, request: Request, engine: EngineDep) -> Respo
         {
             "title": QUEUE_TITLES[queue],
             "queue": queue.value,
-            "rows": summaries(rows),
+            "rows": await asyncio.to_thread(queue_items, engine, queue, rows),
             "filters": raw,
             "paging": _paging(request, offset, len(rows), str(total)),
             "show_deadline": queue is Queue.DENIALS,
+            "show_eligibility": queue is Queue.ELIGIBILITY_HOLD,
             "show_follow_up": queue is Queue.FOLLOW_UP,
             "buckets": aging.BUCKET_NAMES,
         },
