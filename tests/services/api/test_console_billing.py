@@ -107,7 +107,7 @@ async def test_eligibility_hold_queue_lists_the_payers_reasons(
     assert "inactive (EB 6), terminated" in listing
     assert claims["inactive"] in listing and claims["unknown"] in listing
     assert claims["hdhp"] not in listing
-    assert "2 of <strong class=\"total\">2</strong>" in listing
+    assert '2 of <strong class="total">2</strong>' in listing
     narrowed = await biller.get(
         "/console/queues/eligibility_hold", params={"offset": "1"}, headers=HTML
     )
@@ -124,6 +124,7 @@ async def test_held_claim_page_shows_the_finding_and_the_biller_its_actions(
     assert 'data-eligibility="inactive"' in biller_page
     assert 'id="coverage-form"' in biller_page and 'id="write-off-form"' in biller_page
     assert "Write the claim off</a> to bill the patient" in biller_page
+    assert 'id="no-payment-due"' in biller_page and 'id="payment-form"' not in biller_page
     # A coder and ops read the same finding, without actions they may not take.
     for role in (Role.CODER, Role.OPS):
         text = await page(api.client_for(role), claim_id)
@@ -174,9 +175,7 @@ async def test_corrected_member_goes_out_and_the_page_shows_coverage_and_share(
             select(AuditEntry).where(AuditEntry.claim_id == claim_id)
             .where(col(AuditEntry.route) == "/console/claims/{claim_id}/coverage")
         ).all()  # fmt: skip
-    assert [(e.actor, e.status_code) for e in entries if e.actor == "billie"] == [
-        ("billie", 303)
-    ]
+    assert [(e.actor, e.status_code) for e in entries if e.actor == "billie"] == [("billie", 303)]
 
 
 async def test_patient_money_payment_form_and_statement(
@@ -231,12 +230,12 @@ async def test_patient_money_payment_form_and_statement(
     document = await biller.get(f"/statements/{found.group(1)}")
     assert document.status_code == 200 and "Alex" in document.text  # decrypted for her
     assert document.headers["cache-control"] == "no-store"
-    assert (await api.client_for(Role.CODER).get(f"/statements/{found.group(1)}")).status_code == 403
+    coder = api.client_for(Role.CODER)
+    assert (await coder.get(f"/statements/{found.group(1)}")).status_code == 403
     assert 'id="statement-link"' not in await page(api.client_for(Role.CODER), claim_id)
     with Session(api.engine) as session:
         routes = {
-            e.route
-            for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "bea")).all()
+            e.route for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "bea")).all()
         }
     assert {f"/console/claims/{{claim_id}}/{p}" for p in ("patient-payments", "statements")} <= (
         routes
