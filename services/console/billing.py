@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -26,18 +26,13 @@ from services.api.statements import (
     book_payment,
     make_statement,
 )
-from services.auth.policy import AUTHORIZED
 from services.console.claim_page import act
+from services.console.render import console_router
 from services.console.roles import Task, require, viewer
 from workflows.claim import ClaimWorkflow
 from workflows.messages import CorrectionBody
 
-router = APIRouter(
-    prefix="/console/claims",
-    tags=["console"],
-    dependencies=AUTHORIZED,
-    responses={200: {"description": "An HTML page.", "content": {"text/html": {}}}},
-)
+router = console_router("/console/claims")
 
 
 def covered_by(claim: Claim, member_id: str, payer_id: str, payer_name: str) -> Claim:

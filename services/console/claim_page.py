@@ -16,7 +16,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -28,9 +28,8 @@ from services.api import coding
 from services.api.attachments import upload
 from services.api.claims import load_view
 from services.api.deps import AttachmentsDep, EngineDep, SettingsDep, TemporalDep
-from services.auth.policy import AUTHORIZED
 from services.console import claim_money
-from services.console.render import page
+from services.console.render import console_router, page
 from services.console.roles import Task, require, viewer
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
@@ -41,14 +40,7 @@ from workflows.messages import (
     workflow_id,
 )
 
-router = APIRouter(
-    prefix="/console/claims",
-    tags=["console"],
-    dependencies=AUTHORIZED,
-    # Pages, and forms that redirect to pages: the OpenAPI document says so (errors
-    # stay JSON, in the shape every route shares).
-    responses={200: {"description": "An HTML page.", "content": {"text/html": {}}}},
-)
+router = console_router("/console/claims")
 
 
 def _check_id(claim_id: str) -> None:
