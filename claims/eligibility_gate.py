@@ -129,3 +129,45 @@ def verdict(result: EligibilityResult) -> Verdict:
         findings=(warning("ELIGIBILITY_UNANSWERED", "payer", message),),
         alert=message,
     )
+
+
+@dataclass(frozen=True)
+class LateAnswer:
+    """A 271 that came back after the bound, when the claim had already gone on unchecked:
+    a note kept on the claim, and an alert when it says there is no coverage (the claim is
+    with a payer that will likely deny it: a biller should look)."""
+
+    note: str
+    alert: str | None = None
+
+
+def late_answer(result: EligibilityResult, trace_number: str, bound_passed: str) -> LateAnswer:
+    """What a late 271 leaves on the claim; ``bound_passed`` says what happened meanwhile."""
+    status = result.status
+    text = result.reason_text()
+    if status is ST.ACTIVE:
+        summary = result.summary()
+        figures = [
+            f"{what} {value}"
+            for what, value in (
+                ("copay", summary.copay),
+                ("coinsurance %", summary.coinsurance_percent),
+                ("deductible remaining", summary.deductible_remaining),
+                ("out-of-pocket remaining", summary.out_of_pocket_remaining),
+            )
+            if value is not None
+        ]
+        detail = f" ({', '.join(figures)})" if figures else ""
+        note = f"coverage active{detail}"
+    elif status in HOLDING:
+        note = f"no coverage ({status.value}): {text}"
+    else:
+        note = f"{status.value}: {text}"
+    message = f"late 271 to the eligibility check {trace_number}, after {bound_passed}: {note}"
+    if status not in HOLDING:
+        return LateAnswer(note=message)
+    return LateAnswer(
+        note=message,
+        alert=f"{message}. The claim went to the payer unchecked: check the member id and "
+        "payer, and correct or replace the claim, or bill the patient.",
+    )

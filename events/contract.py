@@ -253,6 +253,9 @@ class AlertKind(StrEnum):
     # The payer did not answer the eligibility check (270) within the bound, or could not
     # (AAA 42 and kin): the claim went out unchecked, with a warning finding.
     ELIGIBILITY_UNANSWERED = "eligibility_unanswered"
+    # The payer's 271 came back after the bound, once the claim had gone out unchecked, and
+    # says there is no coverage (inactive, member not found): a biller should look.
+    ELIGIBILITY_LATE_NO_COVERAGE = "eligibility_late_no_coverage"
 
 
 class ClaimAlertData(BaseModel):

@@ -10,6 +10,7 @@ per-status totals come from the rollups instead.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from claims import aging
 from claims.status import ClaimStatus
-from services.readmodel import ClaimDenial, ClaimRecord
+from services.readmodel import ClaimDenial, ClaimEventRecord, ClaimRecord
 from services.rollups import StatusRollup
 
 S = ClaimStatus
@@ -54,6 +55,7 @@ class Queue(StrEnum):
     CODING_REVIEW = "coding_review"
     SCRUB_FAILED = "scrub_failed"
     REJECTED = "rejected"
+    ELIGIBILITY_HOLD = "eligibility_hold"
     DENIALS = "denials"
     FOLLOW_UP = "follow_up"
     WRITE_OFFS = "write_offs"
@@ -64,6 +66,7 @@ QUEUE_TITLES: dict[Queue, str] = {
     Queue.CODING_REVIEW: "Coding review",
     Queue.SCRUB_FAILED: "Scrub failures",
     Queue.REJECTED: "Rejections",
+    Queue.ELIGIBILITY_HOLD: "Eligibility holds",
     Queue.DENIALS: "Denials and partial payments",
     Queue.FOLLOW_UP: "Payer follow-up overdue",
     Queue.WRITE_OFFS: "Write-offs awaiting approval",
@@ -75,6 +78,9 @@ CLAIM_QUEUES: dict[Queue, ClaimFilter] = {
     Queue.CODING_REVIEW: ClaimFilter(statuses=(S.CODING_REVIEW,), sort=Sort.OLDEST),
     Queue.SCRUB_FAILED: ClaimFilter(statuses=(S.SCRUB_FAILED,), sort=Sort.OLDEST),
     Queue.REJECTED: ClaimFilter(statuses=(S.REJECTED,), sort=Sort.OLDEST),
+    # No coverage on the date of service (a 271 said inactive or not found): a biller
+    # corrects the member or payer, or bills the patient.
+    Queue.ELIGIBILITY_HOLD: ClaimFilter(statuses=(S.ELIGIBILITY_HOLD,), sort=Sort.OLDEST),
     Queue.DENIALS: ClaimFilter(statuses=(S.DENIED, S.PARTIALLY_PAID), sort=Sort.APPEAL_DEADLINE),
     # The mark is set only while the claim waits on the payer, and cleared when it moves.
     Queue.FOLLOW_UP: ClaimFilter(follow_up_overdue=True, sort=Sort.FOLLOW_UP),
@@ -192,3 +198,27 @@ def queue_counts(engine: Engine) -> dict[Queue, Count]:
         else:
             out[queue] = Count(sum(by_status.get(s.value, 0) for s in f.statuses), capped=False)
     return out
+
+
+def eligibility_reasons(engine: Engine, claim_ids: list[str]) -> dict[str, str]:
+    """The payer's reasons (the 271's AAA reject reason and follow-up action, in words) the
+    listed claims were held for, read from each claim's latest event (one page of them,
+    each by its primary key)."""
+    if not claim_ids:
+        return {}
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ClaimEventRecord.claim_id, ClaimEventRecord.payload)
+            .join(
+                ClaimRecord,
+                (col(ClaimRecord.claim_id) == col(ClaimEventRecord.claim_id))
+                & (col(ClaimRecord.last_seq) == col(ClaimEventRecord.seq)),
+            )
+            .where(col(ClaimEventRecord.claim_id).in_(claim_ids))
+        )
+        out = {}
+        for claim_id, payload in rows:
+            eligibility = json.loads(payload)["data"].get("eligibility") or {}
+            if eligibility.get("reasons"):
+                out[claim_id] = str(eligibility["reasons"])
+        return out

@@ -219,6 +219,17 @@ def get(engine: Engine, statement_id: str) -> StatementRecord | None:
         return session.get(StatementRecord, statement_id)
 
 
+def latest_for_claim(engine: Engine, claim_id: str) -> StatementRecord | None:
+    """The newest statement that lists ``claim_id`` (alone or with the patient's others)."""
+    with Session(engine) as session:
+        found = session.exec(
+            select(StatementRecord)
+            .where(col(StatementRecord.claim_ids).contains(claim_id))
+            .order_by(col(StatementRecord.created_at).desc())
+        )
+        return next((r for r in found if claim_id in r.claim_ids.split(",")), None)
+
+
 def document(ring: KeyRing, record: StatementRecord) -> str:
     return open_labelled(ring, record.document, _context(record.statement_id)).decode()
 

@@ -20,7 +20,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.eligibility import EligibilityActivities, EligibilityInput
     from claims.eligibility import EligibilityResult, EligibilityStatus
-    from claims.eligibility_gate import STAGE, coverage_key, needs_check, verdict
+    from claims.eligibility_gate import STAGE, coverage_key, late_answer, needs_check, verdict
     from claims.findings import Finding, report
     from claims.model import Claim
     from claims.payer_messages import EligibilityAnswer
@@ -36,6 +36,10 @@ ELIGIBILITY_V1 = "eligibility-v1"
 # Without this marker a 271 asked for by file (``pending``) is not waited for: the claim
 # goes on at once with an ELIGIBILITY_PENDING warning, as before.
 ELIGIBILITY_FILE_271 = "eligibility-file-271"
+# Without this marker a 271 that comes back after the bound (the claim went on unchecked)
+# changes nothing, as before; with it the claim keeps a note, and an alert goes out when the
+# 271 says there is no coverage.
+ELIGIBILITY_LATE_271 = "eligibility-late-271"
 # The wait for a 271 file when the activity did not say (it always does since the marker).
 _DEFAULT_FILE_BOUND = dt.timedelta(seconds=15)
 # Answers that settle the question for this claim until it changes or grows old; the rest
@@ -202,13 +206,36 @@ class EligibilityGate(ClaimCore):
         )  # fmt: skip
 
     @workflow.signal
-    def eligibility_answer(self, answer: EligibilityAnswer) -> None:
+    async def eligibility_answer(self, answer: EligibilityAnswer) -> None:
         """A 271 that came back as a file, delivered by posting (the inbox, or
         ``POST /x12/inbound``) by the trace number of the 270 it answers. The first answer
-        to a question stands; one nobody waits for any more changes nothing."""
+        to a question stands. One that answers the check the claim went on without (past the
+        bound) does not vanish: it is noted on the claim, and one that says there is no
+        coverage raises an alert (``eligibility-late-271``)."""
         if answer.claim_id != self._claim_id:
             return
-        self._eligibility_answers.setdefault(answer.trace_number, answer.result)
+        trace = answer.trace_number
+        if self._answered_late(trace) and workflow.patched(ELIGIBILITY_LATE_271):
+            self._eligibility_answers[trace] = answer.result
+            late = late_answer(answer.result, trace, "the claim went on unchecked")
+            self._state.late_messages.append(late.note)
+            if late.alert is not None:
+                await self._alert(AlertKind.ELIGIBILITY_LATE_NO_COVERAGE, late.alert)
+            return
+        self._eligibility_answers.setdefault(trace, answer.result)
+
+    def _answered_late(self, trace: str) -> bool:
+        """This 271 answers the check that stands for the claim, which nobody answered in
+        time, and it is the first answer to it."""
+        last = self._state.eligibility
+        return (
+            last is not None
+            and last.status == EligibilityStatus.TIMEOUT.value
+            and last.trace_number == trace
+            and trace not in self._eligibility_answers
+            and not any(f"check {trace}," in m for m in self._state.late_messages)
+            and self._state.status is not None
+        )
 
     @workflow.update
     async def check_eligibility(self, request: EligibilityCheckRequest) -> EligibilityResult:

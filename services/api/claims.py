@@ -180,6 +180,9 @@ class ClaimSummary(BaseModel):
     age_days: int | None = None
     follow_up_overdue_at: dt.datetime | None = None
     written_off_amount: Decimal | None = None
+    # In the eligibility-hold queue: why the payer says there is no coverage (the 271's
+    # reasons, in words).
+    eligibility_reasons: str | None = None
     received_at: dt.datetime
     updated_at: dt.datetime
 

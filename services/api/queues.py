@@ -1,9 +1,10 @@
 """Work queues: what needs doing, where, and how much of it.
 
-Five claim queues are filtered views of the read model (coding review, scrub failures,
-rejections, denials by appeal deadline, payer follow-ups overdue); write-offs awaiting
-approval and unmatched payer messages have tables of their own. Each takes the list's
-narrowing filters (payer, CARC, amount, age) and pages.
+Six claim queues are filtered views of the read model (coding review, scrub failures,
+rejections, eligibility holds (with the payer's reasons), denials by appeal deadline,
+payer follow-ups overdue); write-offs awaiting approval and unmatched payer messages have
+tables of their own. Each takes the list's narrowing filters (payer, CARC, amount, age) and
+pages.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from services.api.claims import AgingBucket, ClaimSummary, summaries
 from services.api.deps import EngineDep, Offset
 from services.auth.policy import AUTHORIZED
 from services.claim_queries import CLAIM_QUEUES, QUEUE_TITLES, Queue
+from services.readmodel import ClaimRecord
 
 router = APIRouter(tags=["queues"], dependencies=AUTHORIZED)
 
@@ -109,8 +111,19 @@ def claim_queue_page(
         title=QUEUE_TITLES[queue],
         total=total.value,
         capped=total.capped,
-        items=summaries(rows),
+        items=queue_items(engine, queue, rows),
     )
+
+
+def queue_items(engine: Engine, queue: Queue, rows: list[ClaimRecord]) -> list[ClaimSummary]:
+    """The page's rows; a claim held for eligibility says why (the payer's reasons)."""
+    items = summaries(rows)
+    if queue is Queue.ELIGIBILITY_HOLD:
+        reasons = claim_queries.eligibility_reasons(engine, [r.claim_id for r in rows])
+        items = [
+            i.model_copy(update={"eligibility_reasons": reasons.get(i.claim_id)}) for i in items
+        ]
+    return items
 
 
 @router.get("/queues/{queue}")

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from claims.model import ULID_PATTERN
@@ -25,6 +26,9 @@ from services.api.claims import ClaimIdPath
 from services.api.deps import EngineDep, KeyRingDep, SettingsDep
 from services.api.errors import error
 from services.auth.policy import AUTHORIZED, Authorized
+from services.auth.principal import Principal
+from services.crypto.keyring import KeyRing
+from services.settings import Settings
 
 router = APIRouter(tags=["patient balances"], dependencies=AUTHORIZED)
 
@@ -66,7 +70,7 @@ class StatementRequest(BaseModel):
         return self
 
 
-def _patient(engine: EngineDep, claim_id: str) -> pl.ClaimPatient:
+def _patient(engine: Engine, claim_id: str) -> pl.ClaimPatient:
     row = pl.patient_of(engine, claim_id)
     if row is None:
         raise error(404, f"no patient on record for claim {claim_id}", field="claim_id")
@@ -105,11 +109,19 @@ async def record_patient_payment(
     claim_id: ClaimIdPath, body: PatientPaymentIn, engine: EngineDep, principal: Authorized
 ) -> pl.PatientPayment:
     """Book a payment the patient made on this claim (never more than the balance)."""
+    return await book_payment(engine, claim_id, body, principal.name)
+
+
+async def book_payment(
+    engine: Engine, claim_id: str, body: PatientPaymentIn, by: str
+) -> pl.PatientPayment:
+    """The API's and the console's way to book a patient payment (refusals in the one
+    error shape, naming the field and the rule)."""
     row = _patient(engine, claim_id)
     try:
         return await asyncio.to_thread(
             pl.add_payment, engine, claim_id, patient=row.patient_key, amount=body.amount,
-            method=body.method, reference=body.reference, by=principal.name,
+            method=body.method, reference=body.reference, by=by,
         )  # fmt: skip
     except pl.OverBalance as exc:
         raise error(422, str(exc), field="amount", rule="exceeds_balance") from exc
@@ -127,6 +139,13 @@ async def create_statement(
     principal: Authorized,
 ) -> statements.StatementSummary:
     """Render a statement for a claim or a patient, store it sealed, announce it."""
+    return await make_statement(engine, ring, settings, body, principal)
+
+
+async def make_statement(
+    engine: Engine, ring: KeyRing, settings: Settings, body: StatementRequest, principal: Principal
+) -> statements.StatementSummary:
+    """The API's and the console's way to make (or re-send) a statement."""
     if body.claim_id is not None:
         rows = [_patient(engine, body.claim_id)]
     else:

@@ -20,13 +20,14 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.errors import error
-from services.console import claim_page, pages
+from services.console import billing, claim_page, pages
 from services.console.render import HERE, templates
 
 # Pages and forms: behind authorization (their routers carry it).
 router = APIRouter()
 router.include_router(pages.router)
 router.include_router(claim_page.router)
+router.include_router(billing.router)
 
 # The sign-in page and the files every page loads: public, and no data in any of them.
 public = APIRouter(tags=["console"])

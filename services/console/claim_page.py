@@ -1,5 +1,6 @@
-"""One claim: its state, money, deadlines, the payer's decision, findings, timeline,
-attachments and alerts, and the action forms the viewer's roles and the claim's status allow.
+"""One claim: its state, money, deadlines, coverage (the 271) and the patient's share, the
+payer's decision, findings, timeline, attachments and alerts, and the action forms the
+viewer's roles and the claim's status allow.
 
 Every form posts here and goes through the same function as its API endpoint (noted per
 route); a refusal re-renders the page with the reason, a success redirects back to it
@@ -8,13 +9,14 @@ route); a refusal re-renders the page with the reason, a success redirects back 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -26,8 +28,8 @@ from services.api import coding
 from services.api.attachments import upload
 from services.api.claims import load_view
 from services.api.deps import AttachmentsDep, EngineDep, SettingsDep, TemporalDep
-from services.auth.policy import AUTHORIZED
-from services.console.render import page
+from services.console import claim_money
+from services.console.render import console_router, page
 from services.console.roles import Task, require, viewer
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
@@ -38,14 +40,7 @@ from workflows.messages import (
     workflow_id,
 )
 
-router = APIRouter(
-    prefix="/console/claims",
-    tags=["console"],
-    dependencies=AUTHORIZED,
-    # Pages, and forms that redirect to pages: the OpenAPI document says so (errors
-    # stay JSON, in the shape every route shares).
-    responses={200: {"description": "An HTML page.", "content": {"text/html": {}}}},
-)
+router = console_router("/console/claims")
 
 
 def _check_id(claim_id: str) -> None:
@@ -96,6 +91,7 @@ async def render(
         f"/workflows/{workflow_id(claim_id)}"
     )
     reports = [r for r in view.reports.values() if r.findings]
+    held = view.reports.get("eligibility")
     return page(
         request,
         "claim.html",
@@ -109,6 +105,15 @@ async def render(
             "reports": reports,
             "attachments": store.for_claim(claim_id),
             "alerts": open_alerts,
+            "hold_findings": held.findings if held else (),
+            "elig": view.eligibility,
+            "coverage": claim_money.coverage_headline(view.eligibility)
+            if view.eligibility
+            else None,
+            "expected_share": (
+                claim_money.expected_share_words(view.eligibility) if view.eligibility else None
+            ),
+            "patient": await asyncio.to_thread(claim_money.patient_money, engine, claim_id),
             "temporal_url": temporal,
             "error": error,
             "form": form,
@@ -144,7 +149,7 @@ def _problem(exc: HTTPException | ValidationError) -> tuple[str, int]:
     return str(detail), exc.status_code
 
 
-async def _act(
+async def act(
     request: Request,
     claim_id: str,
     form: str,
@@ -204,7 +209,7 @@ async def appeal(
         request_body = request_body.model_copy(update={"attachments": tuple(ids)})
         await actions_api.send_appeal(client, store, claim_id, request_body)
 
-    return await _act(
+    return await act(
         request, claim_id, "appeal", send, client=client, engine=engine, settings=settings,
         store=store,
     )  # fmt: skip
@@ -228,7 +233,7 @@ async def void(
         body = VoidRequest(reason=reason, actor=principal.actor())
         await actions_api.run_update(client, claim_id, ClaimWorkflow.void, body, Action.VOID)
 
-    return await _act(
+    return await act(
         request, claim_id, "void", send, client=client, engine=engine, settings=settings,
         store=store,
     )  # fmt: skip
@@ -260,7 +265,7 @@ async def write_off(
             client, claim_id, ClaimWorkflow.write_off, body, Action.WRITE_OFF
         )
 
-    return await _act(
+    return await act(
         request, claim_id, "write_off", send, client=client, engine=engine, settings=settings,
         store=store,
     )  # fmt: skip
@@ -286,7 +291,7 @@ async def _decide_write_off(
         decision = WriteOffDecision(note=note.strip() or None, actor=principal.actor())
         await actions_api.run_update(client, claim_id, update, decision, Action.WRITE_OFF)
 
-    return await _act(
+    return await act(
         request, claim_id, "write_off_decision", send, client=client, engine=engine,
         settings=settings, store=store,
     )  # fmt: skip
@@ -382,7 +387,7 @@ async def edit_codes(
         )
         await coding.send_edit(client, engine, claim_id, edit, principal, wait=False, timeout_s=0)
 
-    return await _act(
+    return await act(
         request, claim_id, "codes", send, client=client, engine=engine, settings=settings,
         store=store,
     )  # fmt: skip

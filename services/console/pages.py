@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -25,23 +25,15 @@ from services.api import alerts as alerts_api
 from services.api import payer_messages
 from services.api.claims import summaries
 from services.api.deps import EngineDep, TemporalDep
-from services.api.queues import queue_sizes
+from services.api.queues import queue_items, queue_sizes
 from services.auth.audit import AUDIT_CLAIM_KEY
-from services.auth.policy import AUTHORIZED
 from services.claim_queries import QUEUE_TITLES, ClaimFilter, Queue, Sort
 from services.console import charts
-from services.console.render import page, refusal_text
+from services.console.render import console_router, page, refusal_text
 from services.console.roles import Task, require, viewer
 from services.inbound_store import PayerMessageOut
 
-router = APIRouter(
-    prefix="/console",
-    tags=["console"],
-    dependencies=AUTHORIZED,
-    # Pages, and forms that redirect to pages: the OpenAPI document says so (errors
-    # stay JSON, in the shape every route shares).
-    responses={200: {"description": "An HTML page.", "content": {"text/html": {}}}},
-)
+router = console_router("/console")
 
 PAGE = 50
 
@@ -165,10 +157,11 @@ async def queue_page(queue: Queue, request: Request, engine: EngineDep) -> Respo
         {
             "title": QUEUE_TITLES[queue],
             "queue": queue.value,
-            "rows": summaries(rows),
+            "rows": await asyncio.to_thread(queue_items, engine, queue, rows),
             "filters": raw,
             "paging": _paging(request, offset, len(rows), str(total)),
             "show_deadline": queue is Queue.DENIALS,
+            "show_eligibility": queue is Queue.ELIGIBILITY_HOLD,
             "show_follow_up": queue is Queue.FOLLOW_UP,
             "buckets": aging.BUCKET_NAMES,
         },

@@ -8,11 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from claims.reason_codes import carc_description, rarc_description
+from services.auth.policy import AUTHORIZED
 from services.console.roles import claim_actions, may, viewer
 
 HERE = Path(__file__).parent
@@ -92,3 +93,15 @@ def refusal_text(exc: HTTPException) -> str:
     if isinstance(detail, list):
         return "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
     return str(detail)
+
+
+def console_router(prefix: str) -> APIRouter:
+    """A router of console pages and forms: behind authorization, and documented as pages
+    (a form redirects to a page) while their errors stay JSON, in the shape every route
+    shares."""
+    return APIRouter(
+        prefix=prefix,
+        tags=["console"],
+        dependencies=AUTHORIZED,
+        responses={200: {"description": "An HTML page.", "content": {"text/html": {}}}},
+    )

@@ -29,6 +29,9 @@ class Task(StrEnum):
     DISMISS_MESSAGE = "dismiss_message"
     ACKNOWLEDGE_ALERT = "acknowledge_alert"
     APPROVE_WRITE_OFF = "approve_write_off"
+    RECORD_PATIENT_PAYMENT = "record_patient_payment"
+    CREATE_STATEMENT = "create_statement"
+    READ_STATEMENT = "read_statement"
 
 
 Permission = Action | Task
@@ -46,6 +49,9 @@ ROUTES: dict[Permission, tuple[str, str]] = {
     Task.DISMISS_MESSAGE: ("POST", "/payer-messages/{message_id}/dismiss"),
     Task.ACKNOWLEDGE_ALERT: ("POST", "/alerts/{alert_id}/acknowledge"),
     Task.APPROVE_WRITE_OFF: ("POST", "/claims/{claim_id}/write-off/approve"),
+    Task.RECORD_PATIENT_PAYMENT: ("POST", "/claims/{claim_id}/patient-payments"),
+    Task.CREATE_STATEMENT: ("POST", "/statements"),
+    Task.READ_STATEMENT: ("GET", "/statements/{statement_id}"),
 }
 
 

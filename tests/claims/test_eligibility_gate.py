@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from claims.eligibility import EligibilityResult, EligibilityStatus, RejectReason
-from claims.eligibility_gate import coverage_key, needs_check, verdict
+from claims.eligibility_gate import coverage_key, late_answer, needs_check, verdict
 from claims.findings import Severity
 from tests.claims.claims_testkit import clean_claim, line
 
@@ -74,3 +74,19 @@ def test_pending_file_exchange_goes_on_with_a_warning_only() -> None:
     [finding] = course.findings
     assert not course.hold and course.alert is None
     assert finding.code == "ELIGIBILITY_PENDING" and "270-000000001.x12" in finding.message
+
+
+def test_a_late_271_without_coverage_is_noted_and_alerts_quoting_the_payer() -> None:
+    reject = RejectReason(loop="2100C", valid_request=False, reason="72", follow_up="C")
+    late = late_answer(EligibilityResult(status=ST.NOT_FOUND, rejections=(reject,)), "T1", "x")
+    assert late.note.startswith("late 271 to the eligibility check T1, after x: no coverage")
+    assert "AAA 72 in loop 2100C" in late.note
+    assert late.alert is not None and late.note in late.alert
+    assert "bill the patient" in late.alert
+
+
+@pytest.mark.parametrize("status", [ST.ACTIVE, ST.ERROR])
+def test_a_late_271_with_coverage_or_no_answer_is_only_noted(status: ST) -> None:
+    late = late_answer(EligibilityResult(status=status, message="busy"), "T2", "x")
+    assert late.alert is None
+    assert ("coverage active" if status is ST.ACTIVE else "error: busy") in late.note

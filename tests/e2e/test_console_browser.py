@@ -285,3 +285,69 @@ def ops_overview_follows(browser: WebDriver, h: Harness, ops: str) -> None:
             sign_in(browser, h.api, BILLER, path)
         browser.get(f"{h.api}{path}")
         shot(browser, name)
+
+
+def with_member(member_id: str) -> dict[str, object]:
+    payload = claim_payload(days_ago=20)
+    payload["subscriber"]["member_id"] = member_id
+    return payload
+
+
+async def test_biller_works_an_eligibility_hold_and_books_a_patient_payment(
+    stack: tuple[Harness, str], browser: WebDriver
+) -> None:
+    h, _ = stack
+    held = await h.submit(with_member("INACTIVE77"))
+    hdhp = await h.submit(with_member("HDHP78"))
+    for claim_id, end in ((held, S.ELIGIBILITY_HOLD), (hdhp, S.PAID)):
+        view = await h.wait_status(claim_id, end, timeout=120)
+        await h.wait_read_model(claim_id, end, seq=view["seq"], timeout=120)
+    for _ in range(150):  # the payer's decision reaches the projected ledger
+        if any(e["activity"] == "adjudicated"
+               for e in (await h.http.get(f"/claims/{hdhp}/ledger")).json()):  # fmt: skip
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.to_thread(biller_hold_and_payment, browser, h, held, hdhp)
+    [payment] = (await h.http.get(f"/claims/{hdhp}/patient-payments")).json()
+    assert (payment["amount"], payment["recorded_by"]) == ("20.00", BILLER[0])
+
+
+def biller_hold_and_payment(browser: WebDriver, h: Harness, held: str, hdhp: str) -> None:
+    sign_in(browser, h.api, BILLER, "/console/queues")
+    card = browser.find_element(By.CSS_SELECTOR, "a[data-queue='eligibility_hold']")
+    assert card.find_element(By.CLASS_NAME, "q-count").text == "1"
+    card.click()
+    wait(browser).until(lambda d: d.current_url.endswith("/console/queues/eligibility_hold"))
+    row = browser.find_element(By.CSS_SELECTOR, f"tr[data-claim='{held}']")
+    assert "inactive (EB 6), terminated" in row.text
+    shot(browser, "biller-eligibility-hold-queue")
+
+    row.find_element(By.LINK_TEXT, held).click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "claim-eligibility-hold"))
+    hold = browser.find_element(By.ID, "claim-eligibility-hold").text
+    assert "Held: no coverage confirmed" in hold and "terminated" in hold
+    assert "Correct the member id or payer" in hold and "bill the patient" in hold
+    assert browser.find_element(By.ID, "coverage-form").is_displayed()
+    assert browser.find_element(By.ID, "write-off-form").is_displayed()
+    shot(browser, "biller-claim-eligibility-hold")
+
+    browser.get(f"{h.api}/console/claims/{hdhp}")
+    live(browser)
+    coverage = browser.find_element(By.ID, "claim-coverage").text
+    assert "Covered" in coverage and "expected to pay about $" in coverage
+    patient = browser.find_element(By.ID, "claim-patient").text
+    assert "Deductible" in patient and "Balance the patient owes" in patient
+    form = browser.find_element(By.ID, "payment-form")
+    form.find_element(By.NAME, "amount").send_keys("twenty")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "flash"))
+    assert "amount: Input should be a valid decimal" in browser.find_element(By.ID, "flash").text
+    shot(browser, "biller-payment-refused")
+    form = browser.find_element(By.ID, "payment-form")
+    form.find_element(By.NAME, "amount").send_keys("20.00")
+    form.find_element(By.NAME, "reference").send_keys("TX-2020")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser).until(lambda d: "done=payment" in d.current_url)
+    assert browser.find_element(By.ID, "patient-paid").text == "$20.00"
+    assert "TX-2020" in browser.find_element(By.ID, "patient-payments").text
+    shot(browser, "biller-claim-patient-payment")

@@ -117,3 +117,50 @@ async def test_silent_payer_by_file_lets_the_claim_go_with_a_warning_and_an_aler
     [alert] = await alerts_of(run, claim, 1)
     assert alert.data.kind is AlertKind.ELIGIBILITY_UNANSWERED
     assert len(run.payer.claims) == 1
+
+
+async def test_late_inactive_271_is_noted_on_the_claim_and_alerts(run: Run) -> None:
+    run.payer.file_exchange = True  # the worker's bound (2 s)
+    claim = new_claim(**with_member("INACTIVE41"))
+    assert claim.claim_id
+    handle = await run.start(claim)
+    request = await asked(run)
+    await wait_status(handle, S.SUBMITTED)  # went on unchecked, with the unanswered alert
+    await alerts_of(run, claim, 1)
+    # The payer's 271 comes back after the bound: inactive.
+    await answer_271(handle, request, claim.claim_id)
+    alerts = await alerts_of(run, claim, 2)
+    assert [a.data.kind for a in alerts] == [
+        AlertKind.ELIGIBILITY_UNANSWERED,
+        AlertKind.ELIGIBILITY_LATE_NO_COVERAGE,
+    ]
+    assert "went to the payer unchecked" in alerts[1].data.message
+    view = await handle.query(ClaimWorkflow.state)
+    [note] = view.late_messages
+    assert note.startswith(f"late 271 to the eligibility check {claim.claim_id},")
+    assert "no coverage (inactive)" in note and "terminated" in note
+    # The same 271 again (a redelivered file) changes nothing more.
+    await answer_271(handle, request, claim.claim_id)
+    await asyncio.sleep(0.5)
+    assert len(run.alerts(claim)) == 2
+    assert len((await handle.query(ClaimWorkflow.state)).late_messages) == 1
+    assert view.status is S.SUBMITTED and view.eligibility is not None
+    assert view.eligibility.status == "timeout"  # the check the claim went on with stands
+
+
+async def test_late_active_271_is_noted_without_an_alert(run: Run) -> None:
+    run.payer.file_exchange = True
+    claim = new_claim(**with_member("COPAY42"))
+    assert claim.claim_id
+    handle = await run.start(claim)
+    request = await asked(run)
+    await wait_status(handle, S.SUBMITTED)
+    await answer_271(handle, request, claim.claim_id)
+    for _ in range(50):
+        view = await handle.query(ClaimWorkflow.state)
+        if view.late_messages:
+            break
+        await asyncio.sleep(0.1)
+    [note] = view.late_messages
+    assert "coverage active (copay" in note
+    assert [a.data.kind for a in run.alerts(claim)] == [AlertKind.ELIGIBILITY_UNANSWERED]

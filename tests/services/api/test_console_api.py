@@ -141,8 +141,8 @@ async def test_events_of_an_unknown_claim_are_404(api: Harness, claims: dict[str
 async def test_queues_and_analytics(api: Harness, claims: dict[str, str]) -> None:
     sizes = {q["queue"]: q for q in (await api.http.get("/queues")).json()}
     assert sizes["denials"]["count"] == 2 and sizes["coding_review"]["count"] == 1
-    assert set(sizes) == {"coding_review", "scrub_failed", "rejected", "denials", "follow_up",
-                          "write_offs", "unmatched"}  # fmt: skip
+    assert set(sizes) == {"coding_review", "scrub_failed", "rejected", "eligibility_hold",
+                          "denials", "follow_up", "write_offs", "unmatched"}  # fmt: skip
     page = (await api.http.get("/queues/denials")).json()
     assert page["total"] == 2
     deadlines = [r["appeal_deadline"] for r in page["items"]]
