@@ -146,6 +146,9 @@ def up(settings: Settings) -> None:
         f"CREATE ROLE {ROLE} LOGIN CREATEDB PASSWORD '{PASSWORD}'; END IF; END$$;"
     )
     _psql(info, role_sql)
+    # DROP DATABASE ... WITH (FORCE) (tests' throwaway databases) must end every session on
+    # the database, including an autovacuum worker's, which is not the app role's to end.
+    _psql(info, f"GRANT pg_signal_backend TO {ROLE}")
     db = _check_identifier(settings.postgres_db)
     if not _psql(info, f"SELECT 1 FROM pg_database WHERE datname = '{db}'"):
         _psql(info, f'CREATE DATABASE "{db}" OWNER {ROLE}')
