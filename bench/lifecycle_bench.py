@@ -57,7 +57,6 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
-import json  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -70,7 +69,7 @@ from typing import Any  # noqa: E402
 
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.api.history.v1 import HistoryEvent  # noqa: E402
-from temporalio.client import Client, WorkflowHandle  # noqa: E402
+from temporalio.client import Client  # noqa: E402
 from temporalio.service import RPCError  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 from ulid import ULID  # noqa: E402
@@ -89,16 +88,22 @@ from bench.common import (  # noqa: E402
     machine,
     percentiles,
     running_stack,
-    summary,
     write_result,
 )
 from bench.lifecycle_measure import (  # noqa: E402
+    KINDS,
+    LIFECYCLES,
     CpuMeter,
     ProjectionWatcher,
+    completed,
     drive,
     event_lag,
     kafka_timestamps,
     paced,
+    report,
+    summarise,
+    upserted_status,
+    wait_in_history,
 )
 from claims.model import Claim  # noqa: E402
 from services.settings import Settings  # noqa: E402
@@ -112,19 +117,9 @@ from workflows.messages import ClaimWorkflowInput, workflow_id  # noqa: E402
 CLEAN_STATUSES = frozenset(
     {"RECEIVED", "CODED", "SCRUBBED", "SUBMITTED", "ACCEPTED", "ADJUDICATED", "PAID"}
 )
-FAILED_CLOSE = frozenset(
-    {
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-    }
-)
 # tests.support.harness runs the worker with 8 activity threads; the baseline worker matches.
 WORKER_THREADS = 8
 RESULT_TIMEOUT_S = 120.0
-KINDS = ("lifecycle", "lifecycle_before", "noop", "chain", "noop_result", "messages")
-LIFECYCLES = ("lifecycle", "lifecycle_before")
 
 
 # --------------------------------------------------------------------------- workloads
@@ -138,37 +133,6 @@ def make_claims(n: int, tag: str) -> list[Claim]:
         payload["subscriber"]["member_id"] = f"BENCH{tag}{k:06d}"
         claims.append(Claim.model_validate(payload).with_id(str(ULID())))
     return claims
-
-
-async def wait_in_history(handle: WorkflowHandle[Any, Any], done: Callable[[Any], bool]) -> None:
-    """Follow the workflow's history (long polls, as ``handle.result()`` does) until ``done``.
-
-    A claim no longer ends at PAID (it waits out reversals, then closes), so "the claim is
-    PAID" is read from the history, not from the workflow's result; every workload is awaited
-    this way so that they all cost the server the same kind of polling.
-    """
-    async for event in handle.fetch_history_events(wait_new_event=True):
-        if done(event):
-            return
-        if event.event_type in FAILED_CLOSE:
-            raise RuntimeError(f"workflow {handle.id} closed: {EventType.Name(event.event_type)}")
-    raise RuntimeError(f"workflow {handle.id} closed before it got there")
-
-
-def completed(event: HistoryEvent) -> bool:
-    return event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
-
-
-def upserted_status(event: HistoryEvent) -> str | None:
-    """The ``ClaimStatus`` a search-attribute upsert sets: the workflow's status, moved."""
-    if event.event_type != EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-        return None
-    fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
-    payload = fields.indexed_fields.get("ClaimStatus")
-    if payload is None or not payload.data:
-        return None
-    status: str = json.loads(payload.data)
-    return status
 
 
 @dataclass
@@ -455,83 +419,6 @@ async def run(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
 
 def _db(settings: Settings) -> Path:
     return Path(settings.resolved_database_url.removeprefix("sqlite:///"))
-
-
-# Ratios reported, each per round from workloads measured side by side: (numerator, denominator).
-RATIOS = (
-    ("lifecycle", "noop"),
-    ("lifecycle_before", "noop"),
-    ("lifecycle", "lifecycle_before"),
-    ("lifecycle_before", "chain"),
-    ("chain", "noop"),
-    ("noop_result", "noop"),
-    ("messages", "noop"),
-    ("lifecycle", "messages"),
-)
-
-
-def summarise(raw: dict[str, Any]) -> dict[str, Any]:
-    """Per-round ratios (each from workloads measured side by side), then median/spread."""
-    kinds = raw["kinds"]
-    rate: dict[int, dict[str, float]] = {}
-    cpu_total: dict[int, dict[str, float]] = {}
-    for row in raw["rounds"]:
-        rate.setdefault(row["round"], {})[row["kind"]] = row["per_second"]
-        total = sum(row["cpu_ms_per_workflow"].values())
-        cpu_total.setdefault(row["round"], {})[row["kind"]] = total
-    out: dict[str, Any] = {}
-    for top, bottom in RATIOS:
-        if top in kinds and bottom in kinds:
-            out[f"{top}_over_{bottom}"] = summary([r[top] / r[bottom] for r in rate.values()])
-    # CPU spent per workflow (all processes) hardly depends on how much CPU the neighbours
-    # left us, so noop/lifecycle CPU is a steadier estimate of the ratio on a CPU-bound box.
-    for kind in LIFECYCLES:
-        if kind in kinds and "noop" in kinds:
-            out[f"cpu_noop_over_cpu_{kind}"] = summary(
-                [r["noop"] / r[kind] for r in cpu_total.values()]
-            )
-    cpu: dict[str, dict[str, float]] = {}
-    for kind in kinds:
-        rows = [row["cpu_ms_per_workflow"] for row in raw["rounds"] if row["kind"] == kind]
-        cpu[kind] = {name: round(statistics.median(r[name] for r in rows), 2) for name in rows[0]}
-        cpu[kind]["total"] = round(sum(cpu[kind].values()), 2)
-    out["per_second"] = {
-        kind: summary([r["per_second"] for r in raw["rounds"] if r["kind"] == kind])
-        for kind in kinds
-    }
-    out["cpu_ms_per_workflow_median"] = cpu
-    return out
-
-
-def report(result: dict[str, Any]) -> None:
-    s = result["summary"]
-    raw = result["raw"]
-    print()
-    for kind in raw["kinds"]:
-        rate = s["per_second"][kind]
-        lat = raw["latency_s"][kind]
-        print(
-            f"{kind:>16}: {rate['median']:8.2f}/s median (spread {rate['spread']:.0%}); "
-            f"latency p50 {lat['p50'] * 1000:.0f} ms, p99 {lat['p99'] * 1000:.0f} ms"
-        )
-    for name, r in s.items():
-        if "_over_" in name:
-            print(
-                f"{name}: {r['median']:.3f} median (min {r['min']:.3f}, max {r['max']:.3f}, "
-                f"{r['rounds']} rounds)"
-            )
-    for kind, lags in raw["event_lag_ms"].items():
-        for load in ("saturated", "half_load"):
-            for name in ("transition_to_read_model", "transition_to_kafka", "kafka_to_read_model"):
-                p = lags[load][name]
-                if p:
-                    print(
-                        f"event lag {kind} {load} {name}: p50 {p['p50']:.0f} ms, "
-                        f"p99 {p['p99']:.0f} ms (n={p['n']}, poll {raw['poll_ms']} ms)"
-                    )
-    print("CPU ms per workflow (median of rounds):")
-    for kind, parts in s["cpu_ms_per_workflow_median"].items():
-        print(f"  {kind:>16}: " + ", ".join(f"{k} {v}" for k, v in parts.items()))
 
 
 def main() -> None:
