@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from kafka import KafkaAdminClient
-
 if TYPE_CHECKING:  # faust is heavy to import and only the consumer needs it
     import faust
 
@@ -247,6 +245,10 @@ def check_connection(target: str | KafkaConnection, *, timeout_s: float = 15.0) 
     logger.propagate = False  # the client's debug chatter stays out of the process's log
     admin = None
     try:
+        # Imported here: the settings of every process (and so the CLI) import this module,
+        # and most never check a connection.
+        from kafka import KafkaAdminClient
+
         admin = KafkaAdminClient(
             **client_kwargs(conn),
             client_id="claimflow-connection-check",

@@ -13,7 +13,6 @@ import json
 import typer
 
 from events import topics
-from events.dead_letters import read_letters, replay
 from services.cli_common import fail
 from services.settings import get_settings
 
@@ -25,6 +24,8 @@ def list_letters(
     as_json: bool = typer.Option(False, "--json", help="One JSON object a line."),
 ) -> None:
     """Every dead letter, oldest first: where it came from and why it failed."""
+    from events.dead_letters import read_letters  # here: Kafka's client only when it is used
+
     settings = get_settings()
     try:
         letters = read_letters(settings.kafka_bootstrap, settings.topic(topics.DLQ))
@@ -57,6 +58,8 @@ def replay_letters(
     Each letter is looked at once per --group; one filtered out by --reason-contains is
     skipped for good in that group (it stays on the DLQ for `dlq list`).
     """
+    from events.dead_letters import replay
+
     settings = get_settings()
     ours = [settings.topic(spec.name) for spec in topics.ALL_TOPICS if spec.name != topics.DLQ]
     try:

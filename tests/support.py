@@ -20,9 +20,11 @@ from typing import Any
 
 import httpx
 import uvicorn
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import Engine
+from sqlmodel import Session
 from temporalio.client import Client
 
 from claims.roles import Role
@@ -33,6 +35,7 @@ from events.reader import read_claim_events
 from services import apps, readmodel
 from services.api import create_app as create_api
 from services.auth import apikeys, users
+from services.auth.store import pack_roles
 from services.auth.tokens import LocalIssuer
 from services.consumer import prepare_topics
 from services.db import init_db, make_engine
@@ -50,6 +53,11 @@ VALID_NPI_2 = "1987654328"
 def message(response: httpx.Response) -> str:
     """The messages of a refusal (``{"detail": [{field, rule, msg}]}``), joined: for asserts."""
     return "; ".join(str(item["msg"]) for item in response.json()["detail"])
+
+
+# One TLS context for every test client: httpx builds one per client otherwise, loading the
+# CA bundle (tens of milliseconds of CPU each), and the tests make thousands of clients.
+TLS_CONTEXT = httpx.create_ssl_context()
 
 
 def free_port() -> int:
@@ -166,11 +174,26 @@ DEFAULT_ROLES: tuple[Role, ...] = (
 )
 
 
+@functools.cache
+def _unused_password_hash() -> str:
+    """One argon2 hash shared by the test users, whose passwords nobody types: hashing one per
+    user (64 MiB, three passes) cost every test that signs someone in a fraction of a second
+    of CPU. Tests of passwords themselves go through ``users.add_user``."""
+    return PasswordHasher().hash(uuid.uuid4().hex)
+
+
 def ensure_user(engine: Engine, name: str, roles: tuple[Role, ...]) -> None:
     """A local user holding (at least) ``roles``; the password is never needed in tests."""
     found = users.get_user(engine, name)
     if found is None:
-        users.add_user(engine, name, uuid.uuid4().hex, frozenset(roles))
+        user = users.AuthUser(
+            name=users.check_name(name),
+            password_hash=_unused_password_hash(),
+            roles=pack_roles(roles),
+        )
+        with Session(engine) as session:
+            session.add(user)
+            session.commit()
     elif not set(roles) <= found.role_set:
         users.update_user(engine, name, roles=found.role_set | frozenset(roles))
 
@@ -217,7 +240,7 @@ class Harness:
         self.http = self.client_with({"Authorization": f"Bearer {self.token}"})
 
     def client_with(self, headers: dict[str, str]) -> httpx.AsyncClient:
-        http = httpx.AsyncClient(base_url=self.api, timeout=60, headers=headers)
+        http = httpx.AsyncClient(base_url=self.api, timeout=60, headers=headers, verify=TLS_CONTEXT)
         self._clients.append(http)
         return http
 

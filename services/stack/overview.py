@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from services import apps
 from services.settings import Settings
 from services.stack import kafka, postgres, process, temporal
@@ -31,6 +29,8 @@ def _server(settings: Settings, name: str, address: str) -> Component:
 
 def database(settings: Settings) -> Component:
     """The read-model database this state dir's processes use, whichever kind it is."""
+    from sqlalchemy.engine import make_url  # here: `claimflow` must start without SQLAlchemy
+
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite":
         path = Path(url.database or "")

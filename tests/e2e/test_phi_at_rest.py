@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import errno
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,31 @@ def found_in(data: bytes) -> list[str]:
     return [n for n in NEEDLES if n.lower().encode() in low]
 
 
+def found_in_file(path: Path) -> list[str]:
+    """The needles in a file, read one written extent at a time.
+
+    Kafka preallocates every partition's offset and time indexes (10 MB each, sparse): once a
+    session's broker holds a thousand partitions, reading their holes as zeros made this scan
+    take minutes. A hole reads as zeros and no needle holds a zero byte, so a needle lies
+    wholly inside one extent and skipping the holes misses nothing.
+    """
+    hits: set[str] = set()
+    with path.open("rb") as file:
+        fd = file.fileno()
+        size = os.fstat(fd).st_size
+        offset = 0
+        while offset < size:
+            try:
+                start = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError as error:
+                if error.errno == errno.ENXIO:  # nothing but a hole from here to the end
+                    break
+                return found_in(path.read_bytes())  # no SEEK_DATA on this file system
+            offset = os.lseek(fd, start, os.SEEK_HOLE)
+            hits.update(found_in(os.pread(fd, offset - start, start)))
+    return [n for n in NEEDLES if n in hits]
+
+
 def payload_bytes(node: Any) -> list[bytes]:
     """Every payload's data in a history's JSON, base64-decoded."""
     out: list[bytes] = []
@@ -135,7 +162,7 @@ async def test_no_phi_in_temporal_the_state_dir_logs_or_events(
     leaks = {
         str(path.relative_to(state)): hits
         for path in state.rglob("*")
-        if path.is_file() and (hits := found_in(path.read_bytes()))
+        if path.is_file() and (hits := found_in_file(path))
     }
     assert leaks == {}, f"PHI in plain text under the state dir: {leaks}"
     assert (state / "temporal" / "temporal.db").stat().st_size > 0
@@ -143,7 +170,7 @@ async def test_no_phi_in_temporal_the_state_dir_logs_or_events(
     kafka_leaks = {
         str(path): hits
         for path in (test_stack.state_dir / "kafka").rglob("*")
-        if path.is_file() and (hits := found_in(path.read_bytes()))
+        if path.is_file() and (hits := found_in_file(path))
     }
     assert kafka_leaks == {}, f"PHI in Kafka's data: {kafka_leaks}"
 

@@ -13,7 +13,7 @@ from claims.roles import Role
 from services.api import create_app
 from services.db import init_db, make_engine
 from services.settings import Settings
-from tests.support import make_token, serve
+from tests.support import TLS_CONTEXT, make_token, serve
 
 
 class Api:
@@ -27,7 +27,9 @@ class Api:
         return make_token(self.settings, self.engine, name or "-".join(roles) or "none", roles)
 
     def client(self, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, headers=headers or {}, timeout=30)
+        return httpx.AsyncClient(
+            base_url=self.url, headers=headers or {}, timeout=30, verify=TLS_CONTEXT
+        )
 
     def as_roles(self, *roles: Role) -> httpx.AsyncClient:
         return self.client({"Authorization": f"Bearer {self.token(*roles)}"})

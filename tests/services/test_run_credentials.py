@@ -39,3 +39,12 @@ def test_one_user_per_role_and_machine_keys_made_once(tmp_path: Path) -> None:
     assert replaced is not None and replaced.name == "payer-sim-2"
     assert json.loads(path.read_text())["keys"]["payer-sim"] == third.payer_key
     engine.dispose()
+
+
+def test_an_unknown_name_costs_what_a_wrong_password_costs(tmp_path: Path) -> None:
+    """The hash verified for a name that does not exist has today's parameters (else a
+    wrong name would answer faster or slower than a wrong password), and matches nothing."""
+    assert not users._hasher.check_needs_rehash(users._DUMMY_HASH)
+    engine = make_engine(Settings(state_dir=tmp_path).resolved_database_url)
+    init_db(engine)
+    assert users.verify_password(engine, "nobody", "claimflow-no-such-user") is None
