@@ -84,9 +84,12 @@ def main():
         bootstrap(consumer, args.prefix + "claims.state.v1", db)
         # Follow from 10 minutes before the state read: events then in flight may be missing.
         since = consumer.offsets_for_times({tp: start_ms - 600_000 for tp in lifecycle})
+        # Nothing that recent: start at the end as it is now. An eager end offset, not
+        # seek_to_end, which is resolved at the first poll and would skip what came meanwhile.
+        ends = consumer.end_offsets(lifecycle)
         consumer.assign(lifecycle)
         for tp in lifecycle:
-            consumer.seek(tp, since[tp].offset) if since[tp] else consumer.seek_to_end(tp)
+            consumer.seek(tp, since[tp].offset if since[tp] else ends[tp])
     else:
         consumer.assign(lifecycle)  # resumes from the group's committed offsets
     rewound = {}
