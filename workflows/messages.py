@@ -106,10 +106,13 @@ class ClaimWorkflowInput(BaseModel):
     # A resubmission whose last eligibility check is older than this is checked again; from
     # settings.eligibility_recheck_after_days.
     eligibility_recheck_after_days: int = Field(default=30, ge=0)
-    # Run the short steps as ordinary activities, as claims did before LOCAL_STEPS: for the
-    # benchmark's before-and-after in one run (and an operator who must see every step
-    # scheduled on the task queue). Nothing else differs.
-    remote_steps: bool = False
+    # Run the short steps as ordinary activities (the default), or, set False, as local
+    # activities (LOCAL_STEPS). Local steps are opt-in, for the benchmark: the reliability
+    # suite showed that a workflow task lost with a killed worker can have published an
+    # event that the retried task, seeing other signals, publishes differently under the
+    # same seq (two conflicting copies on the topic). An ordinary activity's input is fixed
+    # in history once scheduled, so that cannot happen on the default path.
+    remote_steps: bool = True
 
 
 class LaterPayerOutcome(BaseModel):

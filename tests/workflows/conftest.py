@@ -190,7 +190,7 @@ class Run:
         history_limit: int = 10_000,
         stall_alert_after: int = 900,
         recheck_after_days: int = 30,
-        remote_steps: bool = False,
+        remote_steps: bool = True,
     ) -> Handle:
         assert claim.claim_id
         handle = await self.env.client.start_workflow(

@@ -1,4 +1,4 @@
-"""LOCAL_STEPS: the short steps run as local activities, with every guarantee of before.
+"""LOCAL_STEPS (opt-in, ``remote_steps=False``): the short steps run as local activities.
 
 The event is still on Kafka before the status moves (a broker outage holds the claim where
 it is, without failing it, and it moves on once the broker is back, with no gap or copy in
@@ -33,7 +33,7 @@ async def scheduled_and_markers(handle: Handle) -> tuple[list[str], int]:
 
 async def test_a_clean_claim_reaches_submitted_without_a_task_queue_round_trip(run: Run) -> None:
     claim = new_claim()
-    handle = await run.start(claim)
+    handle = await run.start(claim, remote_steps=False)
     await wait_status(handle, S.SUBMITTED)
     scheduled, markers = await scheduled_and_markers(handle)
     assert scheduled == []
@@ -58,7 +58,7 @@ async def test_remote_steps_keeps_the_old_path(run: Run) -> None:
 async def test_a_kafka_outage_holds_the_claim_until_the_broker_is_back(run: Run) -> None:
     run.producer.down = True
     claim = new_claim()
-    handle = await run.start(claim)
+    handle = await run.start(claim, remote_steps=False)
     for _ in range(300):
         if run.producer.failures >= 3:
             break
