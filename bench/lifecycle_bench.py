@@ -56,7 +56,6 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import contextlib  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -67,15 +66,9 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
-from temporalio.api.enums.v1 import EventType  # noqa: E402
-from temporalio.api.history.v1 import HistoryEvent  # noqa: E402
-from temporalio.client import Client  # noqa: E402
-from temporalio.service import RPCError  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
-from ulid import ULID  # noqa: E402
 
 from bench.baseline_workflows import (  # noqa: E402
-    PAYER_MESSAGES,
     ActivityChainWorkflow,
     MessagesWorkflow,
     NoopWorkflow,
@@ -95,151 +88,22 @@ from bench.lifecycle_measure import (  # noqa: E402
     LIFECYCLES,
     CpuMeter,
     ProjectionWatcher,
-    completed,
     drive,
     event_lag,
     kafka_timestamps,
     paced,
     report,
     summarise,
-    upserted_status,
-    wait_in_history,
 )
+from bench.lifecycle_workloads import Workloads, make_claims  # noqa: E402
 from claims.model import Claim  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.stack import process  # noqa: E402
 from services.temporal import connect  # noqa: E402
-from tests.support import claim_payload, harness, unique_settings  # noqa: E402
-from workflows.claim import ClaimWorkflow  # noqa: E402
-from workflows.messages import ClaimWorkflowInput, workflow_id  # noqa: E402
+from tests.support import harness, unique_settings  # noqa: E402
 
-# Where a clean claim may pass on its way to PAID (ACCEPTED: the payer acknowledged it).
-CLEAN_STATUSES = frozenset(
-    {"RECEIVED", "CODED", "SCRUBBED", "SUBMITTED", "ACCEPTED", "ADJUDICATED", "PAID"}
-)
 # tests.support.harness runs the worker with 8 activity threads; the baseline worker matches.
 WORKER_THREADS = 8
-RESULT_TIMEOUT_S = 120.0
-
-
-# --------------------------------------------------------------------------- workloads
-
-
-def make_claims(n: int, tag: str) -> list[Claim]:
-    """Clean claims that differ in member id, so the duplicate edit never fires."""
-    claims = []
-    for k in range(n):
-        payload = claim_payload()
-        payload["subscriber"]["member_id"] = f"BENCH{tag}{k:06d}"
-        claims.append(Claim.model_validate(payload).with_id(str(ULID())))
-    return claims
-
-
-@dataclass
-class Workloads:
-    client: Client
-    claim_queue: str
-    baseline_queue: str
-    # The "before" installation: claims started with ``remote_steps`` on its own task
-    # queue, answered by its own payer simulator, which sends a file per answer.
-    before_queue: str = ""
-    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    # Status path of every claim that reached PAID, in order (index = seq - 1).
-    paths: dict[str, list[str]] = field(default_factory=dict)
-    # Activities each claim scheduled on its way to PAID; the chain runs as many.
-    activities: dict[str, int] = field(default_factory=dict)
-    chain_length: int = 0
-
-    async def lifecycle(self, claim: Claim) -> None:
-        """After: short steps as local activities, answers in check runs."""
-        await self._lifecycle(claim, self.claim_queue, remote_steps=False)
-
-    async def lifecycle_before(self, claim: Claim) -> None:
-        """Before: every step an ordinary activity, a payer file per answer."""
-        await self._lifecycle(claim, self.before_queue, remote_steps=True)
-
-    async def _lifecycle(self, claim: Claim, queue: str, *, remote_steps: bool) -> None:
-        assert claim.claim_id is not None
-        handle = await self.client.start_workflow(
-            ClaimWorkflow.run,
-            ClaimWorkflowInput(claim=claim, remote_steps=remote_steps),
-            id=workflow_id(claim.claim_id),
-            task_queue=queue,
-        )
-        path: list[str] = []
-        scheduled = 0
-
-        def paid(event: HistoryEvent) -> bool:
-            nonlocal scheduled
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                scheduled += 1
-            status = upserted_status(event)
-            if status is None:
-                return False
-            path.append(status)
-            if status not in CLEAN_STATUSES:
-                raise RuntimeError(f"claim {claim.claim_id} went {' > '.join(path)}")
-            return status == "PAID"
-
-        await asyncio.wait_for(wait_in_history(handle, paid), RESULT_TIMEOUT_S)
-        self.paths[claim.claim_id] = path
-        self.activities[claim.claim_id] = scheduled
-
-    async def noop(self, key: str) -> None:
-        handle = await self.client.start_workflow(
-            NoopWorkflow.run, id=f"bench-noop-{self.tag}-{key}", task_queue=self.baseline_queue
-        )
-        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
-
-    async def noop_result(self, key: str) -> None:
-        """The no-op awaited with ``handle.result()``: what following the history costs."""
-        handle = await self.client.start_workflow(
-            NoopWorkflow.run, id=f"bench-noopr-{self.tag}-{key}", task_queue=self.baseline_queue
-        )
-        await asyncio.wait_for(handle.result(), RESULT_TIMEOUT_S)
-
-    async def messages(self, key: str) -> None:
-        """The floor: started, told the three payer messages by signals, done."""
-        handle = await self.client.start_workflow(
-            MessagesWorkflow.run,
-            PAYER_MESSAGES,
-            id=f"bench-msgs-{self.tag}-{key}",
-            task_queue=self.baseline_queue,
-        )
-        for kind in ("999", "277CA", "835")[:PAYER_MESSAGES]:
-            await handle.signal(MessagesWorkflow.payer_message, kind)
-        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
-
-    async def chain(self, key: str) -> None:
-        assert self.chain_length > 0, "run lifecycles first: they tell the chain's length"
-        handle = await self.client.start_workflow(
-            ActivityChainWorkflow.run,
-            self.chain_length,
-            id=f"bench-chain-{self.tag}-{key}",
-            task_queue=self.baseline_queue,
-        )
-        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
-
-    def keys(self, claims: Sequence[Claim]) -> list[tuple[str, int]]:
-        """(claim id, seq) of every event the given claims published on their way to PAID."""
-        return [
-            (c.claim_id, seq)
-            for c in claims
-            if c.claim_id in self.paths
-            for seq in range(1, len(self.paths[c.claim_id]) + 1)
-        ]
-
-    async def terminate(self, claims: Sequence[Claim], concurrency: int) -> None:
-        """End the measured claims' workflows, which would otherwise wait 90 days to close."""
-
-        async def one(claim: Claim) -> None:
-            assert claim.claim_id is not None
-            with contextlib.suppress(RPCError):  # already closed
-                await self.client.get_workflow_handle(workflow_id(claim.claim_id)).terminate(
-                    reason="benchmark finished"
-                )
-
-        await drive(claims, concurrency, one)
 
 
 # --------------------------------------------------------------------------- the run
