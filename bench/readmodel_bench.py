@@ -32,13 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, text  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
 
 from bench.machine import machine  # noqa: E402
 from claims import aging  # noqa: E402
 from services import analytics, claim_queries  # noqa: E402
 from services.claim_queries import ClaimFilter, Queue, Sort, queue_filter  # noqa: E402
-from services.db import init_db, make_engine  # noqa: E402
+from services.db import init_db, make_engine, upgrade  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.stack import postgres  # noqa: E402
 
@@ -90,7 +89,7 @@ def claim_rows(n: int, seed: int, now: dt.datetime) -> tuple[io.StringIO, io.Str
             if status != "APPEALED":
                 deadline = (updated + dt.timedelta(days=120)).isoformat()
             denials.write(
-                f"{claim_id},CO-{carc},CO,{carc},{amount},N54,{status},{updated.isoformat()},"
+                f"{claim_id},CO-{carc},CO,{carc},{amount},N54,{payer},{status},{updated.isoformat()},"
                 f"{deadline}\n"
             )
         if status in AWAITING and rng.random() < 0.15:
@@ -146,7 +145,7 @@ def load(engine: Engine, n: int, now: dt.datetime) -> dict[str, float]:
         cur = raw.cursor()
         cur.copy_expert(f"COPY claims ({CLAIM_COLUMNS}) FROM STDIN WITH (FORMAT csv)", claims)
         cur.copy_expert(
-            'COPY claim_denials (claim_id, reason, "group", carc, amount, rarcs, status, '
+            'COPY claim_denials (claim_id, reason, "group", carc, amount, rarcs, payer_id, status, '
             "updated_at, appeal_deadline) FROM STDIN WITH (FORMAT csv)",
             denials,
         )
@@ -242,10 +241,8 @@ def main() -> None:
             init_db(engine)
             loading = load(engine, args.claims, dt.datetime.now(dt.UTC))
             print(f"loaded {args.claims:,} claims: {loading}")
-        else:  # a kept database: bring its indexes up to the current tables
-            for table in SQLModel.metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(bind=engine, checkfirst=True)
+        else:  # a kept database: migrated to this release, as `claimflow db upgrade` does
+            upgrade(engine)
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
         with engine.connect() as conn:

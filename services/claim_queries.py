@@ -104,6 +104,8 @@ def _where(query: Any, f: ClaimFilter, today: dt.date) -> Any:
         query = query.join(
             ClaimDenial, col(ClaimDenial.claim_id) == col(ClaimRecord.claim_id)
         ).where(col(ClaimDenial.carc) == _carc(f.carc))
+        if f.payer_id:  # the same test on the denial's copy, which its (carc, payer) index has
+            query = query.where(ClaimDenial.payer_id == f.payer_id)
     if f.aging_bucket:
         first, last = aging.billed_on_range(aging.by_name(f.aging_bucket), today)
         query = query.where(col(ClaimRecord.billed_on) <= last)

@@ -182,6 +182,10 @@ def test_queues_and_filters(engine: Engine) -> None:
     assert [
         c.claim_id for c in claim_queries.find(engine, queue_filter(Queue.DENIALS, carc="CO-197"))
     ] == ["B"]
+    # Narrowed by payer too, the page comes from the denials' own copy of the payer.
+    for payer, expected in (("P1", ["B"]), ("P2", [])):
+        narrowed = queue_filter(Queue.DENIALS, carc="CO-197", payer_id=payer)
+        assert [c.claim_id for c in claim_queries.find(engine, narrowed)] == expected
     only_big = queue_filter(Queue.DENIALS, outstanding_above=D("100"))
     assert [c.claim_id for c in claim_queries.find(engine, only_big)] == ["B"]
     assert [c.claim_id for c in claim_queries.find(engine, queue_filter(Queue.CODING_REVIEW))] == [

@@ -18,7 +18,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
-from services import db, inbound_store, readmodel
+from services import claim_queries, db, inbound_store, readmodel
+from services.claim_queries import Queue
 from services.settings import Settings
 from services.stack import postgres
 
@@ -125,3 +126,36 @@ def test_the_audit_log_is_append_only_after_migrating(empty: Engine) -> None:
     for statement in ("UPDATE audit_log SET outcome = 'refused'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"), empty.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_denials_take_their_claims_payer_when_migrated(empty: Engine) -> None:
+    # 0009 copies the payer onto claim_denials; rows from before it must get it, or a list
+    # narrowed by CARC and payer would lose them.
+    db.upgrade(empty, "0008")
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    with empty.begin() as conn:
+        for claim_id, payer in (("01KBBBBBBBBBBBBBBBBBBBBBBB", "SIMPAYER1"),
+                                ("01KCCCCCCCCCCCCCCCCCCCCCCC", "SIMPAYER2")):  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO claims (claim_id, status, last_seq, payer_id, total_charge, "
+                    "appeal_level, denial_reasons, received_at, updated_at) VALUES "
+                    "(:c, 'DENIED', 6, :p, 100.00, 0, 'CO-197', :t, :t)"
+                ),
+                {"c": claim_id, "p": payer, "t": at},
+            )
+            conn.execute(
+                text(
+                    'INSERT INTO claim_denials (claim_id, reason, "group", carc, amount, rarcs, '
+                    "status, updated_at, appeal_deadline) VALUES "
+                    "(:c, 'CO-197', 'CO', '197', 100.00, '', 'DENIED', :t, :t)"
+                ),
+                {"c": claim_id, "t": at},
+            )
+    db.upgrade(empty)
+    found = claim_queries.find(
+        empty, claim_queries.queue_filter(Queue.DENIALS, carc="CO-197", payer_id="SIMPAYER2")
+    )
+    assert [c.claim_id for c in found] == ["01KCCCCCCCCCCCCCCCCCCCCCCC"]
+    assert [d.payer_id for d in readmodel.claim_denials(empty, found[0].claim_id)] == ["SIMPAYER2"]
+    assert _drift(empty) == []
