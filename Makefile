@@ -42,7 +42,7 @@ chromium:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
 
-run: $(STAMP)
+run: $(STAMP) bytecode
 	$(BIN)/claimflow run
 
 # Two pytest-xdist workers, each with its own Temporal and Kafka (tests/conftest.py); a
@@ -70,13 +70,13 @@ test-long: $(STAMP) $(ASYNCAPI_STAMP) postgres bytecode
 
 # The long fault-injection runs (RELIABILITY.md): 315 claims per scenario under worker,
 # Temporal and Kafka faults, and a three-broker cluster. Tens of minutes on 2 cores.
-reliability: $(STAMP)
+reliability: $(STAMP) bytecode
 	CLAIMFLOW_RELIABILITY=long $(BIN)/pytest -q -s tests/reliability/test_faults.py
 	CLAIMFLOW_FUZZ_RANDOM=1 CLAIMFLOW_FUZZ_EXAMPLES=100 $(BIN)/pytest -q -m long tests/reliability/test_fuzz.py
 
 # The benchmarks (bench/README.md): each writes bench/results/<name>.json with its command
 # and the machine. Side-by-side ratios; run them on a quiet machine. An hour or more.
-bench: $(STAMP) postgres
+bench: $(STAMP) postgres bytecode
 	$(BIN)/python bench/scrub_bench.py
 	$(BIN)/python bench/x12_bench.py
 	$(BIN)/python bench/publish_bench.py

@@ -40,7 +40,8 @@ from services import inbound_store, payer_files, payments, x12_store
 from services.crypto.keyring import KeyRing
 from services.inbound_store import InboundUnitRecord, TakenKey, UnitPlan
 from services.settings import Settings
-from workflows.posting import PostingInput, PostingWorkflow, posting_workflow_id
+from workflows.posting import PostingWorkflow, posting_workflow_id
+from workflows.posting_messages import PostingInput
 
 Outcome = Literal["posting", "quarantined", "duplicate"]
 

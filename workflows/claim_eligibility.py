@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -25,7 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from claims.model import Claim
     from claims.payer_messages import EligibilityAnswer
     from claims.status import ClaimStatus
-    from events.contract import Actor, AlertKind, EligibilityData, PatientShareData
+    from events.contract import AlertKind, EligibilityData, PatientShareData
+    from workflows.messages import EligibilityCheckRequest
     from workflows.options import ELIGIBILITY_OPTIONS
 
 from workflows.claim_core import STEP_FAILED, ClaimCore
@@ -79,12 +79,6 @@ def eligibility_data(result: EligibilityResult, claim: Claim, at: dt.datetime) -
         expected_patient_share=share,
         reasons=None if result.status is EligibilityStatus.ACTIVE else result.reason_text(),
     )
-
-
-class EligibilityCheckRequest(BaseModel):
-    """An on-demand check of a claim's coverage (``POST /claims/{id}/eligibility``)."""
-
-    actor: Actor | None = None
 
 
 class EligibilityGate(ClaimCore):

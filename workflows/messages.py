@@ -219,3 +219,9 @@ class ClaimOutcome(BaseModel):
 
 
 ClaimState.model_rebuild()
+
+
+class EligibilityCheckRequest(BaseModel):
+    """An on-demand check of a claim's coverage (``POST /claims/{id}/eligibility``)."""
+
+    actor: Actor | None = None

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
@@ -32,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         PageResult,
     )
     from claims.payer_messages import PayerMessage
-    from events.contract import Actor
+    from workflows.posting_messages import PostingInput, PostingResult
 
 
 BATCH = 100
@@ -45,27 +44,6 @@ _OPTIONS: dict[str, Any] = {
 
 def posting_workflow_id(unit_id: str) -> str:
     return f"inbound-{unit_id}"
-
-
-class PostingInput(BaseModel):
-    # The unit's id (``services.inbound_store``).
-    file_id: str
-    # Postings started before files were taken by reference carry their messages inline.
-    messages: list[PayerMessage] | None = None
-    pages: int = 0
-    # Carried across continue-as-new.
-    next_page: int = 0
-    delivered: int = 0
-    unmatched_count: int = 0
-    # Who uploaded the file (set by the API from the credential; None: the inbound folder).
-    actor: Actor | None = None
-
-
-class PostingResult(BaseModel):
-    file_id: str
-    delivered: int
-    unmatched: list[str] = []
-    unmatched_count: int = 0
 
 
 @workflow.defn

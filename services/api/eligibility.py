@@ -34,8 +34,7 @@ from services.api.deps import EngineDep, SettingsDep, TemporalDep
 from services.api.errors import error
 from services.auth.policy import AUTHORIZED, Authorized
 from workflows.claim import ClaimWorkflow
-from workflows.claim_eligibility import EligibilityCheckRequest
-from workflows.messages import ClaimView, workflow_id
+from workflows.messages import ClaimView, EligibilityCheckRequest, workflow_id
 
 router = APIRouter(tags=["eligibility"], dependencies=AUTHORIZED)
 
