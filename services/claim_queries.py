@@ -93,19 +93,22 @@ def queue_filter(queue: Queue, **narrowing: Any) -> ClaimFilter:
 
 
 def _where(query: Any, f: ClaimFilter, today: dt.date) -> Any:
-    if len(f.statuses) == 1:
-        query = query.where(ClaimRecord.status == f.statuses[0].value)
-    elif f.statuses:
-        query = query.where(col(ClaimRecord.status).in_([s.value for s in f.statuses]))
-    if f.payer_id:
-        query = query.where(ClaimRecord.payer_id == f.payer_id)
+    # With a CARC the page is driven from claim_denials, whose (carc, payer, list key)
+    # indexes give it in order; status and payer are then tested on the denial's copies of
+    # them (kept equal to the claim's by the projector). Tested on the claims' columns, the
+    # planner took the two tables' filters as independent, expected almost no rows, and
+    # scanned all denials (PostgreSQL, 1M claims: 70 ms instead of under 10).
+    keys = _keys(f)
     if f.carc:
-        # Driven from claim_denials, whose (carc, list key) indexes give the page in order.
         query = query.join(
             ClaimDenial, col(ClaimDenial.claim_id) == col(ClaimRecord.claim_id)
         ).where(col(ClaimDenial.carc) == _carc(f.carc))
-        if f.payer_id:  # the same test on the denial's copy, which its (carc, payer) index has
-            query = query.where(ClaimDenial.payer_id == f.payer_id)
+    if len(f.statuses) == 1:
+        query = query.where(keys.status == f.statuses[0].value)
+    elif f.statuses:
+        query = query.where(col(keys.status).in_([s.value for s in f.statuses]))
+    if f.payer_id:
+        query = query.where(keys.payer_id == f.payer_id)
     if f.aging_bucket:
         first, last = aging.billed_on_range(aging.by_name(f.aging_bucket), today)
         query = query.where(col(ClaimRecord.billed_on) <= last)
@@ -124,6 +127,12 @@ def _where(query: Any, f: ClaimFilter, today: dt.date) -> Any:
     return query
 
 
+def _keys(f: ClaimFilter) -> Any:
+    """The table whose copies of status, payer and the list keys a query filters and sorts
+    on: with a CARC filter, claim_denials' (the page is read from its indexes)."""
+    return ClaimDenial if f.carc else ClaimRecord
+
+
 def _carc(text: str) -> str:
     return text.rsplit("-", 1)[-1].upper()
 
@@ -131,8 +140,7 @@ def _carc(text: str) -> str:
 def _ordered(query: Any, f: ClaimFilter) -> Any:
     sort = f.sort
     key = col(ClaimRecord.claim_id)  # a tie-break, so pages never overlap
-    # With a CARC filter the page comes from claim_denials' copy of the list keys.
-    keys: Any = ClaimDenial if f.carc else ClaimRecord
+    keys = _keys(f)
     if sort is Sort.OLDEST:
         return query.order_by(col(keys.updated_at), key)
     if sort is Sort.APPEAL_DEADLINE:
