@@ -18,6 +18,10 @@ round so no workload always goes first, on a warmer or a more loaded box):
   claim hears (999, 277CA, 835) as signals, one after another as the posting workflows
   would, and done. ``messages/noop`` bounds what any lifecycle/noop ratio can reach while a
   claim hears its payer by signals.
+- ``floor``: ``messages`` plus the seven events of a clean claim published to Kafka (the
+  after side's topics, projected by its consumer) by local activities, awaited, in the four
+  groups the publish-before-move guarantee allows. ``floor/noop`` bounds what any design
+  that keeps the guarantee can reach here.
 
 A claim does not end at PAID (it waits out reversals, then closes), so "PAID" is read from
 the workflow's history as it grows: the search-attribute upsert that sets ``ClaimStatus`` to
@@ -70,6 +74,7 @@ from temporalio.worker import Worker  # noqa: E402
 
 from bench.baseline_workflows import (  # noqa: E402
     ActivityChainWorkflow,
+    FloorWorkflow,
     MessagesWorkflow,
     NoopWorkflow,
     noop_activity,
@@ -95,11 +100,12 @@ from bench.lifecycle_measure import (  # noqa: E402
     report,
     summarise,
 )
-from bench.lifecycle_workloads import Workloads, make_claims  # noqa: E402
+from bench.lifecycle_workloads import FloorEvents, Workloads, make_claims  # noqa: E402
 from claims.model import Claim  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.stack import process  # noqa: E402
 from services.temporal import connect  # noqa: E402
+from services.worker import make_producer  # noqa: E402
 from tests.support import harness, unique_settings  # noqa: E402
 
 # tests.support.harness runs the worker with 8 activity threads; the baseline worker matches.
@@ -239,15 +245,23 @@ async def run(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
                     side.settings.state_dir, "consumer"
                 )
             meter = CpuMeter(pids)
+            # The floor's events go to the after side's topics, so its consumer projects them.
+            producer = make_producer(after)
             with ThreadPoolExecutor(max_workers=WORKER_THREADS) as executor:
                 async with Worker(
                     client,
                     task_queue=work.baseline_queue,
-                    workflows=[NoopWorkflow, ActivityChainWorkflow, MessagesWorkflow],
-                    activities=[noop_activity],
+                    workflows=[
+                        NoopWorkflow,
+                        ActivityChainWorkflow,
+                        MessagesWorkflow,
+                        FloorWorkflow,
+                    ],
+                    activities=[noop_activity, FloorEvents(producer).publish],
                     activity_executor=executor,
                 ):
                     measured = await measure_rounds(args, work, sides, meter)
+            producer.close()
             for kind, side in sides.items():
                 side.watcher.stop()
                 claims = side.claims + side.paced

@@ -30,7 +30,7 @@ from bench.common import percentiles, proc_cpu_seconds, summary
 from events import topics
 from services.settings import Settings
 
-KINDS = ("lifecycle", "lifecycle_before", "noop", "chain", "noop_result", "messages")
+KINDS = ("lifecycle", "lifecycle_before", "noop", "chain", "noop_result", "messages", "floor")
 LIFECYCLES = ("lifecycle", "lifecycle_before")
 
 FAILED_CLOSE = frozenset(

@@ -1,14 +1,18 @@
 """The workloads lifecycle_bench measures: clean claims (before and after paths), the no-op,
-the activity chain and the payer-message floor, each started and followed the same way."""
+the activity chain, the payer-message floor and the floor with events, each started and
+followed the same way."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
@@ -18,6 +22,7 @@ from ulid import ULID
 from bench.baseline_workflows import (
     PAYER_MESSAGES,
     ActivityChainWorkflow,
+    FloorWorkflow,
     MessagesWorkflow,
     NoopWorkflow,
 )
@@ -28,6 +33,9 @@ from bench.lifecycle_measure import (
     wait_in_history,
 )
 from claims.model import Claim
+from claims.status import ClaimStatus
+from events.contract import ClaimEventData, make_event
+from events.producer import EventProducer
 from tests.support import claim_payload
 from workflows.claim import ClaimWorkflow
 from workflows.messages import ClaimWorkflowInput, workflow_id
@@ -37,6 +45,11 @@ CLEAN_STATUSES = frozenset(
     {"RECEIVED", "CODED", "SCRUBBED", "SUBMITTED", "ACCEPTED", "ADJUDICATED", "PAID"}
 )
 RESULT_TIMEOUT_S = 120.0
+# A clean claim's path, in order: the floor workload publishes these events.
+CLEAN_PATH = tuple(
+    ClaimStatus(s)
+    for s in ("RECEIVED", "CODED", "SCRUBBED", "SUBMITTED", "ACCEPTED", "ADJUDICATED", "PAID")
+)
 
 
 def make_claims(n: int, tag: str) -> list[Claim]:
@@ -47,6 +60,35 @@ def make_claims(n: int, tag: str) -> list[Claim]:
         payload["subscriber"]["member_id"] = f"BENCH{tag}{k:06d}"
         claims.append(Claim.model_validate(payload).with_id(str(ULID())))
     return claims
+
+
+class FloorEvents:
+    """The floor workload's local activity: one group of a clean claim's events, published
+    as generously as the guarantee allows (``EventProducer.publish_many``: the group's
+    lifecycle records in one wait, then its state records in another)."""
+
+    def __init__(self, producer: EventProducer) -> None:
+        self._producer = producer
+
+    @activity.defn(name="bench_publish_events")
+    def publish(self, claim_id: str, first_seq: int, count: int) -> int:
+        now = dt.datetime.now(dt.UTC)
+        group = [
+            make_event(
+                time=now,
+                data=ClaimEventData(
+                    claim_id=claim_id,
+                    seq=seq,
+                    status=CLEAN_PATH[seq - 1],
+                    previous_status=CLEAN_PATH[seq - 2] if seq > 1 else None,
+                    payer_id="SIMPAYER1",
+                    total_charge=Decimal("150.00"),
+                    outstanding_amount=Decimal(0 if seq == len(CLEAN_PATH) else 150),
+                ),
+            )
+            for seq in range(first_seq, first_seq + count)
+        ]
+        return len(self._producer.publish_many(group))
 
 
 @dataclass
@@ -122,6 +164,18 @@ class Workloads:
         )
         for kind in ("999", "277CA", "835")[:PAYER_MESSAGES]:
             await handle.signal(MessagesWorkflow.payer_message, kind)
+        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
+
+    async def floor(self, key: str) -> None:
+        """The floor with events: ``messages`` plus the clean claim's seven events on Kafka."""
+        handle = await self.client.start_workflow(
+            FloorWorkflow.run,
+            str(ULID()),
+            id=f"bench-floor-{self.tag}-{key}",
+            task_queue=self.baseline_queue,
+        )
+        for kind in ("999", "277CA", "835")[:PAYER_MESSAGES]:
+            await handle.signal(FloorWorkflow.payer_message, kind)
         await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
 
     async def chain(self, key: str) -> None:

@@ -9,7 +9,9 @@ de-duplicates on (claim id, seq).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaProducer
 from opentelemetry.trace import SpanKind
@@ -18,6 +20,11 @@ from events.connection import KafkaConnection, client_kwargs
 from events.contract import ClaimAlert, ClaimEvent
 from events.metrics import EVENTS_PUBLISHED, PUBLISH_SECONDS
 from events.tracing import inject_headers, tracer
+
+
+def _headers(event: ClaimEvent) -> list[tuple[str, bytes]]:
+    """CloudEvents' binary-mode type and id, and the trace context of the current span."""
+    return [("ce_type", event.type.encode()), ("ce_id", event.id.encode()), *inject_headers()]
 
 
 @dataclass(frozen=True)
@@ -66,11 +73,37 @@ class EventProducer:
             kind=SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "claimflow.claim_id": event.subject},
         ):
-            headers = [("ce_type", event.type.encode()), ("ce_id", event.id.encode())]
-            headers += inject_headers()
+            headers = _headers(event)
             published = self._send("lifecycle", self._lifecycle, key, value, headers)
             self._send("state", self._state, key, value, headers)
         return published
+
+    def publish_many(self, events: Sequence[ClaimEvent]) -> list[Published]:
+        """Several moves of one claim made together: every lifecycle record sent, then all
+        awaited; then the state records, likewise.
+
+        Same guarantees as ``publish`` for each event (the lifecycle topic has it, in
+        order, before it returns; the state topic never runs ahead of it), in two waits
+        instead of two per event: the producer batches what queues behind the request in
+        flight. The lifecycle benchmark's floor workload publishes this way.
+        """
+        lifecycle = [self._start(self._lifecycle, e) for e in events]
+        published = [self._wait("lifecycle", *sent) for sent in lifecycle]
+        for sent in [self._start(self._state, e) for e in events]:
+            self._wait("state", *sent)
+        return published
+
+    def _start(self, topic: str, event: ClaimEvent) -> tuple[Any, float]:
+        future = self._producer.send(
+            topic, key=event.subject.encode(), value=event.to_json_bytes(), headers=_headers(event)
+        )
+        return future, time.perf_counter()
+
+    def _wait(self, kind: str, future: Any, started: float) -> Published:
+        meta = future.get(timeout=self._timeout)
+        PUBLISH_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        EVENTS_PUBLISHED.labels(kind).inc()
+        return Published(topic=meta.topic, partition=meta.partition, offset=meta.offset)
 
     def publish_alert(self, alert: ClaimAlert) -> Published:
         headers = [("ce_type", alert.type.encode()), ("ce_id", alert.id.encode())]
@@ -84,12 +117,8 @@ class EventProducer:
     ) -> Published:
         """Send one record and wait for every in-sync replica to have it."""
         started = time.perf_counter()
-        meta = self._producer.send(topic, key=key, value=value, headers=headers).get(
-            timeout=self._timeout
-        )
-        PUBLISH_SECONDS.labels(kind).observe(time.perf_counter() - started)
-        EVENTS_PUBLISHED.labels(kind).inc()
-        return Published(topic=meta.topic, partition=meta.partition, offset=meta.offset)
+        future = self._producer.send(topic, key=key, value=value, headers=headers)
+        return self._wait(kind, future, started)
 
     def close(self) -> None:
         self._producer.close(timeout=self._timeout)
