@@ -259,6 +259,8 @@ RATIOS = (
     ("noop_result", "noop"),
     ("messages", "noop"),
     ("lifecycle", "messages"),
+    ("floor", "noop"),
+    ("lifecycle", "floor"),
 )
 
 
@@ -277,7 +279,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
             out[f"{top}_over_{bottom}"] = summary([r[top] / r[bottom] for r in rate.values()])
     # CPU spent per workflow (all processes) hardly depends on how much CPU the neighbours
     # left us, so noop/lifecycle CPU is a steadier estimate of the ratio on a CPU-bound box.
-    for kind in LIFECYCLES:
+    for kind in (*LIFECYCLES, "floor"):
         if kind in kinds and "noop" in kinds:
             out[f"cpu_noop_over_cpu_{kind}"] = summary(
                 [r["noop"] / r[kind] for r in cpu_total.values()]
