@@ -16,6 +16,9 @@ COPY activities ./activities
 COPY workflows ./workflows
 COPY services ./services
 RUN pip install --no-deps .
+# The ICD-10-CM index cached beside the packages (services/code_index.py): the image's
+# venv is read-only at run time, and each process would parse the tabular otherwise.
+RUN python -c "from services.code_index import build; build()"
 
 FROM python:3.11.7-slim-bookworm
 LABEL org.opencontainers.image.title="claimflow" \
