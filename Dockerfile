@@ -15,7 +15,10 @@ COPY events ./events
 COPY activities ./activities
 COPY workflows ./workflows
 COPY services ./services
-RUN pip install --no-deps .
+# Then the ICD-10-CM index, cached beside the packages (services/code_index.py): the
+# image's venv is read-only at run time, and each process would parse the tabular otherwise.
+RUN pip install --no-deps . \
+ && python -c "from services.code_index import build; build()"
 
 FROM python:3.11.7-slim-bookworm
 LABEL org.opencontainers.image.title="claimflow" \

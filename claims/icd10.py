@@ -19,9 +19,16 @@ A date no loaded release covers is not silently checked against another year: th
 stage says so once per claim, naming the missing fiscal year and how to load it, and checks
 against the nearest release meanwhile.
 
-The library parses a ~10 MB XML file at import (about two seconds), so it is imported on
-first lookup, never when ``claims`` is imported: the Temporal workflow sandbox imports
-``claims.model`` and must stay fast.
+The library parses a ~10 MB XML file at import (two to four seconds of CPU), so it is
+imported on first lookup, never when ``claims`` is imported: the Temporal workflow sandbox
+imports ``claims.model`` and must stay fast. What claimflow reads from it fits a small index
+(``ShippedIndex``: each category and subcategory with its children), which
+``index_from_library`` builds; a process handed that index (``preload(index)``) looks codes
+up in it and never imports the library. ``services.code_index`` keeps the index in a cache
+file keyed by the library's version, so a process loads it in a tenth of a second. The
+library stays the source of truth: the index is derived from it, and a test checks the two
+answer alike. (Loading the library and reading ``CLAIMFLOW_ICD10CM_DIR`` are this module's
+I/O, the reference data it is about; writing the cache is the adapter's.)
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import functools
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -188,6 +195,35 @@ def default_releases() -> Icd10Releases:
 _lock = threading.Lock()
 _lib: ModuleType | None = None
 
+# The shipped release as claimflow reads it: each category and subcategory, named as the
+# library names it ("E11", "E11.9"), with its children without dots; none for a billable
+# leaf. Set by ``preload(index)``; until then lookups go to the library itself.
+ShippedIndex = Mapping[str, tuple[str, ...]]
+_index: ShippedIndex | None = None
+
+
+def index_from_library(lib: ModuleType) -> dict[str, tuple[str, ...]]:
+    """The ``ShippedIndex`` of the loaded ``simple_icd_10_cm``: what ``lookup`` would ask it."""
+    index: dict[str, tuple[str, ...]] = {}
+    for code in lib.get_all_codes(True):
+        if lib.is_category_or_subcategory(code):
+            leaf = lib.is_leaf(code)
+            index[code] = () if leaf else tuple(c.replace(".", "") for c in lib.get_children(code))
+    return index
+
+
+def lookup_in(index: ShippedIndex, code: str) -> Icd10Lookup:
+    """``lookup`` over an index: a code is found as written or with the dot after its third
+    character put in, as the library finds it."""
+    children = index.get(code)
+    if children is None and len(code) >= 4:
+        children = index.get(f"{code[:3]}.{code[3:]}")
+    if children is None:
+        return Icd10Lookup(Icd10Status.UNKNOWN)
+    if not children:
+        return Icd10Lookup(Icd10Status.BILLABLE)
+    return Icd10Lookup(Icd10Status.NOT_BILLABLE, children)
+
 
 def _library() -> ModuleType:
     global _lib
@@ -207,7 +243,13 @@ def lookup(code: str) -> Icd10Lookup:
     Only categories and subcategories count: chapters ("4") and blocks ("E08-E13") are
     navigation, not codes, and are UNKNOWN here.
     """
-    lib = _library()
+    if _index is not None:
+        return lookup_in(_index, code)
+    return library_lookup(_library(), code)
+
+
+def library_lookup(lib: ModuleType, code: str) -> Icd10Lookup:
+    """``lookup`` asking the library itself (the source the index is checked against)."""
     if not lib.is_valid_item(code) or not lib.is_category_or_subcategory(code):
         return Icd10Lookup(Icd10Status.UNKNOWN)
     if lib.is_leaf(code):
@@ -224,8 +266,18 @@ SHIPPED_RELEASE = Icd10Release(
 )
 
 
-def preload() -> None:
-    """Load the tabular and the order files now (seconds). A worker calls this at startup so
-    that the first coding activity does not stall its event loop doing it."""
-    _library()
+def preload(index: ShippedIndex | None = None) -> None:
+    """Load the shipped release and the order files now. A worker calls this at startup so
+    that the first coding activity does not stall its event loop doing it.
+
+    ``index``: the shipped release's ``ShippedIndex`` (from ``services.code_index``), looked
+    up from now on instead of the library, which is then never imported; without it the
+    library's tabular is loaded (seconds).
+    """
+    global _index
+    if index is not None:
+        _index = index
+        lookup.cache_clear()
+    else:
+        _library()
     default_releases()

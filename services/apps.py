@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import ssl
 import sys
 from collections.abc import Iterable
 
-import httpx
 from pydantic import SecretStr
 
 from services.settings import REPO_ROOT, Settings
@@ -51,10 +51,17 @@ def _health_url(settings: Settings, name: str) -> str | None:
 
 # One TLS context for every health poll: httpx would otherwise build one per request, loading
 # the CA bundle (tens of milliseconds of CPU) ten times a second while a process starts.
-_tls_context = functools.cache(httpx.create_ssl_context)
+# (httpx is imported here, not at the top: every CLI command imports this module.)
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def _answers(url: str) -> bool:
+    import httpx
+
     try:
         return httpx.get(url, timeout=1.0, verify=_tls_context()).status_code == 200
     except httpx.HTTPError:

@@ -72,8 +72,10 @@ def scrub(
 
     from claims.coding import check_coding
     from claims.scrub import scrub as scrub_claim
+    from services.code_index import preload_icd10
 
     claim = load_claim(file)
+    preload_icd10()
     reports = [check_coding(claim), scrub_claim(claim, today=dt.date.today())]
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))

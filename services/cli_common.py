@@ -11,12 +11,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import httpx
 import typer
 
 from services.settings import get_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx is imported by the commands that call the API, not by every process
+    import httpx
+
     from claims.model import Claim
 
 API_OPTION = typer.Option(None, "--api", help="API base URL (default: from settings).")
@@ -50,6 +51,8 @@ def credentials() -> dict[str, str]:
 
 
 def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    import httpx
+
     headers = {**credentials(), **kwargs.pop("headers", {})}
     try:
         return httpx.request(method, url, timeout=30.0, headers=headers, **kwargs)

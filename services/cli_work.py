@@ -12,23 +12,32 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from claims.reason_codes import carc_description, rarc_description
 from claims.status import ClaimStatus
 from services.cli_common import API_OPTION, CliError, api_url, explain, fail, load_json, request
 
+if TYPE_CHECKING:  # rich is imported by the commands that print: every process starts here
+    from rich.console import Console
+    from rich.table import Table
+
 STATUSES = tuple(s.value for s in ClaimStatus)
 
 
 def console() -> Console:
+    from rich.console import Console
+
     # Piped output (tests, scripts) gets a wide page rather than rich's 80 columns.
     return Console(width=None if sys.stdout.isatty() else 160, highlight=False, markup=False)
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    return Table(title=title)
 
 
 def _is_fhir(body: Any) -> bool:
@@ -73,6 +82,8 @@ def submit(
     files = sorted(p for p in path.rglob("*.json") if p.is_file())
     if not files:
         fail(f"{path}: no *.json files in it", 2)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     out = console()
     results: list[tuple[Path, str, str]] = []
     columns = (
@@ -87,7 +98,7 @@ def submit(
             progress.update(task, description=file.name)
             results.append((file, *_submit_one(base, file)))
             progress.advance(task)
-    table = Table(title=f"{len(files)} files from {path}")
+    table = _table(f"{len(files)} files from {path}")
     table.add_column("file")
     table.add_column("claim id")
     table.add_column("result")
@@ -141,7 +152,7 @@ def list_claims(
         typer.echo(json.dumps(rows, indent=2))
         return
     total = response.headers.get("x-total-count", str(len(rows)))
-    table = Table(title=f"{total} claims" + (f" (showing {len(rows)})" if rows else ""))
+    table = _table(f"{total} claims" + (f" (showing {len(rows)})" if rows else ""))
     for name, justify in (
         ("claim id", "left"), ("status", "left"), ("payer", "left"), ("charge", "right"),
         ("still owed", "right"), ("denials", "left"), ("appeal deadline", "left"),
@@ -258,7 +269,7 @@ def status(
         for finding in report["findings"]:
             out.print(f"  {finding['severity']}: {finding['code']} {finding['field']}:")
             out.print(f"      {finding['message']}")
-    table = Table(title="history")
+    table = _table("history")
     for name in ("#", "when", "status", "why", "who"):
         table.add_column(name)
     previous_owed: str | None = None

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     kafka_heap: str = "512m"
+    # The local broker's JVM with the first JIT tier only and the serial collector: it starts
+    # and creates topics on about half the CPU, at a lower peak throughput. For the test
+    # suite's brokers (many topics, little traffic, two cores); benchmarks keep the default.
+    kafka_quick_jvm: bool = False
     # Brokers in the local cluster (each broker + controller in one JVM, all voters). Node n
     # (1-based) listens on kafka_port + 10*(n-1) and kafka_controller_port + 10*(n-1). Set
     # it before the first `up`: a cluster's size is fixed when its storage is formatted.

@@ -18,11 +18,11 @@ from activities.eligibility import EligibilityActivities
 from activities.payer import PayerActivities, PayerGateway
 from activities.publishing import PublishActivities
 from activities.stages import DuplicateIndex, StageActivities
-from claims import icd10, ncci
+from claims import ncci
 from events import topics
 from events.connection import check_connection
 from events.producer import EventProducer
-from services import x12_store
+from services import code_index, x12_store
 from services.attachments import AttachmentStore
 from services.crypto.keyring import KeyRing
 from services.db import init_db, make_engine
@@ -110,9 +110,10 @@ def warm_up() -> None:
     """Load the code sets and edit tables now, not inside the first claim's activity.
 
     The ICD-10-CM tabular takes seconds to parse; inside an async activity that would stall
-    the worker's event loop and every other activity on it.
+    the worker's event loop and every other activity on it. Its index comes from the cache
+    (``services.code_index``), which spares the parse.
     """
-    icd10.preload()
+    code_index.preload_icd10()
     ncci.default_tables()
 
 

@@ -64,6 +64,7 @@ def _stack_settings() -> Settings:
         kafka_port=19092 + PORT_OFFSET,
         kafka_controller_port=19093 + PORT_OFFSET,
         kafka_heap="512m",
+        kafka_quick_jvm=True,
         # One data key ring for the whole session: the session's Temporal client and every
         # test's processes (whose state dirs differ) must share it.
         key_file=STACK_DIR / "keys" / "data-keys.json",

@@ -101,7 +101,7 @@ def create_app(settings: Settings, *, client: Client | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router, responses=errors.ERROR_RESPONSES)
-    check_routes(app.openapi())
+    check_routes(app)
     app.add_middleware(codec.CodecCors, origins=settings.codec_cors_origins)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(AuditMiddleware)

@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
-
-from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
-    PrometheusConfig,
-    Runtime,
-    TelemetryConfig,
-    TelemetryFilter,
-)
+from typing import TYPE_CHECKING, Any
 
 from services.observability.tracing import tracing_interceptors
 from services.settings import Settings
+
+if TYPE_CHECKING:  # imported when a runtime is made: processes without Temporal skip it
+    from temporalio.runtime import Runtime
 
 
 @functools.cache
 def temporal_runtime(metrics_host: str, metrics_port: int | None) -> Runtime:
     """One runtime per process (and metrics address): each runtime starts its own threads."""
+    from temporalio.runtime import (
+        LogForwardingConfig,
+        LoggingConfig,
+        PrometheusConfig,
+        Runtime,
+        TelemetryConfig,
+        TelemetryFilter,
+    )
+
     metrics = None
     if metrics_port is not None:
         metrics = PrometheusConfig(

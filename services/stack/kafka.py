@@ -204,11 +204,12 @@ def random_cluster_id() -> str:
 
 def command(settings: Settings, java_bin: str, libs: Path, props: Path) -> list[str]:
     heap = settings.kafka_heap
+    quick = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
     return [
         java_bin,
         f"-Xmx{heap}",
         f"-Xms{heap}",
-        "-XX:+UseG1GC",
+        *(quick if settings.kafka_quick_jvm else ["-XX:+UseG1GC"]),
         # Die loudly (and visibly in the log) rather than limp along after an OOM.
         "-XX:+ExitOnOutOfMemoryError",
         *_java_base(java_bin, libs)[1:],

@@ -82,6 +82,7 @@ def start(state_dir: Path, pki: Pki) -> SecureBroker:
         kafka_port=free_port(),
         kafka_controller_port=free_port(),
         kafka_heap="384m",
+        kafka_quick_jvm=True,
     )
     ssl, sasl_ssl, sasl_plain = free_port(), free_port(), free_port()
     users = [

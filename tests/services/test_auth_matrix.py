@@ -20,8 +20,9 @@ from temporalio.client import Client
 from ulid import ULID
 
 from claims.roles import Role
+from services.api import create_app
 from services.auth.audit_log import AuditEntry
-from services.auth.policy import PUBLIC, ROUTE_ROLES, check_routes
+from services.auth.policy import PUBLIC, ROUTE_ROLES, check_routes, served_routes
 from services.settings import Settings
 from tests.services.auth_testkit import Api, api_only
 from tests.support import claim_payload, unique_settings
@@ -123,7 +124,15 @@ async def test_every_served_route_is_public_or_in_the_table(api: Api) -> None:
         openapi = (await http.get("/openapi.json")).json()
     served = {(m.upper(), p) for p, ops in openapi["paths"].items() for m in ops}
     assert served == set(ROUTE_ROLES) | PUBLIC
-    check_routes(openapi)  # what the app checks at start-up
+    # What the app checks at start-up, read from its routes: the same operations, and a
+    # route is guarded by ``authorize`` exactly where the document asks for a credential.
+    routes = served_routes(create_app(api.settings))
+    assert routes == {
+        (m.upper(), p): bool(op.get("security"))
+        for p, ops in openapi["paths"].items()
+        for m, op in ops.items()
+    }
+    assert {key for key, guarded in routes.items() if not guarded} <= PUBLIC
 
 
 def test_a_route_outside_the_table_stops_the_app() -> None:
@@ -136,12 +145,19 @@ def test_a_route_outside_the_table_stops_the_app() -> None:
     open_router.add_api_route("/claims/{claim_id}/secret", lambda: {}, methods=["GET"])
     guarded = APIRouter(dependencies=AUTHORIZED)
     guarded.add_api_route("/not-in-table", lambda: {}, methods=["GET"])
+    unguarded = APIRouter()
+    unguarded.add_api_route("/claims/{claim_id}/audit", lambda: {}, methods=["GET"])
     app.include_router(open_router)
     app.include_router(guarded)
+    app.include_router(unguarded)
     with pytest.raises(RuntimeError) as err:
-        check_routes(app.openapi())
+        check_routes(app)
     assert "GET /claims/{claim_id}/secret has no line in ROUTE_ROLES" in str(err.value)
     assert "GET /not-in-table has no line in ROUTE_ROLES" in str(err.value)
+    assert "GET /claims/{claim_id}/audit: its router lacks dependencies=AUTHORIZED" in str(
+        err.value
+    )
+    assert "POST /claims is in ROUTE_ROLES but not served" in str(err.value)
 
 
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}

@@ -35,6 +35,7 @@ def settings(tmp_path: Path) -> Iterator[Settings]:
         kafka_port=29092,
         kafka_controller_port=29093,
         kafka_heap="256m",
+        kafka_quick_jvm=True,
     )
     try:
         yield s
@@ -149,6 +150,17 @@ def test_kafka_up_down_restart(settings: Settings) -> None:
     log = process.log_file(settings.state_dir, kafka.NAME).read_text()
     assert "Terminating process due to signal SIGTERM" in log  # the log says why it stopped
     assert "StaticLoggerBinder" not in log
+
+
+def test_kafka_quick_jvm_swaps_the_collector_and_the_jit(tmp_path: Path) -> None:
+    default = Settings(state_dir=tmp_path)
+    props, libs = tmp_path / "server.properties", tmp_path / "libs"
+    normal = kafka.command(default, "java", libs, props)
+    quick = kafka.command(default.model_copy(update={"kafka_quick_jvm": True}), "java", libs, props)
+    assert "-XX:+UseG1GC" in normal and "-XX:TieredStopAtLevel=1" not in normal
+    assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= set(quick)
+    assert "-XX:+UseG1GC" not in quick
+    assert quick[-2:] == normal[-2:] == ["kafka.Kafka", str(props)]
 
 
 def test_kafka_refuses_a_port_in_use(settings: Settings) -> None:
