@@ -81,15 +81,16 @@ def main():
     lifecycle = parts(consumer, args.prefix + "claims.lifecycle.v1")
     if all(consumer.committed(tp) is None for tp in lifecycle):
         start_ms = int(time.time() * 1000)
+        # The lifecycle's end before the state read: whatever is published from here on is
+        # read. (Taken after it, an event sent meanwhile would fall behind the start.)
+        ends = consumer.end_offsets(lifecycle)
         bootstrap(consumer, args.prefix + "claims.state.v1", db)
         # Follow from 10 minutes before the state read: events then in flight may be missing.
         since = consumer.offsets_for_times({tp: start_ms - 600_000 for tp in lifecycle})
-        # Nothing that recent: start at the end as it is now. An eager end offset, not
-        # seek_to_end, which is resolved at the first poll and would skip what came meanwhile.
-        ends = consumer.end_offsets(lifecycle)
         consumer.assign(lifecycle)
         for tp in lifecycle:
-            consumer.seek(tp, since[tp].offset if since[tp] else ends[tp])
+            start = ends[tp] if since[tp] is None else min(since[tp].offset, ends[tp])
+            consumer.seek(tp, start)
     else:
         consumer.assign(lifecycle)  # resumes from the group's committed offsets
     rewound = {}
