@@ -22,9 +22,9 @@ from events.metrics import EVENTS_PUBLISHED, PUBLISH_SECONDS
 from events.tracing import inject_headers, tracer
 
 
-def _headers(event: ClaimEvent) -> list[tuple[str, bytes]]:
+def _headers(message: ClaimEvent | ClaimAlert) -> list[tuple[str, bytes]]:
     """CloudEvents' binary-mode type and id, and the trace context of the current span."""
-    return [("ce_type", event.type.encode()), ("ce_id", event.id.encode()), *inject_headers()]
+    return [("ce_type", message.type.encode()), ("ce_id", message.id.encode()), *inject_headers()]
 
 
 @dataclass(frozen=True)
@@ -87,17 +87,18 @@ class EventProducer:
         instead of two per event: the producer batches what queues behind the request in
         flight. The lifecycle benchmark's floor workload publishes this way.
         """
-        lifecycle = [self._start(self._lifecycle, e) for e in events]
+        records = [(e.subject.encode(), e.to_json_bytes(), _headers(e)) for e in events]
+        lifecycle = [self._start(self._lifecycle, *record) for record in records]
         published = [self._wait("lifecycle", *sent) for sent in lifecycle]
-        for sent in [self._start(self._state, e) for e in events]:
+        for sent in [self._start(self._state, *record) for record in records]:
             self._wait("state", *sent)
         return published
 
-    def _start(self, topic: str, event: ClaimEvent) -> tuple[Any, float]:
-        future = self._producer.send(
-            topic, key=event.subject.encode(), value=event.to_json_bytes(), headers=_headers(event)
-        )
-        return future, time.perf_counter()
+    def _start(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> tuple[Any, float]:
+        started = time.perf_counter()
+        return self._producer.send(topic, key=key, value=value, headers=headers), started
 
     def _wait(self, kind: str, future: Any, started: float) -> Published:
         meta = future.get(timeout=self._timeout)
@@ -106,19 +107,15 @@ class EventProducer:
         return Published(topic=meta.topic, partition=meta.partition, offset=meta.offset)
 
     def publish_alert(self, alert: ClaimAlert) -> Published:
-        headers = [("ce_type", alert.type.encode()), ("ce_id", alert.id.encode())]
-        headers += inject_headers()
         return self._send(
-            "alerts", self._alerts, alert.subject.encode(), alert.to_json_bytes(), headers
+            "alerts", self._alerts, alert.subject.encode(), alert.to_json_bytes(), _headers(alert)
         )
 
     def _send(
         self, kind: str, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
     ) -> Published:
         """Send one record and wait for every in-sync replica to have it."""
-        started = time.perf_counter()
-        future = self._producer.send(topic, key=key, value=value, headers=headers)
-        return self._wait(kind, future, started)
+        return self._wait(kind, *self._start(topic, key, value, headers))
 
     def close(self) -> None:
         self._producer.close(timeout=self._timeout)
