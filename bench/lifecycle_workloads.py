@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from ulid import ULID
 
@@ -40,16 +41,14 @@ from tests.support import claim_payload
 from workflows.claim import ClaimWorkflow
 from workflows.messages import ClaimWorkflowInput, workflow_id
 
-# Where a clean claim may pass on its way to PAID (ACCEPTED: the payer acknowledged it).
-CLEAN_STATUSES = frozenset(
-    {"RECEIVED", "CODED", "SCRUBBED", "SUBMITTED", "ACCEPTED", "ADJUDICATED", "PAID"}
-)
 RESULT_TIMEOUT_S = 120.0
 # A clean claim's path, in order: the floor workload publishes these events.
 CLEAN_PATH = tuple(
     ClaimStatus(s)
     for s in ("RECEIVED", "CODED", "SCRUBBED", "SUBMITTED", "ACCEPTED", "ADJUDICATED", "PAID")
 )
+# Where a clean claim may pass on its way to PAID (ACCEPTED: the payer acknowledged it).
+CLEAN_STATUSES = frozenset(s.value for s in CLEAN_PATH)
 
 
 def make_claims(n: int, tag: str) -> list[Claim]:
@@ -162,9 +161,7 @@ class Workloads:
             id=f"bench-msgs-{self.tag}-{key}",
             task_queue=self.baseline_queue,
         )
-        for kind in ("999", "277CA", "835")[:PAYER_MESSAGES]:
-            await handle.signal(MessagesWorkflow.payer_message, kind)
-        await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
+        await self._tell_payer_messages(handle)
 
     async def floor(self, key: str) -> None:
         """The floor with events: ``messages`` plus the clean claim's seven events on Kafka."""
@@ -174,8 +171,12 @@ class Workloads:
             id=f"bench-floor-{self.tag}-{key}",
             task_queue=self.baseline_queue,
         )
+        await self._tell_payer_messages(handle)
+
+    async def _tell_payer_messages(self, handle: WorkflowHandle[Any, Any]) -> None:
+        """The 999, 277CA and 835 by the ``payer_message`` signal, then wait for the end."""
         for kind in ("999", "277CA", "835")[:PAYER_MESSAGES]:
-            await handle.signal(FloorWorkflow.payer_message, kind)
+            await handle.signal("payer_message", kind)
         await asyncio.wait_for(wait_in_history(handle, completed), RESULT_TIMEOUT_S)
 
     async def chain(self, key: str) -> None:
